@@ -1,0 +1,1 @@
+"""querylang's built-in providers, each an ordinary plugin behind its own entry point."""

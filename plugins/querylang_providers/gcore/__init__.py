@@ -1,0 +1,68 @@
+"""Gcore: CDN statistics (``FROM gcore``) and object-storage usage (``FROM gcore.storage``).
+
+Both datasets share the API host, the ``Authorization: APIKey <token>`` header and the
+``GCORE_API_KEY`` credential. Each dataset lives in its own module with ``DATASET``,
+``compile`` and ``decode``; this module routes to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from querylang.catalog import Credential
+from querylang.frames import Frame
+from querylang.hookspecs import Emulator, hookimpl
+from querylang.provider import HttpProvider
+from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+
+from querylang_providers.gcore import cdn
+
+__all__ = ["GcoreProvider", "register_providers"]
+
+
+def _dataset_modules() -> dict[str, ModuleType]:
+    modules: dict[str, ModuleType] = {"cdn": cdn}
+    try:
+        from querylang_providers.gcore import storage
+    except ImportError:  # pragma: no cover - storage is part of this package
+        return modules
+    modules["storage"] = storage
+    return modules
+
+
+class GcoreProvider(HttpProvider):
+    """Gcore's statistics APIs."""
+
+    name = "gcore"
+    version = "1.0"
+    description = "Gcore CDN statistics and Gcore object-storage usage"
+    base_url = "https://api.gcore.com"
+    default_dataset = "cdn"
+    credentials = (Credential(env="GCORE_API_KEY", description="Gcore permanent API token"),)
+
+    def __init__(self) -> None:
+        self._modules = _dataset_modules()
+        self._datasets = tuple(m.DATASET for m in self._modules.values())
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        return self._modules[query.dataset].compile(query, context)
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        return self._modules[query.dataset].decode(query, request, response)
+
+    def error_message(self, response: NativeResponse) -> str | None:
+        return super().error_message(response)
+
+    def emulator(self, now: Callable[[], float]) -> Emulator:
+        from querylang_providers.gcore.emulator import GcoreEmulator
+
+        return GcoreEmulator(now)
+
+
+@hookimpl
+def register_providers(register: Callable[[GcoreProvider], None]) -> None:
+    """Register the Gcore provider."""
+    register(GcoreProvider())

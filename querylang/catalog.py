@@ -1,0 +1,153 @@
+"""What a provider can answer, declared as data: metrics, dimensions, grains, limits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from attrs import field, frozen
+
+from querylang.timegrid import Granularity
+
+__all__ = [
+    "Credential",
+    "Dataset",
+    "Dimension",
+    "GrainSpec",
+    "Metric",
+    "RateLimit",
+    "Ratio",
+    "Setting",
+]
+
+Kind = Literal["counter", "gauge", "ratio"]
+# How values of one series combine over time when buckets are merged (re-bucketing):
+# "sum" for volumes, "mean" (duration-weighted) for rates and levels, "min"/"max" for
+# extremes, "last" for levels sampled at bucket end, "at_max:<metric>"/"at_min:<metric>"
+# for "time at which <metric> peaked", "ratio" for ratios recomputed from their parts,
+# None when the vendor's number cannot be re-aggregated at all.
+Rollup = str | None
+
+
+@frozen(kw_only=True)
+class Ratio:
+    """A ratio as linear combinations of counters: sum(c*m for numerator) / sum(c*m ...)."""
+
+    numerator: tuple[tuple[str, float], ...]
+    denominator: tuple[tuple[str, float], ...]
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        names = [m for m, _ in self.numerator] + [m for m, _ in self.denominator]
+        return tuple(dict.fromkeys(names))
+
+
+def _default_rollup(kind: Kind) -> Rollup:
+    return {"counter": "sum", "gauge": "mean", "ratio": None}[kind]
+
+
+@frozen(kw_only=True)
+class Metric:
+    """One selectable metric."""
+
+    name: str
+    unit: str
+    kind: Kind
+    description: str
+    ratio: Ratio | None = None
+    native: bool = True  # False: the vendor has no such field; always derived from ``ratio``
+    rollup: Rollup = field()
+    combine: str | None = field()
+
+    @rollup.default
+    def _rollup_default(self) -> Rollup:
+        if self.kind == "ratio" and self.ratio is not None:
+            return "ratio"
+        return _default_rollup(self.kind)
+
+    @combine.default
+    def _combine_default(self) -> str | None:
+        # How values of several series combine at one instant when a dimension is
+        # aggregated away client-side: volumes and rates add up, extremes do not.
+        if self.kind == "ratio":
+            return "ratio" if self.ratio is not None else None
+        if self.rollup in ("sum", "mean", "last"):
+            return "sum"
+        return None
+
+
+@frozen(kw_only=True)
+class Dimension:
+    """A dimension: something to group BY and/or filter on in WHERE."""
+
+    name: str
+    description: str
+    groupable: bool = True
+    filterable: bool = True
+    type: Literal["string", "integer"] = "string"
+    values: tuple[str, ...] | None = None  # the closed set of values, when the vendor has one
+    native_ops: frozenset[str] = frozenset({"in"})  # filter ops the vendor does itself
+    max_list: int | None = None  # values per request in one filter; more are split
+    default: tuple[str, ...] | None = None  # what the vendor assumes when no filter is sent
+
+
+@frozen(kw_only=True)
+class GrainSpec:
+    """A native granularity and its limits."""
+
+    granularity: Granularity
+    retention: int | None = None  # seconds of history kept at this grain (None: dataset's)
+    max_window: int | None = None  # seconds one request may span at this grain
+
+    @classmethod
+    def of(cls, text: str, *, retention: int | None = None, max_window: int | None = None):
+        return cls(granularity=Granularity.parse(text), retention=retention, max_window=max_window)
+
+
+@frozen(kw_only=True)
+class RateLimit:
+    """At most ``calls`` requests in any ``per_seconds`` window."""
+
+    calls: int
+    per_seconds: float
+
+
+@frozen(kw_only=True)
+class Credential:
+    """A secret a provider reads from the environment."""
+
+    env: str
+    description: str
+
+
+@frozen(kw_only=True)
+class Setting:
+    """A non-secret provider setting read from the environment."""
+
+    env: str
+    default: str
+    description: str
+
+
+@frozen(kw_only=True)
+class Dataset:
+    """One thing to select FROM: ``provider`` or ``provider.dataset``."""
+
+    name: str
+    description: str
+    metrics: tuple[Metric, ...]
+    dimensions: tuple[Dimension, ...]
+    grains: tuple[GrainSpec, ...]
+    history: int | None = None  # seconds of history kept at all
+    rate_limits: tuple[RateLimit, ...] = ()
+    max_concurrency: int = 4
+    omits_zeros: bool = False  # the vendor leaves out zero points: fill them with 0
+    max_requests: int = 5000  # a plan needing more is refused rather than run
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def dimension(self, name: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.name == name), None)
+
+    def grain(self, granularity: Granularity) -> GrainSpec | None:
+        return next((g for g in self.grains if g.granularity == granularity), None)

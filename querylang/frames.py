@@ -1,0 +1,282 @@
+"""The result frame: typed columns (numpy), and the group/reduce primitives the engine uses.
+
+A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one object column
+per dimension, and one float64 column per metric (NaN is "no value").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Frame", "FrameBuilder", "to_number"]
+
+
+def to_number(value: Any) -> float:
+    """A vendor value (number, numeric string or null) as a float; NaN for null."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("", "null", "none"):
+            return math.nan
+        return float(text)
+    raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+
+
+class Frame:
+    """Columnar rows: ``time``, then dimensions, then metrics, in declaration order."""
+
+    __slots__ = ("dims", "metrics", "time")
+
+    def __init__(
+        self,
+        time: np.ndarray,
+        dims: Mapping[str, np.ndarray] | None = None,
+        metrics: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        self.time = np.asarray(time, dtype=np.int64)
+        self.dims = {k: np.asarray(v, dtype=object) for k, v in (dims or {}).items()}
+        self.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in (metrics or {}).items()}
+        n = len(self.time)
+        for name, col in (*self.dims.items(), *self.metrics.items()):
+            if len(col) != n:
+                raise ValueError(f"column {name!r} has {len(col)} rows, time has {n}")
+
+    # -- shape --------------------------------------------------------------------------
+    @classmethod
+    def empty(cls, dims: Sequence[str] = (), metrics: Sequence[str] = ()) -> Frame:
+        return cls(
+            np.empty(0, np.int64),
+            {d: np.empty(0, object) for d in dims},
+            {m: np.empty(0, np.float64) for m in metrics},
+        )
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @property
+    def columns(self) -> list[str]:
+        return ["time", *self.dims, *self.metrics]
+
+    def __repr__(self) -> str:
+        return f"Frame({len(self)} rows: {', '.join(self.columns)})"
+
+    def take(self, index: np.ndarray) -> Frame:
+        """The rows at ``index`` (an integer array or boolean mask)."""
+        return Frame(
+            self.time[index],
+            {k: v[index] for k, v in self.dims.items()},
+            {k: v[index] for k, v in self.metrics.items()},
+        )
+
+    def with_columns(
+        self,
+        dims: Mapping[str, np.ndarray] | None = None,
+        metrics: Mapping[str, np.ndarray] | None = None,
+    ) -> Frame:
+        return Frame(self.time, {**self.dims, **(dims or {})}, {**self.metrics, **(metrics or {})})
+
+    def project(self, dims: Sequence[str], metrics: Sequence[tuple[str, str]]) -> Frame:
+        """Keep ``dims`` and the metrics ``(output_name, source_name)``, in that order."""
+        return Frame(
+            self.time,
+            {d: self.dims[d] for d in dims},
+            {out: self.metrics[src] for out, src in metrics},
+        )
+
+    @classmethod
+    def concat(cls, frames: Sequence[Frame], dims: Sequence[str], metrics: Sequence[str]) -> Frame:
+        """Stack frames; a metric a frame lacks is NaN in its rows."""
+        if not frames:
+            return cls.empty(dims, metrics)
+        time = np.concatenate([f.time for f in frames])
+        out_dims = {d: np.concatenate([f.dims[d] for f in frames]) for d in dims}
+        out_metrics = {
+            m: np.concatenate(
+                [f.metrics[m] if m in f.metrics else np.full(len(f), np.nan) for f in frames]
+            )
+            for m in metrics
+        }
+        return cls(time, out_dims, out_metrics)
+
+    # -- grouping -----------------------------------------------------------------------
+    def group_ids(
+        self, dims: Sequence[str], time: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Group rows by (time, *dims): a group id per row and the first row of each group.
+
+        Groups are numbered in sort order: time first, then the dimensions in order.
+        """
+        time = self.time if time is None else time
+        n = len(time)
+        if n == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        key = np.zeros(n, dtype=np.int64)
+        for column in (time, *(self.dims[d] for d in dims)):
+            uniques, codes = np.unique(column, return_inverse=True)
+            key = key * len(uniques) + codes.astype(np.int64)
+        _, first, ids = np.unique(key, return_index=True, return_inverse=True)
+        return ids.astype(np.int64), first
+
+    def aggregate(
+        self,
+        dims: Sequence[str],
+        reducers: Mapping[str, str],
+        *,
+        time: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+    ) -> Frame:
+        """Collapse rows sharing (time, *dims), reducing each metric by its reducer.
+
+        Reducers: ``sum``, ``mean`` (weighted by ``weights``), ``min``, ``max``, ``last``
+        (the latest row's value), ``at_max:<m>`` / ``at_min:<m>`` (this column's value where
+        metric ``m`` peaks). A group whose values are all NaN reduces to NaN.
+        """
+        time = self.time if time is None else np.asarray(time, np.int64)
+        ids, first = self.group_ids(dims, time)
+        n = len(first)
+        out: dict[str, np.ndarray] = {}
+        for name, how in reducers.items():
+            out[name] = _reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
+        return Frame(time[first], {d: self.dims[d][first] for d in dims}, out)
+
+    def duplicate_keys(self, dims: Sequence[str], extra: np.ndarray | None = None) -> int:
+        """How many rows repeat a (time, *dims[, extra]) key already seen."""
+        if len(self) == 0:
+            return 0
+        frame = self if extra is None else self.with_columns(dims={"\0extra": extra})
+        keys = [*dims, "\0extra"] if extra is not None else list(dims)
+        _, first = frame.group_ids(keys)
+        return len(self) - len(first)
+
+    def sort(self) -> Frame:
+        """Rows ordered by time, then by the dimensions in order."""
+        if len(self) < 2:
+            return self
+        ids, _ = self.group_ids(list(self.dims))
+        return self.take(np.argsort(ids, kind="stable"))
+
+    # -- reading ------------------------------------------------------------------------
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples (time as int seconds, metrics as float with NaN)."""
+        cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]
+        lists = [c.tolist() for c in cols]
+        return zip(*lists, strict=True)
+
+
+def _reduce(
+    how: str,
+    values: np.ndarray,
+    ids: np.ndarray,
+    n: int,
+    time: np.ndarray,
+    weights: np.ndarray | None,
+    columns: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    present = ~np.isnan(values)
+    counts = np.bincount(ids, weights=present, minlength=n)
+    if how == "sum":
+        result = np.bincount(ids, weights=np.where(present, values, 0.0), minlength=n)
+    elif how == "mean":
+        w = np.ones(len(values)) if weights is None else weights.astype(np.float64)
+        w = np.where(present, w, 0.0)
+        total = np.bincount(ids, weights=np.where(present, values, 0.0) * w, minlength=n)
+        wsum = np.bincount(ids, weights=w, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = total / wsum
+    elif how in ("min", "max"):
+        result = np.full(n, np.nan)
+        (np.fmin if how == "min" else np.fmax).at(result, ids, values)
+    elif how == "last":
+        order = np.lexsort((time, ~present, ids))  # per group: present rows last, by time
+        result = np.full(n, np.nan)
+        result[ids[order]] = values[order]  # later assignments win
+    elif how.startswith(("at_max:", "at_min:")):
+        ref = columns[how.split(":", 1)[1]]
+        peak = np.full(n, np.nan)
+        (np.fmax if how.startswith("at_max") else np.fmin).at(peak, ids, ref)
+        hit = (ref == peak[ids]) & present
+        result = np.full(n, np.nan)
+        rows = np.nonzero(hit)[0][::-1]  # earliest row wins: assign in reverse
+        result[ids[rows]] = values[rows]
+    else:
+        raise ValueError(f"unknown reducer {how!r}")
+    result = np.asarray(result, dtype=np.float64)
+    result[counts == 0] = np.nan
+    return result
+
+
+class FrameBuilder:
+    """Collects a decoded response series by series (or point by point) into a Frame.
+
+    Decoders call :meth:`add_series` or :meth:`add_point`; values may be numbers, numeric
+    strings or None. A timestamp given twice for one series and metric is a malformed
+    response (``ValueError``).
+    """
+
+    def __init__(self, dims: Sequence[str], metrics: Sequence[str]) -> None:
+        self.dims = tuple(dims)
+        self.metrics = tuple(metrics)
+        self._series: dict[tuple[Any, ...], dict[str, tuple[list[int], list[float]]]] = {}
+
+    def _slot(self, key: tuple[Any, ...], metric: str) -> tuple[list[int], list[float]]:
+        if len(key) != len(self.dims):
+            raise ValueError(f"series key {key!r} does not match dimensions {self.dims!r}")
+        if metric not in self.metrics:
+            raise ValueError(f"unexpected metric {metric!r}")
+        per_metric = self._series.setdefault(key, {})
+        return per_metric.setdefault(metric, ([], []))
+
+    def add_series(
+        self, key: tuple[Any, ...], metric: str, points: Sequence[Sequence[Any]]
+    ) -> None:
+        """Add ``[[unix_ts, value], …]`` for one series and metric."""
+        times, values = self._slot(key, metric)
+        for point in points:
+            if not isinstance(point, list | tuple) or len(point) < 2:
+                raise ValueError(f"expected [timestamp, value], got {point!r}")
+            times.append(int(to_number(point[0])))
+            values.append(to_number(point[1]))
+
+    def add_point(self, key: tuple[Any, ...], time: int, values: Mapping[str, Any]) -> None:
+        """Add one row: the metrics' values for one series at one bucket."""
+        for metric, value in values.items():
+            times, vals = self._slot(key, metric)
+            times.append(int(time))
+            vals.append(to_number(value))
+
+    def build(self) -> Frame:
+        if not self._series:
+            return Frame.empty(self.dims, self.metrics)
+        time_parts: list[np.ndarray] = []
+        dim_parts: dict[str, list[np.ndarray]] = {d: [] for d in self.dims}
+        metric_parts: dict[str, list[np.ndarray]] = {m: [] for m in self.metrics}
+        for key, per_metric in self._series.items():
+            arrays = {m: np.asarray(t, np.int64) for m, (t, _) in per_metric.items()}
+            for metric, ts in arrays.items():
+                if len(np.unique(ts)) != len(ts):
+                    raise ValueError(f"series {key!r} repeats a timestamp for {metric!r}")
+            union = np.unique(np.concatenate(list(arrays.values())))
+            time_parts.append(union)
+            for d, v in zip(self.dims, key, strict=True):
+                col = np.empty(len(union), dtype=object)
+                col[:] = [v] * len(union)
+                dim_parts[d].append(col)
+            for metric in self.metrics:
+                col = np.full(len(union), np.nan)
+                if metric in per_metric:
+                    col[np.searchsorted(union, arrays[metric])] = per_metric[metric][1]
+                metric_parts[metric].append(col)
+        return Frame(
+            np.concatenate(time_parts),
+            {d: np.concatenate(p) for d, p in dim_parts.items()},
+            {m: np.concatenate(p) for m, p in metric_parts.items()},
+        )
