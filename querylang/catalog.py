@@ -88,6 +88,9 @@ class Dimension:
     native_ops: frozenset[str] = frozenset({"in"})  # filter ops the vendor does itself
     max_list: int | None = None  # values per request in one filter; more are split
     default: tuple[str, ...] | None = None  # what the vendor assumes when no filter is sent
+    # True when the vendor takes one value per request: the provider sends a request per
+    # filter value and the engine adds the answers up (so ratios are derived from parts).
+    fan_out: bool = False
 
 
 @frozen(kw_only=True)

@@ -1,0 +1,481 @@
+"""IR → BoundQuery: names checked against the catalog, parameters bound, window resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from attrs import frozen
+
+from querylang import ir
+from querylang.catalog import Dataset, Dimension, Metric
+from querylang.errors import BindingError, LimitError, ParamError, SourceText, did_you_mean
+from querylang.hookspecs import Provider
+from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
+
+__all__ = ["BoundFilter", "BoundMetric", "BoundQuery", "ParamValue", "bind"]
+
+DAY = 86400
+
+
+@frozen(kw_only=True)
+class ParamValue:
+    """A parameter's value and where it came from (for error messages)."""
+
+    value: ir.Value
+    origin: str  # "--param", "the params file", "the PARAM default"
+    span: ir.Span = ir.NO_SPAN
+
+
+@frozen(kw_only=True)
+class BoundMetric:
+    metric: Metric
+    output: str
+    span: ir.Span = ir.NO_SPAN
+
+
+@frozen(kw_only=True)
+class BoundFilter:
+    dimension: Dimension
+    op: Literal["in", "not_in"]
+    values: tuple[Any, ...]
+    span: ir.Span = ir.NO_SPAN
+
+
+@frozen(kw_only=True)
+class BoundQuery:
+    """A query whose every name, value and bound is known to be valid for its dataset."""
+
+    query: ir.Query
+    provider: Provider
+    dataset: Dataset
+    metrics: tuple[BoundMetric, ...]
+    by: tuple[Dimension, ...]
+    filters: tuple[BoundFilter, ...]
+    every: Granularity | None
+    window: TimeWindow
+    now: int
+
+    @property
+    def name(self) -> str | None:
+        return self.query.name.value if self.query.name else None
+
+    @property
+    def source_label(self) -> str:
+        if self.dataset.name == self.provider.default_dataset:
+            return self.provider.name
+        return f"{self.provider.name}.{self.dataset.name}"
+
+
+def _duration_text(value: ir.Value) -> str:
+    if isinstance(value, ir.Duration):
+        return str(value)
+    if isinstance(value, ir.Literal):
+        return repr(value.value)
+    if isinstance(value, ir.ListValue):
+        return "a list"
+    return "a parameter"
+
+
+class _Binder:
+    def __init__(
+        self,
+        query: ir.Query,
+        providers: Mapping[str, Provider],
+        params: Mapping[str, ParamValue],
+        now: int,
+    ) -> None:
+        self.query = query
+        self.providers = providers
+        self.params = params
+        self.now = now
+
+    # -- parameters ---------------------------------------------------------------------
+    def resolve(self, value: ir.Value) -> tuple[ir.Value, ParamValue | None, ir.Span]:
+        """Replace a $param by its value; keeps the use site's span for errors."""
+        if isinstance(value, ir.Param):
+            bound = self.params.get(value.name)
+            if bound is None:
+                raise ParamError(
+                    "E300",
+                    f"the parameter ${value.name} has no value",
+                    span=value.span,
+                    hint=f"pass --param {value.name}=VALUE, or give a default in the file with "
+                    f"PARAM ${value.name} = VALUE",
+                )
+            if isinstance(bound.value, ir.Param):
+                raise ParamError("E301", f"${value.name} is bound to another parameter",
+                                 span=value.span)  # fmt: skip
+            return bound.value, bound, value.span
+        return value, None, value.span
+
+    def ill_typed(self, param: ParamValue | None, span: ir.Span, want: str, got: str) -> Exception:
+        if param is None:
+            return BindingError("E207", f"expected {want}, got {got}", span=span)
+        name = next((k for k, v in self.params.items() if v is param), "?")
+        return ParamError(
+            "E301",
+            f"the parameter ${name} must be {want}, but {param.origin} gives {got}",
+            span=span,
+            hint=f"pass --param {name}=VALUE with {want}",
+        )
+
+    def duration(self, value: ir.Value) -> Granularity:
+        resolved, param, span = self.resolve(value)
+        if isinstance(resolved, ir.Duration):
+            return Granularity(resolved.amount, resolved.unit)
+        if isinstance(resolved, ir.Literal) and isinstance(resolved.value, str):
+            try:
+                return Granularity.parse(resolved.value)
+            except ValueError:
+                pass
+        raise self.ill_typed(param, span, "a duration such as 1h or 7d", _duration_text(resolved))
+
+    def timestamp(self, value: ir.Value) -> int:
+        resolved, param, span = self.resolve(value)
+        if isinstance(resolved, ir.Literal) and isinstance(resolved.value, str):
+            try:
+                return parse_ts(resolved.value)
+            except ValueError:
+                if param is None:
+                    raise BindingError(
+                        "E103",
+                        f"{resolved.value!r} is not an ISO 8601 timestamp",
+                        span=span,
+                        hint="write '2026-11-01' (midnight UTC) or '2026-11-01T12:00:00Z'",
+                    ) from None
+        raise self.ill_typed(
+            param, span, "an ISO 8601 timestamp such as '2026-11-01'", _duration_text(resolved)
+        )
+
+    def scalars(self, value: ir.Value, *, as_list: bool) -> list[tuple[Any, ir.Span]]:
+        resolved, param, span = self.resolve(value)
+        if isinstance(resolved, ir.ListValue):
+            if not as_list:
+                raise self.ill_typed(param, span, "a single value (use IN for a list)", "a list")
+            out = []
+            for item in resolved.items:
+                out.extend(self.scalars(item, as_list=False))
+            return out
+        if isinstance(resolved, ir.Literal):
+            return [(resolved.value, span if param else resolved.span)]
+        raise self.ill_typed(param, span, "a string or number", _duration_text(resolved))
+
+    # -- catalog ------------------------------------------------------------------------
+    def source(self) -> tuple[Provider, Dataset]:
+        src = self.query.source
+        provider = self.providers.get(src.provider.value)
+        if provider is None:
+            guess = did_you_mean(src.provider.value, self.providers)
+            known = ", ".join(sorted(self.providers)) or "none installed"
+            raise BindingError(
+                "E200",
+                f"unknown provider {src.provider.value!r} (installed: {known})",
+                span=src.provider.span,
+                hint=f"did you mean {guess!r}?" if guess else "run `querylang providers`",
+            )
+        name = src.dataset.value if src.dataset else provider.default_dataset
+        dataset = provider.datasets.get(name)
+        if dataset is None:
+            assert src.dataset is not None
+            guess = did_you_mean(name, provider.datasets)
+            names = ", ".join(f"{provider.name}.{d}" for d in provider.datasets)
+            raise BindingError(
+                "E201",
+                f"{provider.name} has no dataset {name!r} (it has {names})",
+                span=src.dataset.span,
+                hint=f"did you mean {provider.name}.{guess}?" if guess else None,
+            )
+        return provider, dataset
+
+    def metrics(self, dataset: Dataset, label: str) -> tuple[BoundMetric, ...]:
+        out: list[BoundMetric] = []
+        seen: dict[str, ir.Span] = {}
+        for ref in self.query.select:
+            metric = dataset.metric(ref.name.value)
+            if metric is None:
+                guess = did_you_mean(ref.name.value, [m.name for m in dataset.metrics])
+                raise BindingError(
+                    "E202",
+                    f"{label} has no metric {ref.name.value!r}",
+                    span=ref.name.span,
+                    hint=f"did you mean {guess!r}?" if guess
+                    else f"run `querylang describe {label}` for the list",
+                )  # fmt: skip
+            if ref.output_name in seen or ref.output_name == "time":
+                raise BindingError(
+                    "E208",
+                    f"two result columns would be named {ref.output_name!r}",
+                    span=ref.span,
+                    hint="give one of them another name with AS",
+                )
+            seen[ref.output_name] = ref.span
+            out.append(BoundMetric(metric=metric, output=ref.output_name, span=ref.span))
+        return tuple(out)
+
+    def dimension(self, dataset: Dataset, label: str, name: ir.Name) -> Dimension:
+        dim = dataset.dimension(name.value)
+        if dim is None:
+            guess = did_you_mean(name.value, [d.name for d in dataset.dimensions])
+            names = ", ".join(d.name for d in dataset.dimensions) or "none"
+            raise BindingError(
+                "E203",
+                f"{label} has no dimension {name.value!r} (it has {names})",
+                span=name.span,
+                hint=f"did you mean {guess!r}?" if guess else None,
+            )
+        return dim
+
+    def by(self, dataset: Dataset, label: str, outputs: set[str]) -> tuple[Dimension, ...]:
+        out: list[Dimension] = []
+        for name in self.query.by:
+            dim = self.dimension(dataset, label, name)
+            if not dim.groupable:
+                raise BindingError(
+                    "E204",
+                    f"{label} cannot group by {dim.name!r}",
+                    span=name.span,
+                    hint=f"{dim.name} can only be used in WHERE",
+                )
+            if dim in out or dim.name in outputs:
+                raise BindingError(
+                    "E209", f"{dim.name!r} is listed twice", span=name.span,
+                    hint="list each column once",
+                )  # fmt: skip
+            out.append(dim)
+        return tuple(out)
+
+    def filters(self, dataset: Dataset, label: str) -> tuple[BoundFilter, ...]:
+        merged: dict[str, BoundFilter] = {}
+        for pred in self.query.where:
+            dim = self.dimension(dataset, label, pred.dimension)
+            if not dim.filterable:
+                raise BindingError(
+                    "E205",
+                    f"{label} cannot filter on {dim.name!r}",
+                    span=pred.dimension.span,
+                    hint=f"group BY {dim.name} instead" if dim.groupable else None,
+                )
+            as_list = pred.op in ("IN", "NOT IN")
+            values = tuple(self.value(dim, v, span) for v, span in self.scalars(pred.value, as_list=as_list))
+            op: Literal["in", "not_in"] = "in" if pred.op in ("=", "IN") else "not_in"
+            new = BoundFilter(dimension=dim, op=op, values=tuple(dict.fromkeys(values)), span=pred.span)
+            merged[dim.name] = _merge(merged.get(dim.name), new)
+        for f in merged.values():
+            if f.op == "in" and not f.values:
+                raise BindingError(
+                    "E207",
+                    f"the conditions on {f.dimension.name!r} exclude every value",
+                    span=f.span,
+                    hint="the query could only return an empty result; check the WHERE clause",
+                )
+        return tuple(merged.values())
+
+    def value(self, dim: Dimension, value: Any, span: ir.Span) -> Any:
+        if dim.type == "integer":
+            if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+                return int(value)
+            raise BindingError(
+                "E207",
+                f"{dim.name} takes whole numbers, got {value!r}",
+                span=span,
+                hint=f"write {dim.name} IN (1, 2) without quotes",
+            )
+        text = str(value)
+        if dim.values is not None and text not in dim.values:
+            guess = did_you_mean(text, dim.values)
+            raise BindingError(
+                "E207",
+                f"{text!r} is not a {dim.name} (one of {', '.join(dim.values)})",
+                span=span,
+                hint=f"did you mean {guess!r}?" if guess else None,
+            )
+        return text
+
+    # -- time ---------------------------------------------------------------------------
+    def window(self, every: Granularity | None, dataset: Dataset, label: str) -> TimeWindow:
+        q = self.query
+        win = q.window
+        if win is None:
+            raise BindingError(
+                "E210",
+                "the query has no time window",
+                span=q.span,
+                hint="add LAST 7d, SINCE '2026-11-01' or BETWEEN '2026-11-01' AND '2026-11-08'",
+            )
+        if isinstance(win, ir.Last):
+            length = self.duration(win.duration)
+            grid = every or Granularity(1, length.unit)
+            end = grid.floor(self.now)
+            start = length.add(end, -1) if length.unit == "mo" else end - (length.seconds or 0)
+            if every is not None:
+                start = every.floor(start)
+        elif isinstance(win, ir.Since):
+            start = self.timestamp(win.start)
+            end = (every or Granularity(1, "h")).floor(self.now)
+            if every is not None and not every.is_aligned(start):
+                raise self.misaligned(win.start.span, start, every)
+        else:
+            start = self.timestamp(win.start)
+            end = self.timestamp(win.end)
+            if every is not None:
+                for ts, node in ((start, win.start), (end, win.end)):
+                    if not every.is_aligned(ts):
+                        raise self.misaligned(node.span, ts, every)
+        if end <= start:
+            raise LimitError(
+                "E404",
+                f"the window [{format_ts(start)}, {format_ts(end)}) is empty",
+                span=win.span,
+                hint="the end must be later than the start (and SINCE must be in the past)",
+            )
+        if dataset.history is not None and start < self.now - dataset.history:
+            days = dataset.history // DAY
+            earliest = format_ts(self.now - dataset.history)
+            raise LimitError(
+                "E401",
+                f"the window starts {format_ts(start)}, but {label} keeps only {days} days of "
+                "history",
+                span=win.span,
+                hint=f"start at {earliest} or later",
+            )
+        return TimeWindow(start, end)
+
+    def misaligned(self, span: ir.Span, ts: int, every: Granularity) -> LimitError:
+        lo, hi = every.floor(ts), every.ceil(ts)
+        return LimitError(
+            "E403",
+            f"{format_ts(ts)} is not on the EVERY {every} grid, so the first or last bucket "
+            "would be partial",
+            span=span,
+            hint=f"use {format_ts(lo)} or {format_ts(hi)}",
+        )
+
+    def bind(self) -> BoundQuery:
+        provider, dataset = self.source()
+        label = provider.name if dataset.name == provider.default_dataset else (
+            f"{provider.name}.{dataset.name}")  # fmt: skip
+        metrics = self.metrics(dataset, label)
+        by = self.by(dataset, label, {m.output for m in metrics})
+        filters = self.filters(dataset, label)
+        every = self.duration(self.query.every) if self.query.every is not None else None
+        window = self.window(every, dataset, label)
+        return BoundQuery(
+            query=self.query,
+            provider=provider,
+            dataset=dataset,
+            metrics=metrics,
+            by=by,
+            filters=filters,
+            every=every,
+            window=window,
+            now=self.now,
+        )
+
+
+def _merge(old: BoundFilter | None, new: BoundFilter) -> BoundFilter:
+    """AND of two conditions on one dimension."""
+    if old is None:
+        return new
+    if old.op == "in" and new.op == "in":
+        values = tuple(v for v in old.values if v in new.values)
+        return BoundFilter(dimension=new.dimension, op="in", values=values, span=new.span)
+    if old.op == "not_in" and new.op == "not_in":
+        values = tuple(dict.fromkeys(old.values + new.values))
+        return BoundFilter(dimension=new.dimension, op="not_in", values=values, span=new.span)
+    inc, exc = (old, new) if old.op == "in" else (new, old)
+    values = tuple(v for v in inc.values if v not in exc.values)
+    return BoundFilter(dimension=new.dimension, op="in", values=values, span=new.span)
+
+
+def bind(
+    query: ir.Query,
+    providers: Mapping[str, Provider],
+    *,
+    now: int,
+    params: Mapping[str, ParamValue] | None = None,
+    source: SourceText | None = None,
+) -> BoundQuery:
+    """Check ``query`` against the installed providers' catalogs and resolve its window."""
+    try:
+        return _Binder(query, providers, params or {}, now).bind()
+    except (BindingError, ParamError, LimitError) as exc:
+        if source is not None:
+            exc.with_source(source)
+        raise
+
+
+def file_params(
+    qfile: ir.QueryFile, overrides: Mapping[str, ParamValue], *, source: SourceText | None = None
+) -> dict[str, ParamValue]:
+    """Parameter values for a file: its PARAM defaults, overridden by the caller's values."""
+    out: dict[str, ParamValue] = {}
+    for decl in qfile.params:
+        if decl.name in out:
+            raise ParamError(
+                "E303",
+                f"the parameter ${decl.name} is declared twice",
+                span=decl.span,
+                source=source,
+                hint="keep one PARAM line per parameter",
+            )
+        out[decl.name] = ParamValue(value=decl.value, origin="the PARAM default", span=decl.span)
+    used = _used_params(qfile.queries)
+    for name, value in overrides.items():
+        if name not in used and name not in out:
+            guess = did_you_mean(name, used)
+            raise ParamError(
+                "E302",
+                f"--param {name} is not used by any query in {qfile.path}",
+                source=source,
+                hint=f"did you mean {guess!r}?" if guess else "check the parameter's name",
+            )
+        out[name] = value
+    return out
+
+
+def _used_params(queries: Sequence[ir.Query]) -> set[str]:
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, ir.Param):
+            found.add(node.name)
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif hasattr(node, "__attrs_attrs__"):
+            for a in node.__attrs_attrs__:
+                visit(getattr(node, a.name))
+
+    for q in queries:
+        visit(q)
+    return found
+
+
+def param_from_text(name: str, text: str, origin: str = "--param") -> ParamValue:
+    """A command-line value: a querylang literal (7d, 'eu', 42, (1, 2)) or a bare word/list."""
+    from querylang.syntax import parse
+
+    raw = text.strip()
+    try:
+        parsed = parse(f"PARAM ${name} = {raw}").params[0].value
+    except Exception:  # noqa: BLE001 - not a literal: take the text as it is
+        if "," in raw:
+            items = tuple(param_from_text(name, part, origin).value for part in raw.split(","))
+            return ParamValue(value=ir.ListValue(items=items), origin=origin)
+        parsed = ir.Literal(value=raw)
+    return ParamValue(value=parsed, origin=origin)
+
+
+def param_from_json(name: str, value: Any, origin: str) -> ParamValue:
+    """A params-file value: JSON string, number or list of those."""
+    if isinstance(value, list):
+        items = tuple(param_from_json(name, v, origin).value for v in value)
+        return ParamValue(value=ir.ListValue(items=items), origin=origin)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ParamError(
+            "E301",
+            f"the parameter ${name} in {origin} must be a string, number or list",
+            hint='write e.g. {"window": "7d", "res": [1, 2]}',
+        )
+    return ParamValue(value=ir.Literal(value=value), origin=origin)

@@ -1,0 +1,315 @@
+"""The ``querylang`` command: run, explain, check, fmt, parse, providers, describe, emulate.
+
+Exit codes: 0 success, 2 query or usage error (nothing was sent), 1 failure while executing
+(or problems found by ``check`` / ``fmt --check``). Errors print as one paragraph; a
+traceback is shown only with QUERYLANG_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+__all__ = ["main"]
+
+EXAMPLE = "SELECT sent_bytes BY region FROM gcore EVERY 1d LAST 7d"
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="query file (.qry), or - for standard input")
+    p.add_argument("-e", "--execute", metavar="TEXT", help="query text given inline")
+    p.add_argument("-q", "--query", metavar="NAME", help="run only the query named NAME")
+    p.add_argument(
+        "-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="bind $NAME (repeatable); VALUE is a literal such as 7d, 'eu', 42 or (1, 2)",
+    )  # fmt: skip
+    p.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
+    p.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601), for reproducible runs")
+    p.add_argument(
+        "--sandbox", action="store_true",
+        help="answer from the built-in provider emulators: no credentials, no network",
+    )  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="querylang",
+        description="One query language for CDN and object-storage usage statistics.",
+        epilog=f"example: querylang run --sandbox -e '{EXAMPLE}'",
+    )
+    parser.add_argument("--version", action="version", version="querylang 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run queries and print the results")
+    _add_source(run)
+    run.add_argument(
+        "-f", "--format", choices=("table", "csv", "json", "ndjson"),
+        help="output format (default: table on a terminal, csv when piped)",
+    )  # fmt: skip
+    run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
+    run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
+    run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
+    _add_source(explain)
+    explain.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
+    check.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    check.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+    check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+
+    fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would")
+
+    parse = sub.add_parser("parse", help="print the parsed query (IR) as JSON")
+    parse.add_argument("path", nargs="?", help="query file, or - for standard input")
+    parse.add_argument("-e", "--execute", metavar="TEXT", help="query text given inline")
+
+    sub.add_parser("providers", help="list installed provider plugins")
+
+    describe = sub.add_parser("describe", help="show a provider's catalog")
+    describe.add_argument("provider", help="provider or provider.dataset, e.g. gcore.storage")
+    describe.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
+    emulate.add_argument("provider")
+    emulate.add_argument("--port", type=int, default=8080)
+    emulate.add_argument("--now", metavar="TS", help="pin the emulator's clock (ISO 8601)")
+    return parser
+
+
+def _read_source(args: argparse.Namespace) -> tuple[str, str]:
+    from querylang.errors import UsageError
+
+    if args.execute is not None:
+        if args.path:
+            raise UsageError("give a file or -e TEXT, not both")
+        return args.execute, "<query>"
+    if args.path in (None, "-"):
+        if args.path is None and sys.stdin.isatty():
+            raise UsageError(
+                "no query given",
+                hint=f"pass a .qry file, - for standard input, or -e \"{EXAMPLE}\"",
+            )
+        return sys.stdin.read(), "<stdin>"
+    try:
+        with open(args.path, encoding="utf-8") as handle:
+            return handle.read(), args.path
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {args.path}: {exc.strerror or exc}",
+            code="E501",
+            hint="check the path",
+        ) from None
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    from querylang.binding import param_from_json, param_from_text
+    from querylang.errors import UsageError
+
+    values: dict[str, Any] = {}
+    if getattr(args, "params", None):
+        try:
+            with open(args.params, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read the params file {args.params}: {exc}", code="E501") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{args.params} must hold a JSON object of name: value")
+        for name, value in data.items():
+            values[name] = param_from_json(name, value, f"the params file {args.params}")
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        name = name.strip().lstrip("$")
+        if not sep or not name:
+            raise UsageError(f"--param {item!r} is not NAME=VALUE", hint="e.g. --param window=7d")
+        values[name] = param_from_text(name, value)
+    return values
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.engine import run
+    from querylang.execution import ExecutionSettings
+    from querylang.output import write_results
+
+    text, path = _read_source(args)
+    settings = ExecutionSettings(
+        timeout=args.timeout,
+        max_attempts=max(args.retries, 0) + 1,
+        progress=False if args.no_progress else None,
+    )
+    results = run(
+        text,
+        path=path,
+        now=args.now,
+        params=_params(args),
+        query=args.query,
+        sandbox=args.sandbox,
+        settings=settings,
+    )
+    fmt = args.format or ("table" if out.isatty() else "csv")
+    if fmt == "csv" and len(results) > 1 and not args.format:
+        fmt = "ndjson"
+    write_results(results, fmt, out)
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.engine import explain
+    from querylang.output import write_explain
+
+    text, path = _read_source(args)
+    plans = explain(
+        text, path=path, now=args.now, params=_params(args), query=args.query,
+        sandbox=args.sandbox,
+    )  # fmt: skip
+    write_explain(plans, args.format, out)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.checking import check_paths
+    from querylang.engine import resolve_now
+
+    params = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        params[name.strip().lstrip("$")] = value
+    return check_paths(args.paths, fmt=args.format, out=out, now=resolve_now(args.now), params=params)
+
+
+def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.formatting import format_paths
+
+    return format_paths(args.paths, check=args.check, out=out, err=sys.stderr)
+
+
+def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.conversion import converter
+    from querylang.syntax import parse
+
+    text, path = _read_source(argparse.Namespace(path=args.path, execute=args.execute))
+    json.dump(converter().unstructure(parse(text, path)), out, indent=2)
+    out.write("\n")
+    return 0
+
+
+def _cmd_providers(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.plugins import registry
+
+    reg = registry()
+    for info in reg.plugins():
+        dist = f"{info.distribution} {info.version}".strip()
+        out.write(f"{info.name}  ({dist})  hooks: {', '.join(info.hooks)}\n")
+        for name in info.providers:
+            provider = reg.providers[name]
+            sets = ", ".join(
+                name if d == provider.default_dataset else f"{name}.{d}" for d in provider.datasets
+            )
+            out.write(f"  {name} {provider.version}: {provider.description} [FROM {sets}]\n")
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.describing import describe
+
+    describe(args.provider, args.format, out)
+    return 0
+
+
+def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.emulation import LoopbackServer
+    from querylang.engine import env_name, resolve_now
+    from querylang.errors import UsageError
+    from querylang.plugins import registry
+
+    provider = registry().get(args.provider)
+    if provider is None:
+        raise UsageError(f"unknown provider {args.provider!r}", hint="run `querylang providers`")
+    pinned = resolve_now(args.now) if args.now else None
+    import time
+
+    clock = (lambda: float(pinned)) if pinned is not None else time.time
+    server = LoopbackServer(provider.emulator(clock), port=args.port)
+    out.write(
+        f"{provider.name} emulator on {server.url} (Ctrl-C stops it)\n"
+        f"  export {env_name(provider.name, 'BASE_URL')}={server.url}\n"
+    )
+    out.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+COMMANDS = {
+    "run": _cmd_run,
+    "explain": _cmd_explain,
+    "check": _cmd_check,
+    "fmt": _cmd_fmt,
+    "parse": _cmd_parse,
+    "providers": _cmd_providers,
+    "describe": _cmd_describe,
+    "emulate": _cmd_emulate,
+}
+
+
+def _secrets() -> list[str]:
+    """Credential values in the environment, so no error text can leak them."""
+    try:
+        from querylang.plugins import registry
+
+        envs = {c.env for p in registry().providers.values() for c in p.credentials}
+    except Exception:  # noqa: BLE001 - a broken plugin must not hide the real error
+        envs = set()
+    return [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+
+
+def _scrub(text: str) -> str:
+    for secret in _secrets():
+        text = text.replace(secret, "***")
+    return text
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point: parse arguments, run one command, map errors to exit codes."""
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        from querylang.errors import QuerylangError
+
+        if os.environ.get("QUERYLANG_DEBUG"):
+            raise
+        if isinstance(exc, QuerylangError):
+            sys.stderr.write(_scrub(exc.render()) + "\n")
+            return exc.exit_code
+        sys.stderr.write(
+            _scrub(
+                f"error[E999]: internal error: {type(exc).__name__}: {exc}\n"
+                "  = help: this is a bug in querylang or a plugin; rerun with QUERYLANG_DEBUG=1 "
+                "for a traceback and report it\n"
+            )
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The one cattrs converter: IR and results to and from JSON-ready data.
+
+IR nodes carry a ``"node"`` tag naming their class, so unions (a value is a literal, a
+duration, a parameter or a list) structure back unambiguously.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+import typing
+from typing import Any
+
+import attrs
+import cattrs
+
+from querylang import ir
+from querylang.timegrid import format_ts
+
+__all__ = ["cell", "converter", "result_to_json", "row_records"]
+
+_IR_CLASSES = {
+    cls.__name__: cls
+    for cls in vars(ir).values()
+    if isinstance(cls, type) and attrs.has(cls) and cls.__module__ == ir.__name__
+}
+
+
+def _is_ir_class(t: Any) -> bool:
+    return isinstance(t, type) and t.__name__ in _IR_CLASSES and _IR_CLASSES[t.__name__] is t
+
+
+def _is_ir_union(t: Any) -> bool:
+    origin = typing.get_origin(t)
+    if origin not in (typing.Union, types.UnionType):
+        return False
+    return any(_is_ir_class(a) for a in typing.get_args(t))
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    """The converter, built once with hooks for every IR class and union."""
+    for cls in _IR_CLASSES.values():
+        attrs.resolve_types(cls, globalns=vars(ir))
+    conv = cattrs.Converter()
+
+    def unstructure_factory(cls: type) -> Any:
+        fields = attrs.fields(cls)
+
+        def unstructure(node: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {"node": cls.__name__}
+            for f in fields:
+                value = getattr(node, f.name)
+                if f.name == "span":
+                    if value is not ir.NO_SPAN:
+                        out["span"] = attrs.asdict(value)
+                    continue
+                out[f.name] = conv.unstructure(value)
+            return out
+
+        return unstructure
+
+    def structure_factory(cls: type) -> Any:
+        fields = attrs.fields(cls)
+
+        def structure(data: dict[str, Any], _: Any) -> Any:
+            kwargs = {}
+            for f in fields:
+                if f.name not in data:
+                    continue
+                if f.name == "span":
+                    kwargs["span"] = ir.Span(**data["span"])
+                else:
+                    kwargs[f.name] = conv.structure(data[f.name], f.type)
+            return cls(**kwargs)
+
+        return structure
+
+    def structure_union(data: Any, t: Any) -> Any:
+        if data is None:
+            return None
+        tag = data.get("node") if isinstance(data, dict) else None
+        if tag not in _IR_CLASSES:
+            raise ValueError(f"expected one of {t}, got {data!r}")
+        return conv.structure(data, _IR_CLASSES[tag])
+
+    def structure_scalar(data: Any, _: Any) -> str | int | float:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            raise ValueError(f"expected a string or number, got {data!r}")
+        return data
+
+    conv.register_structure_hook(str | int | float, structure_scalar)
+    conv.register_unstructure_hook_factory(_is_ir_class, unstructure_factory)
+    conv.register_structure_hook_factory(_is_ir_class, structure_factory)
+    conv.register_structure_hook_func(_is_ir_union, structure_union)
+    return conv
+
+
+def cell(value: Any, *, integral: bool) -> Any:
+    """A metric value for JSON: None for missing, int when the column holds whole numbers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if integral and float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def row_records(result: Any) -> typing.Iterator[dict[str, Any]]:
+    """A result's rows as JSON records: time as ISO 8601 UTC, numbers as numbers."""
+    names = [c.name for c in result.columns]
+    integral = [c.kind == "counter" for c in result.columns]
+    n_dims = sum(1 for c in result.columns if c.role == "dimension")
+    for row in result.frame.rows():
+        record: dict[str, Any] = {"time": format_ts(row[0])}
+        for i in range(1, len(row)):
+            value = row[i]
+            record[names[i]] = value if i <= n_dims else cell(value, integral=integral[i])
+        yield record
+
+
+def result_to_json(result: Any) -> dict[str, Any]:
+    """One result: its name, source, columns (with units) and rows."""
+    return {
+        "name": result.name,
+        "source": result.source,
+        "columns": [
+            {k: v for k, v in attrs.asdict(c).items() if v is not None} for c in result.columns
+        ],
+        "rows": list(row_records(result)),
+    }

@@ -1,0 +1,211 @@
+"""The whole pipeline behind one call: text → parse → bind → plan → execute → frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+from querylang import ir
+from querylang.binding import ParamValue, bind, file_params, param_from_text
+from querylang.errors import CredentialsError, QueryError, SourceText, UsageError, did_you_mean
+from querylang.hookspecs import Provider
+from querylang.plugins import Registry, registry
+from querylang.syntax import parse
+from querylang.timegrid import parse_ts
+from querylang.wire import ProviderContext
+
+__all__ = ["Column", "Result", "env_name", "explain", "plan_queries", "run", "select"]
+
+
+@frozen(kw_only=True)
+class Column:
+    """A result column: its name, role (time / dimension / metric) and unit."""
+
+    name: str
+    role: str
+    unit: str | None = None
+    kind: str | None = None
+
+
+@frozen(kw_only=True)
+class Result:
+    """One query's answer."""
+
+    name: str | None
+    source: str
+    columns: tuple[Column, ...]
+    frame: Any  # querylang.frames.Frame (imported lazily)
+    plan: Any  # querylang.planning.Plan
+
+
+def env_name(provider: str, suffix: str) -> str:
+    """``QUERYLANG_<PROVIDER>_<SUFFIX>`` with dots turned into underscores."""
+    return f"QUERYLANG_{provider.upper().replace('.', '_').replace('-', '_')}_{suffix}"
+
+
+def resolve_now(now: int | float | str | dt.datetime | None) -> int:
+    """The clock: pinned (``--now``) or the current time, as UNIX seconds."""
+    if now is None:
+        return int(time.time())
+    if isinstance(now, dt.datetime):
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.UTC)
+        return int(now.timestamp())
+    if isinstance(now, str):
+        try:
+            return parse_ts(now)
+        except ValueError:
+            raise UsageError(
+                f"--now {now!r} is not an ISO 8601 timestamp",
+                hint="write e.g. --now 2026-11-20T00:00:00Z",
+            ) from None
+    return int(now)
+
+
+def provider_context(
+    provider: Provider,
+    env: Mapping[str, str],
+    now: int,
+    *,
+    sandbox: bool,
+    need_secrets: bool,
+) -> ProviderContext:
+    """Base URL, credentials and settings for one provider, from the environment."""
+    base_url = provider.base_url if sandbox else env.get(env_name(provider.name, "BASE_URL")) or provider.base_url
+    credentials: dict[str, str] = {}
+    for cred in provider.credentials:
+        value = env.get(cred.env)
+        if sandbox:
+            value = "sandbox"
+        elif not value:
+            if need_secrets:
+                raise CredentialsError(
+                    f"{provider.name} needs {cred.env} ({cred.description}), which is not set; "
+                    "nothing was sent",
+                    hint=f"export {cred.env}=<your token>, or add --sandbox to query the built-in "
+                    "emulator instead",
+                )
+            value = f"<{cred.env}>"
+        credentials[cred.env] = value
+    settings = {s.env: env.get(s.env, s.default) for s in provider.settings}
+    return ProviderContext(base_url=base_url, credentials=credentials, settings=settings, now=now)
+
+
+def select(qfile: ir.QueryFile, name: str | None) -> tuple[ir.Query, ...]:
+    """The file's queries, or the one named ``name``."""
+    queries = qfile.queries
+    if name is None:
+        if not queries:
+            raise UsageError(f"{qfile.path} holds no query", hint="write a SELECT statement")
+        return queries
+    named = {q.name.value: q for q in queries if q.name is not None}
+    if name not in named:
+        guess = did_you_mean(name, named)
+        listed = ", ".join(named) or "none"
+        raise UsageError(
+            f"{qfile.path} has no query named {name!r} (named queries: {listed})",
+            code="E502",
+            hint=f"did you mean {guess!r}?" if guess else "name a query with QUERY name AS SELECT …",
+        )
+    return (named[name],)
+
+
+def _params(
+    qfile: ir.QueryFile, source: SourceText, params: Mapping[str, Any] | None
+) -> dict[str, ParamValue]:
+    overrides = {
+        k: v if isinstance(v, ParamValue) else param_from_text(k, str(v))
+        for k, v in (params or {}).items()
+    }
+    return file_params(qfile, overrides, source=source)
+
+
+def plan_queries(
+    text: str,
+    *,
+    path: str = "<query>",
+    now: Any = None,
+    env: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    query: str | None = None,
+    sandbox: bool = False,
+    need_secrets: bool = True,
+    providers: Registry | None = None,
+) -> list[Any]:
+    """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
+    from querylang.planning import plan
+
+    env = os.environ if env is None else env
+    clock = resolve_now(now)
+    source = SourceText(path, text)
+    qfile = parse(text, path)
+    values = _params(qfile, source, params)
+    reg = providers or registry()
+    plans = []
+    for q in select(qfile, query):
+        bound = bind(q, reg.providers, now=clock, params=values, source=source)
+        context = provider_context(
+            bound.provider, env, clock, sandbox=sandbox, need_secrets=need_secrets
+        )
+        try:
+            plans.append(plan(bound, context))
+        except QueryError as exc:
+            raise exc.with_source(source) from None
+    return plans
+
+
+def explain(text: str, **kwargs: Any) -> list[Any]:
+    """The plans for ``text`` with their compiled requests; credentials are not required."""
+    kwargs.setdefault("need_secrets", False)
+    return plan_queries(text, **kwargs)
+
+
+def _columns(plan: Any) -> tuple[Column, ...]:
+    bound = plan.bound
+    cols = [Column(name="time", role="time")]
+    cols += [Column(name=d.name, role="dimension") for d in bound.by]
+    cols += [
+        Column(name=bm.output, role="metric", unit=bm.metric.unit, kind=bm.metric.kind)
+        for bm in bound.metrics
+    ]
+    return tuple(cols)
+
+
+def run(
+    text: str,
+    *,
+    settings: Any = None,
+    transport: Any = None,
+    **kwargs: Any,
+) -> list[Result]:
+    """Run every selected query of ``text``; one Result per query, in file order."""
+    from querylang.aggregation import finish, finish_piece
+    from querylang.emulation import SandboxTransport, host_of
+    from querylang.execution import execute
+
+    plans = plan_queries(text, **kwargs)
+    if kwargs.get("sandbox") and transport is None:
+        clock = float(plans[0].context.now) if plans else time.time()
+        routes = {}
+        for p in plans:
+            routes[host_of(p.context.base_url)] = p.bound.provider.emulator(lambda c=clock: c)
+        transport = SandboxTransport(routes)
+    frames = execute(plans, settings, transport)
+    results = []
+    for plan, per_piece in zip(plans, frames, strict=True):
+        pieces = [finish_piece(plan, piece, fs) for piece, fs in zip(plan.pieces, per_piece, strict=True)]
+        results.append(
+            Result(
+                name=plan.bound.name,
+                source=plan.bound.source_label,
+                columns=_columns(plan),
+                frame=finish(plan, pieces),
+                plan=plan,
+            )
+        )
+    return results

@@ -1,0 +1,283 @@
+"""Plans → decoded frames: concurrent httpx calls within rate limits, with retries.
+
+Any failure ends the whole run with one clear error: a result is never silently partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+from attrs import frozen
+
+from querylang.catalog import RateLimit
+from querylang.errors import ProviderError
+from querylang.frames import Frame
+from querylang.hookspecs import AuthSession, Provider
+from querylang.planning import Piece, Plan
+from querylang.wire import NativeRequest, NativeResponse
+
+__all__ = ["ExecutionSettings", "RateLimiter", "execute"]
+
+USER_AGENT = "querylang/0.1"
+
+
+@frozen(kw_only=True)
+class ExecutionSettings:
+    """How hard to try: timeouts, retries, concurrency, progress."""
+
+    timeout: float = 30.0
+    max_attempts: int = 4
+    backoff: float = 0.5  # first retry delay in seconds; doubles each try, with jitter
+    max_wait: float = 120.0  # the longest Retry-After honoured before giving up
+    concurrency: int | None = None  # overrides each dataset's max_concurrency
+    progress: bool | None = None  # None: on a terminal, when a run makes more than 3 calls
+
+
+class RateLimiter:
+    """Keeps calls within every (calls, per_seconds) limit, and honours pauses."""
+
+    def __init__(
+        self, limits: Sequence[RateLimit], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limits = tuple(limits)
+        self.clock = clock
+        depth = max((rl.calls for rl in self.limits), default=0)
+        self.sent: collections.deque[float] = collections.deque(maxlen=depth or None)
+        self.paused_until = 0.0
+        self.lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    def _wait(self, now: float) -> float:
+        wait = self.paused_until - now
+        for rl in self.limits:
+            recent = [t for t in self.sent if t > now - rl.per_seconds]
+            if len(recent) >= rl.calls:
+                wait = max(wait, recent[-rl.calls] + rl.per_seconds - now)
+        return wait
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            while True:
+                now = self.clock()
+                wait = self._wait(now)
+                if wait <= 0:
+                    if self.limits:
+                        self.sent.append(now)
+                    return
+                await asyncio.sleep(wait + 0.001)
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.bar.add_task("requests", total=total)
+        self.bar.start()
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class _ProviderLane:
+    """What requests to one provider share during a run."""
+
+    def __init__(self, provider: Provider, plan: Plan, client: httpx.AsyncClient, width: int):
+        ds = plan.bound.dataset
+        self.provider = provider
+        self.limiter = RateLimiter(ds.rate_limits)
+        self.semaphore = asyncio.Semaphore(width)
+        self.session = AuthSession(client, plan.context)
+
+
+def _transport_error(provider: str, request: NativeRequest, exc: Exception, timeout: float) -> ProviderError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(
+            provider,
+            f"no answer within {timeout:g} s",
+            code="P504",
+            request=request.describe(),
+            hint="try again, or allow longer with --timeout SECONDS",
+            retryable=True,
+        )
+    host = httpx.URL(request.url).host
+    env = f"QUERYLANG_{provider.upper().replace('.', '_')}_BASE_URL"
+    return ProviderError(
+        provider,
+        f"could not connect to {host} ({type(exc).__name__})",
+        code="P502",
+        request=request.describe(),
+        hint=f"check the network, or the base URL in {env} if you set it",
+        retryable=True,
+    )
+
+
+async def _call(
+    lane: _ProviderLane,
+    piece: Piece,
+    request: NativeRequest,
+    client: httpx.AsyncClient,
+    settings: ExecutionSettings,
+) -> Frame:
+    provider = lane.provider
+    refresh = False
+    reauthorized = False
+    attempt = 0
+    while True:
+        attempt += 1
+        await lane.limiter.acquire()
+        sent = await provider.authorize(request, lane.session, refresh=refresh)
+        refresh = False
+        try:
+            http = await client.send(
+                httpx.Request(sent.method, sent.url, headers=list(sent.headers), content=sent.body)
+            )
+            response = NativeResponse(
+                status=http.status_code, headers=dict(http.headers), content=http.content
+            )
+        except httpx.HTTPError as exc:
+            error = _transport_error(provider.name, request, exc, settings.timeout)
+            if attempt >= settings.max_attempts:
+                raise error from None
+            await asyncio.sleep(settings.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
+            continue
+        verdict = provider.check(request, response)
+        if verdict.kind == "ok":
+            if verdict.pause:
+                lane.limiter.pause(verdict.pause)
+            return _decode(provider, piece, request, response)
+        error = verdict.error or ProviderError(provider.name, f"HTTP {response.status}")
+        if verdict.kind == "reauth" and not reauthorized:
+            reauthorized = refresh = True
+            attempt -= 1
+            continue
+        if verdict.kind == "retry" and attempt < settings.max_attempts:
+            delay = verdict.delay
+            if delay is not None:
+                if delay > settings.max_wait:
+                    raise error
+                lane.limiter.pause(delay)
+            else:
+                delay = settings.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+            await asyncio.sleep(delay)
+            continue
+        raise error
+
+
+def _decode(provider: Provider, piece: Piece, request: NativeRequest, response: NativeResponse) -> Frame:
+    try:
+        frame = provider.decode(piece.native, request, response)
+    except ProviderError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ProviderError(
+            provider.name,
+            f"the response could not be read: {exc}",
+            code="P600",
+            request=request.describe(),
+            status=response.status,
+            hint="the API answered in an unexpected shape; if it persists, report it with the "
+            "request above",
+        ) from None
+    expected_dims = tuple(piece.native.group_by)
+    if tuple(frame.dims) != expected_dims or not set(frame.metrics) <= set(request.metrics):
+        raise ProviderError(
+            provider.name,
+            f"decode returned columns {frame.columns}, expected time, {', '.join(expected_dims)} "
+            f"and some of {', '.join(request.metrics)}",
+            code="P602",
+            request=request.describe(),
+            hint="this is a bug in the provider plugin",
+        )
+    return frame
+
+
+async def _execute(
+    plans: Sequence[Plan],
+    settings: ExecutionSettings,
+    transport: httpx.AsyncBaseTransport | None,
+) -> list[list[list[Frame]]]:
+    total = sum(len(p.requests) for p in plans)
+    show = settings.progress
+    if show is None:
+        show = sys.stderr.isatty() and total > 3
+    progress = _Progress(total, bool(show))
+    results: list[list[list[Frame]]] = [
+        [[Frame.empty()] * len(piece.requests) for piece in plan.pieces] for plan in plans
+    ]
+    try:
+        async with httpx.AsyncClient(
+            transport=transport,
+            timeout=settings.timeout,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        ) as client:
+            lanes: dict[str, _ProviderLane] = {}
+            for plan in plans:
+                name = plan.bound.provider.name
+                if name not in lanes:
+                    width = settings.concurrency or plan.bound.dataset.max_concurrency
+                    lanes[name] = _ProviderLane(plan.bound.provider, plan, client, width)
+
+            async def one(i: int, j: int, k: int) -> None:
+                plan = plans[i]
+                piece = plan.pieces[j]
+                lane = lanes[plan.bound.provider.name]
+                async with lane.semaphore:
+                    results[i][j][k] = await _call(lane, piece, piece.requests[k], client, settings)
+                progress.advance()
+
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for i, plan in enumerate(plans):
+                        for j, piece in enumerate(plan.pieces):
+                            for k in range(len(piece.requests)):
+                                group.create_task(one(i, j, k))
+            except BaseExceptionGroup as eg:
+                raise _first(eg) from None
+    finally:
+        progress.close()
+    return results
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return group.exceptions[0]
+
+
+def execute(
+    plans: Sequence[Plan],
+    settings: ExecutionSettings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[list[list[Frame]]]:
+    """Send every plan's requests; frames indexed [plan][piece][request]."""
+    return asyncio.run(_execute(plans, settings or ExecutionSettings(), transport))

@@ -1,0 +1,130 @@
+"""Results and plans as text: table (rich), csv, json, ndjson; explain as text or JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from querylang.conversion import result_to_json, row_records
+from querylang.errors import UsageError
+from querylang.timegrid import format_ts
+
+__all__ = ["FORMATS", "write_explain", "write_results"]
+
+FORMATS = ("table", "csv", "json", "ndjson")
+
+
+def _table_cell(value: Any, integral: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        if integral and value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.6g}"
+    return str(value)
+
+
+def _write_table(results: Sequence[Any], out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, highlight=False, soft_wrap=False)
+    for result in results:
+        title = result.name or result.source
+        table = Table(title=f"{title} ({len(result.frame)} rows)", title_justify="left")
+        integral = []
+        for col in result.columns:
+            header = f"{col.name}\n[dim]{col.unit}[/dim]" if col.unit else col.name
+            table.add_column(header, justify="right" if col.role == "metric" else "left")
+            integral.append(col.kind == "counter")
+        n_dims = sum(1 for c in result.columns if c.role == "dimension")
+        for row in result.frame.rows():
+            cells = [format_ts(row[0])]
+            cells += [str(v) for v in row[1 : 1 + n_dims]]
+            cells += [_table_cell(v, integral[i]) for i, v in enumerate(row) if i > n_dims]
+            table.add_row(*cells)
+        console.print(table)
+
+
+def _write_csv(results: Sequence[Any], out: TextIO) -> None:
+    if len(results) > 1:
+        raise UsageError(
+            "CSV holds one table, and this run has several queries",
+            hint="pick one with --query NAME, or use --format json or ndjson",
+        )
+    writer = csv.writer(out, lineterminator="\n")
+    for result in results:
+        names = [c.name for c in result.columns]
+        writer.writerow(names)
+        for record in row_records(result):
+            writer.writerow(["" if record[n] is None else record[n] for n in names])
+
+
+def write_results(results: Sequence[Any], fmt: str, out: TextIO) -> None:
+    """Print query results in ``fmt``."""
+    if fmt == "table":
+        _write_table(results, out)
+    elif fmt == "csv":
+        _write_csv(results, out)
+    elif fmt == "json":
+        json.dump({"results": [result_to_json(r) for r in results]}, out, indent=2)
+        out.write("\n")
+    elif fmt == "ndjson":
+        for index, result in enumerate(results):
+            for record in row_records(result):
+                if len(results) > 1:
+                    record = {"query": result.name or index, **record}
+                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    else:  # pragma: no cover - argparse restricts choices
+        raise UsageError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+def explain_json(plans: Sequence[Any]) -> dict[str, Any]:
+    """The plans as ``explain --format json`` prints them."""
+    queries = []
+    for p in plans:
+        b = p.bound
+        queries.append(
+            {
+                "name": b.name,
+                "source": b.source_label,
+                "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
+                "every": str(b.every) if b.every else None,
+                "native_granularity": str(p.grain),
+                "calls": len(p.requests),
+                "min_seconds": p.min_seconds,
+                "steps": list(p.steps),
+            }
+        )
+    return {
+        "requests": [r.to_json() for p in plans for r in p.requests],
+        "queries": queries,
+    }
+
+
+def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
+    """Print plans: what would be sent, and what would be done here."""
+    data = explain_json(plans)
+    if fmt == "json":
+        json.dump(data, out, indent=2)
+        out.write("\n")
+        return
+    requests = iter(data["requests"])
+    for plan, q in zip(plans, data["queries"], strict=True):
+        title = f"{q['name']}: " if q["name"] else ""
+        out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
+        out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
+        out.write(f" (native {q['native_granularity']})\n")
+        limit = f", at least {q['min_seconds']:g} s under the rate limit" if q["min_seconds"] else ""
+        out.write(f"  {q['calls']} call(s){limit}\n")
+        for _ in range(q["calls"]):
+            req = next(requests)
+            out.write(f"  {req['method']} {req['url']}\n")
+            if req["body"] is not None:
+                out.write(f"    body: {json.dumps(req['body'])}\n")
+        out.write("  steps:\n")
+        for step in q["steps"]:
+            out.write(f"    - {step}\n")

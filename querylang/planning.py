@@ -1,0 +1,284 @@
+"""BoundQuery → Plan: native grain, native vs client-side work, pieces, compiled requests."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+from attrs import frozen
+
+from querylang.binding import BoundFilter, BoundQuery
+from querylang.catalog import Dimension, GrainSpec
+from querylang.errors import BindingError, LimitError
+from querylang.timegrid import Granularity, TimeWindow, format_ts
+from querylang.wire import Filter, NativeQuery, NativeRequest, ProviderContext, Unsupported
+
+__all__ = ["Piece", "Plan", "plan"]
+
+DAY = 86400
+
+
+@frozen(kw_only=True)
+class Piece:
+    """One native query and the requests the provider compiled for it."""
+
+    native: NativeQuery
+    requests: tuple[NativeRequest, ...]
+
+
+@frozen(kw_only=True)
+class Plan:
+    """Everything the executor and the post-steps need for one query."""
+
+    bound: BoundQuery
+    grain: Granularity
+    fetch: tuple[str, ...]  # metrics fetched from the vendor
+    group_by: tuple[str, ...]  # native grouping: BY, plus dimensions filtered client-side
+    client_filters: tuple[BoundFilter, ...]
+    derived: tuple[str, ...]  # ratio metrics recomputed client-side from their parts
+    rebucket: bool
+    pieces: tuple[Piece, ...]
+    context: ProviderContext
+    steps: tuple[str, ...]
+
+    @property
+    def requests(self) -> tuple[NativeRequest, ...]:
+        return tuple(r for p in self.pieces for r in p.requests)
+
+    @property
+    def min_seconds(self) -> float:
+        """The least time the dataset's rate limits allow for all of this plan's requests."""
+        n = len(self.requests)
+        return max(
+            ((math.ceil(n / rl.calls) - 1) * rl.per_seconds for rl in self.bound.dataset.rate_limits),
+            default=0.0,
+        )
+
+
+def _label(bound: BoundQuery) -> str:
+    return bound.source_label
+
+
+def choose_grain(bound: BoundQuery) -> GrainSpec:
+    """The coarsest native grain that tiles EVERY and the window and still holds the data."""
+    ds, every, win, now = bound.dataset, bound.every, bound.window, bound.now
+    label = _label(bound)
+    natives = ", ".join(str(s.granularity) for s in ds.grains)
+    fits = [
+        s
+        for s in ds.grains
+        if (every is None or s.granularity.divides(every))
+        and s.granularity.is_aligned(win.start)
+        and s.granularity.is_aligned(win.end)
+    ]
+    fits.sort(key=lambda s: s.granularity.nominal_seconds, reverse=True)
+    span = bound.query.every.span if bound.query.every is not None else bound.query.span
+    if not fits:
+        if every is not None:
+            raise LimitError(
+                "E400",
+                f"{label} cannot answer EVERY {every}: its native granularities are {natives} "
+                f"and none of them tiles {every}",
+                span=span,
+                hint=f"choose EVERY as a multiple of one of {natives}",
+            )
+        raise LimitError(
+            "E403",
+            f"the window {win} does not fall on any of {label}'s granularities ({natives})",
+            span=bound.query.window.span if bound.query.window else span,
+            hint="add EVERY, or start and end the window on whole hours or days",
+        )
+    for spec in fits:
+        retention = spec.retention
+        if retention is None or win.start >= now - retention:
+            return spec
+    finest = fits[-1]
+    days = (finest.retention or 0) / DAY
+    usable = [
+        s
+        for s in ds.grains
+        if s.retention is None or win.start >= now - s.retention
+    ]
+    suggestion = (
+        f"use EVERY {min(usable, key=lambda s: s.granularity.nominal_seconds).granularity} or "
+        f"coarser, or a window starting after {format_ts(now - (finest.retention or 0))}"
+        if usable
+        else "use a more recent window"
+    )
+    raise LimitError(
+        "E402",
+        f"{label} keeps {finest.granularity} data for only {days:g} days, and the window starts "
+        f"{format_ts(win.start)}",
+        span=span,
+        hint=suggestion,
+    )
+
+
+def _split_filters(
+    bound: BoundQuery,
+) -> tuple[list[Filter], list[BoundFilter], dict[str, Dimension]]:
+    """Which conditions the vendor applies, and which the engine applies after decoding."""
+    native: list[Filter] = []
+    client: list[BoundFilter] = []
+    dims: dict[str, Dimension] = {}
+    label = _label(bound)
+    for f in bound.filters:
+        dim = f.dimension
+        dims[dim.name] = dim
+        if f.op in dim.native_ops:
+            native.append(Filter(dimension=dim.name, op=f.op, values=f.values))
+            continue
+        if f.op == "not_in" and dim.values is not None and "in" in dim.native_ops:
+            keep = tuple(v for v in dim.values if v not in f.values)
+            if not keep:
+                raise BindingError(
+                    "E207",
+                    f"the conditions on {dim.name!r} exclude every value",
+                    span=f.span,
+                    hint="the query could only return an empty result",
+                )
+            native.append(Filter(dimension=dim.name, op="in", values=keep))
+            continue
+        if not dim.groupable:
+            op = "NOT IN" if f.op == "not_in" else "IN"
+            raise LimitError(
+                "E205",
+                f"{label} cannot filter {dim.name} with {op}, and cannot group by it to filter here",
+                span=f.span,
+                hint=f"use {dim.name} IN (…) instead" if f.op == "not_in" else None,
+            )
+        client.append(f)
+    return native, client, dims
+
+
+def _list_chunks(filters: Sequence[Filter], dims: dict[str, Dimension]) -> list[tuple[Filter, ...]]:
+    """Split value lists longer than the vendor takes per request."""
+    options: list[list[Filter]] = []
+    for f in filters:
+        limit = dims[f.dimension].max_list
+        if f.op == "in" and limit and len(f.values) > limit:
+            options.append(
+                [
+                    Filter(dimension=f.dimension, op="in", values=f.values[i : i + limit])
+                    for i in range(0, len(f.values), limit)
+                ]
+            )
+        else:
+            options.append([f])
+    return [tuple(combo) for combo in itertools.product(*options)] or [()]
+
+
+def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
+    """Decide what to ask the vendor and what to do here; compile every request."""
+    ds = bound.dataset
+    label = _label(bound)
+    spec = choose_grain(bound)
+    grain = spec.granularity
+    rebucket = bound.every != grain
+    native_filters, client_filters, dims = _split_filters(bound)
+    by = tuple(d.name for d in bound.by)
+    extra = tuple(dict.fromkeys(f.dimension.name for f in client_filters if f.dimension.name not in by))
+    group_by = by + extra
+    chunks = _list_chunks(native_filters, dims)
+    combines = (
+        bool(extra)
+        or len(chunks) > 1
+        or any(
+            dims[f.dimension].fan_out and (len(f.values) > 1 or f.op == "not_in")
+            for f in native_filters
+            if f.dimension not in by
+        )
+    )
+    fetch: list[str] = []
+    derived: list[str] = []
+    steps: list[str] = []
+    for bm in bound.metrics:
+        m = bm.metric
+        if m.ratio is not None and (rebucket or combines or not m.native):
+            derived.append(m.name)
+            fetch.extend(m.ratio.parts)
+            continue
+        if not m.native:
+            raise BindingError("E202", f"{label} cannot compute {m.name}", span=bm.span)
+        if rebucket and m.rollup is None:
+            target = f"EVERY {bound.every}" if bound.every else "one whole-window value"
+            raise LimitError(
+                "E405",
+                f"{m.name} cannot be re-aggregated from {grain} buckets into {target}: the vendor's "
+                "value is not a sum, mean, minimum or maximum",
+                span=bm.span,
+                hint=f"use EVERY {grain} (or another native granularity: "
+                f"{', '.join(str(s.granularity) for s in ds.grains)})",
+            )
+        if combines and m.combine is None:
+            raise LimitError(
+                "E406",
+                f"{m.name} cannot be combined across several "
+                f"{', '.join(extra or tuple(f.dimension for f in native_filters))} values",
+                span=bm.span,
+                hint=f"add BY {', '.join(extra or tuple(f.dimension for f in native_filters))} "
+                "so each series is reported on its own",
+            )
+        fetch.append(m.name)
+    fetch_t = tuple(dict.fromkeys(fetch))
+
+    limit = spec.max_window
+    windows = bound.window.split(grain, limit) if limit else [bound.window]
+    pieces: list[Piece] = []
+    for window, filters in itertools.product(windows, chunks):
+        native = NativeQuery(
+            dataset=ds.name,
+            metrics=fetch_t,
+            group_by=group_by,
+            filters=filters,
+            granularity=grain,
+            window=TimeWindow(window.start, window.end),
+        )
+        compiled = bound.provider.compile(native, context)
+        if isinstance(compiled, Unsupported):
+            raise LimitError(
+                "E408",
+                f"{label} cannot answer this query: {compiled.reason}",
+                span=bound.query.span,
+                hint=compiled.hint,
+            )
+        pieces.append(Piece(native=native, requests=tuple(compiled)))
+        total = sum(len(p.requests) for p in pieces)
+        if total > ds.max_requests:
+            raise LimitError(
+                "E407",
+                f"this query needs more than {ds.max_requests} requests to {label}",
+                span=bound.query.span,
+                hint="narrow the window, use a coarser EVERY, or group by fewer dimensions",
+            )
+    n = sum(len(p.requests) for p in pieces)
+    steps.append(f"fetch {', '.join(fetch_t)} at {grain} in {n} request(s)"
+                 + (f" over {len(windows)} time piece(s)" if len(windows) > 1 else ""))  # fmt: skip
+    steps.append(f"keep rows within {bound.window}")
+    if ds.omits_zeros:
+        steps.append("fill buckets the vendor left out with 0")
+    if len(chunks) > 1 or combines:
+        steps.append("add up series that the vendor reported in separate requests")
+    for f in client_filters:
+        op = "IN" if f.op == "in" else "NOT IN"
+        steps.append(f"keep rows where {f.dimension.name} {op} {f.values!r}")
+    if extra:
+        steps.append(f"combine over {', '.join(extra)}")
+    if rebucket:
+        target = f"{bound.every} buckets" if bound.every else "one bucket for the whole window"
+        steps.append(f"re-bucket {grain} → {target}")
+    for name in derived:
+        steps.append(f"derive {name} from {', '.join(ds.metric(name).ratio.parts)}")  # type: ignore[union-attr]
+    return Plan(
+        bound=bound,
+        grain=grain,
+        fetch=fetch_t,
+        group_by=group_by,
+        client_filters=tuple(client_filters),
+        derived=tuple(derived),
+        rebucket=rebucket,
+        pieces=tuple(pieces),
+        context=context,
+        steps=tuple(steps),
+    )
