@@ -200,7 +200,9 @@ def _walk(
     level, rest = levels[0], levels[1:]
     children = node.get(level)
     if children is None:
-        return  # no data for this grouping level
+        if node:  # something else where the grouping level should be
+            raise ValueError(f"expected the {level!r} grouping level, got keys {sorted(node)}")
+        return  # an empty object: no data
     if not isinstance(children, dict):
         raise ValueError(f"{level!r} is not an object")
     for value, child in children.items():

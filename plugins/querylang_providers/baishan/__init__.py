@@ -1,0 +1,55 @@
+"""BaishanCloud CDN bandwidth and traffic (``FROM baishan``): ``GET /v2/stat/bandwidth``.
+
+The token travels in the query string (``token=``), so every request marks it secret and
+errors scrub it from the vendor's messages. Catalog in :mod:`.catalog`, compile/decode in
+:mod:`.bandwidth`, response verdicts in :mod:`.checks`, the emulator in :mod:`.emulator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from querylang.frames import Frame
+from querylang.hookspecs import Emulator, Verdict, hookimpl
+from querylang.provider import HttpProvider
+from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+
+from querylang_providers.baishan import bandwidth, checks
+from querylang_providers.baishan.catalog import BASE_URL, CREDENTIALS, DATASET, SETTINGS
+
+__all__ = ["BaishanProvider", "register_providers"]
+
+
+class BaishanProvider(HttpProvider):
+    """BaishanCloud's bandwidth/traffic statistics."""
+
+    name = "baishan"
+    version = "1.0"
+    description = "BaishanCloud CDN bandwidth and traffic, by domain and IP version"
+    base_url = BASE_URL
+    default_dataset = DATASET.name
+    credentials = CREDENTIALS
+    settings = SETTINGS
+    _datasets = (DATASET,)
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        return bandwidth.compile(query, context)
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        return bandwidth.decode(query, request, response)
+
+    def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
+        return checks.check(request, response)
+
+    def emulator(self, now: Callable[[], float]) -> Emulator:
+        from querylang_providers.baishan.emulator import BaishanEmulator
+
+        return BaishanEmulator(now)
+
+
+@hookimpl
+def register_providers(register: Callable[[BaishanProvider], None]) -> None:
+    """Register the BaishanCloud provider."""
+    register(BaishanProvider())

@@ -1,0 +1,170 @@
+"""BaishanCloud responses → verdicts: the ``code`` envelope, HTTP statuses, rate-limit headers.
+
+- ``code`` is 0 on success, otherwise the HTTP status it stands for (the body may carry
+  it inside an HTTP 200); the message is in ``message`` or ``msg``.
+- Throttled (HTTP 429 or ``code`` 429): retried after ``X-Retry-After`` seconds.
+- 5xx: retried (after ``X-Retry-After`` when given). 401: fails at once — the token is
+  static, re-authorising cannot help. 404 ("bad request URL") points at the base URL.
+- ``X-Ratelimit-Remaining`` at or below :data:`RESERVE` on a success holds further calls
+  until the minute resets (``X-Retry-After``, else the next minute by the ``Date``
+  header, else 60 s). The reserve is one less than the dataset's concurrency, so the
+  calls already in flight when the pause starts still fit in the minute.
+- The vendor's message is quoted, with the token scrubbed out of it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from querylang.errors import ProviderError
+from querylang.hookspecs import Verdict
+from querylang.provider import parse_retry_after
+from querylang.wire import REDACTED, NativeRequest, NativeResponse
+
+from querylang_providers.baishan.catalog import BASE_URL, DATASET, TOKEN_ENV
+
+__all__ = ["RESERVE", "check"]
+
+PROVIDER = "baishan"
+RESERVE = DATASET.max_concurrency - 1
+
+
+def _body(response: NativeResponse) -> dict[str, Any] | None:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _code(body: dict[str, Any] | None) -> int | None:
+    """The envelope's ``code`` as an int (None when absent or not a number)."""
+    if body is None or "code" not in body:
+        return None
+    try:
+        return int(body["code"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _scrub(text: str, request: NativeRequest) -> str:
+    """``text`` with every secret query-string value of ``request`` replaced."""
+    secret = {p.lower() for p in request.secret_params}
+    for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
+        if key.lower() in secret and value:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def _said(body: dict[str, Any] | None, response: NativeResponse, request: NativeRequest) -> str:
+    if body is not None:
+        for key in ("message", "msg"):
+            if body.get(key):
+                value = body[key]
+                text = value if isinstance(value, str) else json.dumps(value)
+                return _scrub(text[:300], request)
+        return ""
+    text = response.content.decode("utf-8", "replace").strip()[:300]
+    return _scrub(text, request)
+
+
+def _error(request: NativeRequest, status: int, code: int, said: str) -> ProviderError:
+    """A clear error for a failing ``code`` (HTTP status or envelope)."""
+    where = f"HTTP {status}" if code == status else f"code {code} in an HTTP {status} answer"
+    said_text = f": {said}" if said else ""
+    common = {"request": request.describe(), "status": status}
+    if code == 401:
+        return ProviderError(
+            PROVIDER,
+            f"the API rejected the token ({where}){said_text}",
+            code="P401",
+            hint=f"check {TOKEN_ENV}: set a valid token with access to these domains "
+            "(ask your BaishanCloud account team for one)",
+            **common,
+        )
+    if code == 403:
+        return ProviderError(
+            PROVIDER,
+            f"access denied ({where}){said_text}",
+            code="P403",
+            hint="the token is valid but may not read statistics for these domains",
+            **common,
+        )
+    if code == 429:
+        return ProviderError(
+            PROVIDER,
+            f"rate limited ({where}) and still limited after the last retry{said_text}",
+            code="P429",
+            hint="the account allows 300 calls a minute and 24 every 2 seconds; run again "
+            "later or narrow the query (fewer domains, a shorter window, a coarser EVERY)",
+            retryable=True,
+            **common,
+        )
+    if 500 <= code < 600:
+        return ProviderError(
+            PROVIDER,
+            f"the API failed ({where}){said_text}",
+            code="P500",
+            hint="this is on BaishanCloud's side; try again later, or contact your account team",
+            retryable=True,
+            **common,
+        )
+    if code == 404:
+        return ProviderError(
+            PROVIDER,
+            f"the API does not know this URL ({where}){said_text}",
+            code="P400",
+            hint=f"check QUERYLANG_BAISHAN_BASE_URL (the default is {BASE_URL})",
+            **common,
+        )
+    return ProviderError(
+        PROVIDER,
+        f"the API refused the request ({where}){said_text}",
+        code="P400",
+        hint="check the domain names in WHERE domain IN (…): they must belong to the account",
+        **common,
+    )
+
+
+def _until_next_minute(date: str | None) -> float | None:
+    """Seconds from the response's ``Date`` to the next whole minute."""
+    if not date:
+        return None
+    try:
+        sent = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        return None
+    return float(60 - sent.second) if sent is not None else None
+
+
+def _remaining(response: NativeResponse) -> int | None:
+    value = response.header("X-Ratelimit-Remaining")
+    try:
+        return int(value.strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def check(request: NativeRequest, response: NativeResponse) -> Verdict:
+    """Classify one answer: ok (maybe pausing), retry when throttled or 5xx, else fail."""
+    retry_after = parse_retry_after(response.header("X-Retry-After"))
+    body = _body(response)
+    status = response.status
+    code = status if not 200 <= status < 300 else _code(body)
+    if code in (None, 0):
+        remaining = _remaining(response)
+        if remaining is not None and remaining <= RESERVE:
+            pause = retry_after
+            if pause is None:
+                pause = _until_next_minute(response.header("Date")) or 60.0
+            return Verdict.ok(pause=math.ceil(pause))
+        return Verdict.ok()
+    assert code is not None
+    error = _error(request, status, code, _said(body, response, request))
+    if code == 429 or 500 <= code < 600:
+        return Verdict.retry(error, delay=retry_after)
+    return Verdict.fail(error)

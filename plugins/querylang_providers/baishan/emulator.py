@@ -1,0 +1,249 @@
+"""An emulator of BaishanCloud's ``/v2/stat/bandwidth`` and ``/v2/stat/bandwidth/eachDomain``.
+
+A synthetic account of twelve domains. It enforces what the document states: the token
+(``token`` absent → 401; ``invalid`` is a revoked token), at most 10 domains, the time
+formats, ``end_time > start_time``, 31 days per call and 10 days at ``minute5``, the
+``grad``/``data_type``/``ip_protocol`` values, and the rate limits (300 calls a minute
+and 24 every 2 seconds, fixed windows on the wall clock; both adjustable for tests) with
+``X-Ratelimit-*``/``X-Retry-After`` headers and HTTP 429. Where the document is silent:
+unknown domains count as idle (like deleted ones) rather than failing; time strings are
+read in the emulator's zone (``+08:00`` by default) and buckets follow that zone's grid;
+only complete buckets are served; zero points are omitted. Traffic comes from
+:func:`querylang.emulation.synthetic_totals` per 5-minute cell, so every grain agrees;
+``dl.example.com`` is idle every third UTC hour and ``static.example.com`` has no IPv6,
+which exercises zero filling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+
+from querylang.emulation import json_response, synthetic_totals
+
+from querylang_providers.baishan.catalog import (
+    DEFAULT_TIMEZONE,
+    EACH_DOMAIN_PATH,
+    GRADS,
+    MAX_DOMAINS,
+    PATH,
+    parse_timezone,
+)
+
+__all__ = ["DOMAINS", "BaishanEmulator", "traffic_cells"]
+
+DAY = 86400
+CELL = 300
+# domain → (bytes per minute over IPv4, bytes per minute over IPv6)
+DOMAINS: dict[str, tuple[float, float]] = {
+    "www.example.com": (28e6, 12e6),
+    "static.example.com": (25e6, 0.0),
+    "video.example.com": (72e6, 18e6),
+    "dl.example.com": (7.5e6, 2.5e6),
+    **{f"cdn{i:02d}.example.com": (1.8e6, 0.2e6) for i in range(1, 9)},
+}
+IDLE_EVERY_THIRD_HOUR = "dl.example.com"
+STEPS = {name: size for size, name in GRADS.items()}
+_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}))?$")
+
+
+def traffic_cells(domain: str, protocol: str, cells: np.ndarray) -> np.ndarray:
+    """Bytes served in each 5-minute cell starting at ``cells`` (``protocol``: ipv4/ipv6/all)."""
+    if protocol == "all":
+        return traffic_cells(domain, "ipv4", cells) + traffic_cells(domain, "ipv6", cells)
+    rates = DOMAINS.get(domain)
+    if rates is None:
+        return np.zeros(len(cells), np.int64)
+    scale = rates[0] if protocol == "ipv4" else rates[1]
+    out = synthetic_totals(f"baishan|{domain}|{protocol}", cells, cells + CELL, scale)
+    if domain == IDLE_EVERY_THIRD_HOUR:
+        out = np.where((cells // 3600) % 3 == 0, 0, out)
+    return out
+
+
+def _error(status: int, message: str, key: str = "message") -> httpx.Response:
+    return json_response(status, {"code": status, key: message})
+
+
+class _Invalid(ValueError):
+    """A parameter the API refuses with a 400."""
+
+
+class BaishanEmulator:
+    """Answers BaishanCloud bandwidth requests; counts calls and 429s for tests."""
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        *,
+        valid_token: str | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
+        limits: Sequence[tuple[int, float]] = ((300, 60.0), (24, 2.0)),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.now = now
+        self.valid_token = valid_token
+        self.zone = parse_timezone(timezone)
+        self.limits = tuple(limits)  # the first is the one the X-Ratelimit-* headers report
+        self.clock = clock
+        self.calls = 0  # calls admitted past the rate limiter
+        self.rejected = 0  # calls answered 429
+        self._lock = threading.Lock()
+        self._windows = [(-1, 0) for _ in self.limits]  # (window index, calls in it)
+
+    # -- rate limits --------------------------------------------------------------------
+    def _admit(self) -> tuple[bool, dict[str, str]]:
+        """Count one call against every limit; False (and headers) when one is exhausted."""
+        with self._lock:
+            t = self.clock()
+            indices = [math.floor(t / per) for _, per in self.limits]
+            counts = [
+                count if index == current else 0
+                for (index, count), current in zip(self._windows, indices, strict=True)
+            ]
+            full = [i for i, n in enumerate(counts) if n >= self.limits[i][0]]
+            if full:
+                self.rejected += 1
+            else:
+                counts = [n + 1 for n in counts]
+                self.calls += 1
+            self._windows = list(zip(indices, counts, strict=True))
+            which = full[0] if full else 0
+            per = self.limits[which][1]
+            reset = max(1, math.ceil((indices[which] + 1) * per - t))
+            head_calls, _ = self.limits[0]
+            headers = {
+                "Api-Id": "1039",
+                "X-Ratelimit-Grad": "minute",
+                "X-Ratelimit-Limit": str(head_calls),
+                "X-Ratelimit-Remaining": str(max(0, head_calls - counts[0])),
+                "X-Retry-After": str(reset),
+            }
+            return not full, headers
+
+    # -- parameters ---------------------------------------------------------------------
+    def _time(self, value: str | None, name: str, *, end: bool) -> int:
+        if not value:
+            raise _Invalid(f"{name} is required")
+        m = _TIME_RE.match(value.strip())
+        if not m:
+            raise _Invalid(f"{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}")
+        y, mo, d, hh, mi = (int(g) if g is not None else None for g in m.groups())
+        date_only = hh is None
+        try:
+            local = dt.datetime(y, mo, d, hh or 0, mi or 0, tzinfo=self.zone)  # type: ignore[arg-type]
+        except ValueError:
+            raise _Invalid(f"{name} is not a valid time: {value!r}") from None
+        ts = int(local.timestamp())
+        return ts + DAY - 60 if date_only and end else ts  # a date alone ends at 23:59
+
+    def _params(self, request: httpx.Request) -> dict[str, Any]:
+        p = request.url.params
+        domains = [d.strip() for d in (p.get("domains") or "").split(",") if d.strip()]
+        if not domains:
+            raise _Invalid("domains is required")
+        if len(domains) > MAX_DOMAINS:
+            raise _Invalid(f"at most {MAX_DOMAINS} domains per request, got {len(domains)}")
+        if "all" in domains and len(domains) > 1:
+            raise _Invalid("domains=all cannot be combined with domain names")
+        start = self._time(p.get("start_time"), "start_time", end=False)
+        end = self._time(p.get("end_time"), "end_time", end=True)
+        grad = p.get("grad") or "minute5"
+        if grad not in STEPS:
+            raise _Invalid("grad must be one of minute5, hour, day")
+        data_type = p.get("data_type") or "bandwidth"
+        if data_type not in ("bandwidth", "traffic"):
+            raise _Invalid("data_type must be bandwidth or traffic")
+        protocol = p.get("ip_protocol") or "all"
+        if protocol not in ("all", "ipv4", "ipv6"):
+            raise _Invalid("ip_protocol must be all, ipv4 or ipv6")
+        if end <= start:
+            raise _Invalid("end_time must be greater than start_time")
+        if end - start > 31 * DAY:
+            raise _Invalid("the range from start_time to end_time must be within 31 days")
+        if grad == "minute5" and end - start > 10 * DAY:
+            raise _Invalid("with grad=minute5 the range must not exceed 10 days")
+        names = list(DOMAINS) if domains == ["all"] else list(dict.fromkeys(domains))
+        return {
+            "domains": names,
+            "start": start,
+            "end": end,
+            "step": STEPS[grad],
+            "data_type": data_type,
+            "protocol": protocol,
+        }
+
+    # -- data ---------------------------------------------------------------------------
+    def _buckets(self, start: int, end: int, step: int) -> np.ndarray:
+        """Complete local-grid buckets from the one holding ``start`` to the one holding ``end``."""
+        offset = int(dt.datetime.fromtimestamp(start, self.zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        first = (start + offset) // step * step - offset
+        last = (end + offset) // step * step - offset
+        starts = np.arange(first, last + 1, step, dtype=np.int64)
+        return starts[starts + step <= int(self.now())]
+
+    def _series(self, domains: list[str], q: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Bucket starts and the summed values of ``domains`` (zeros included)."""
+        step = q["step"]
+        starts = self._buckets(q["start"], q["end"], step)
+        if len(starts) == 0:
+            return starts, np.empty(0)
+        per = step // CELL
+        cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
+        total = sum(
+            (traffic_cells(d, q["protocol"], cells) for d in domains),
+            np.zeros(len(cells), np.int64),
+        )
+        per_bucket = total.reshape(len(starts), per).sum(axis=1)
+        if q["data_type"] == "bandwidth":
+            return starts, np.round(per_bucket * 8 / step, 2)
+        return starts, per_bucket.astype(np.float64)
+
+    @staticmethod
+    def _points(starts: np.ndarray, values: np.ndarray) -> list[list[Any]]:
+        return [
+            [int(t), int(v) if float(v).is_integer() else float(v)]
+            for t, v in zip(starts.tolist(), values.tolist(), strict=True)
+            if v != 0
+        ]
+
+    # -- requests -----------------------------------------------------------------------
+    def _authorized(self, token: str | None) -> httpx.Response | None:
+        if not token:
+            return _error(401, "token is required", key="msg")
+        if token == "invalid" or (self.valid_token is not None and token != self.valid_token):
+            return _error(401, "invalid token or no access", key="msg")
+        return None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request exactly as the API would."""
+        path = request.url.path
+        if request.method != "GET" or path not in (PATH, EACH_DOMAIN_PATH):
+            return _error(404, f"no such API: {request.method} {path}")
+        denied = self._authorized(request.url.params.get("token"))
+        if denied is not None:
+            return denied
+        admitted, headers = self._admit()
+        if not admitted:
+            return json_response(429, {"code": 429, "message": "too many requests"}, headers)
+        try:
+            q = self._params(request)
+        except _Invalid as exc:
+            return json_response(400, {"code": 400, "message": str(exc)}, headers)
+        if path == PATH:
+            starts, values = self._series(q["domains"], q)
+            return json_response(200, {"code": 0, "data": self._points(starts, values)}, headers)
+        data = {}
+        for domain in q["domains"]:
+            starts, values = self._series([domain], q)
+            points = self._points(starts, values)[::-1]  # the vendor's example is newest first
+            data[domain] = {"domain": domain, "data": points}
+        return json_response(200, {"code": 0, "data": data}, headers)

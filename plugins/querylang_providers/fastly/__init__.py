@@ -1,0 +1,140 @@
+"""Fastly Historical Stats (``FROM fastly``): seed 002 plus shared/providers.md.
+
+Authentication is the ``Fastly-Key: <token>`` header, the token read from
+``FASTLY_API_TOKEN`` (the Fastly CLI's and SDKs' name). Errors:
+
+- a 2xx whose envelope says ``status`` other than ``"success"`` is a failed request (P400)
+  carrying Fastly's ``msg``;
+- non-2xx bodies carry ``msg`` and sometimes ``detail``: both are quoted in the error;
+- 401 is re-authorised once then reported (P401); 429 and 5xx are retried, honouring
+  ``Retry-After`` or else ``Fastly-RateLimit-Reset``;
+- ``Fastly-RateLimit-Remaining: 0`` on any answer holds further calls until
+  ``Fastly-RateLimit-Reset`` (epoch seconds). Reading stats is not rate limited today
+  (Fastly's hourly limit applies to modifying calls), so no RateLimit is declared.
+
+Compile and decode live in :mod:`.stats`, the catalog in :mod:`.catalog`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+
+from querylang.errors import ProviderError
+from querylang.frames import Frame
+from querylang.hookspecs import Emulator, Verdict, hookimpl
+from querylang.provider import HttpProvider, parse_retry_after
+from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+
+from querylang_providers.fastly import stats
+from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
+
+__all__ = ["FastlyProvider", "register_providers"]
+
+MAX_PAUSE = 3600.0  # Fastly's limits are hourly: never hold calls longer than that
+
+
+class FastlyProvider(HttpProvider):
+    """Fastly's Historical Stats API."""
+
+    name = "fastly"
+    version = "1.0"
+    description = "Fastly Historical Stats: requests, bytes, hit ratio per service and region"
+    base_url = "https://api.fastly.com"
+    default_dataset = "stats"
+    credentials = (CREDENTIAL,)
+    _datasets = (DATASET,)
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock  # reads Fastly-RateLimit-Reset (epoch seconds) against this
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        return stats.compile(query, context)
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        return stats.decode(query, request, response)
+
+    # -- responses ----------------------------------------------------------------------
+    def error_message(self, response: NativeResponse) -> str | None:
+        """Fastly's ``msg`` and ``detail``, joined."""
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return super().error_message(response)
+        if not isinstance(body, dict):
+            return super().error_message(response)
+        said = [str(body[k]) for k in ("msg", "detail") if body.get(k)]
+        return ": ".join(said) if said else super().error_message(response)
+
+    def auth_hint(self) -> str:
+        return (
+            f"set {CREDENTIAL.env} to a valid, unexpired Fastly API token with the global:read "
+            "scope (manage tokens at https://manage.fastly.com/account/personal/tokens)"
+        )
+
+    def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:
+        """The base errors, with Fastly-specific hints for 400 and 404."""
+        error = super().http_error(request, response)
+        if response.status == 404:
+            error.hint = "check the service IDs in WHERE service IN (…): Fastly knows none such"
+        elif response.status == 400:
+            error.hint = self._bad_request_hint()
+        return error
+
+    def _bad_request_hint(self) -> str:
+        return (
+            "the request was built from the query; check the service IDs and region names "
+            f"(regions: {', '.join(REGIONS)})"
+        )
+
+    def _reset_in(self, response: NativeResponse) -> float | None:
+        """Seconds until Fastly-RateLimit-Reset, if the header is there and readable."""
+        try:
+            reset = float(response.header("Fastly-RateLimit-Reset") or "")
+        except ValueError:
+            return None
+        return min(max(reset - self.clock(), 0.0), MAX_PAUSE)
+
+    def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
+        """Envelope errors fail; rate-limit headers pause; 429/5xx retry; 401 re-authorises."""
+        status = response.status
+        if status == 429:
+            delay = parse_retry_after(response.header("Retry-After"))
+            delay = self._reset_in(response) if delay is None else delay
+            return Verdict.retry(self.http_error(request, response), delay=delay)
+        if not 200 <= status < 300:
+            return super().check(request, response)
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None  # decode reports the malformed body
+        if isinstance(body, dict) and body.get("status", "success") != "success":
+            said = self.error_message(response) or "no message"
+            return Verdict.fail(
+                ProviderError(
+                    self.name,
+                    f"the API answered status {body.get('status')!r} (HTTP {status}): {said}",
+                    code="P400",
+                    request=request.describe(),
+                    status=status,
+                    hint=self._bad_request_hint(),
+                )
+            )
+        pause = None
+        if (response.header("Fastly-RateLimit-Remaining") or "").strip() == "0":
+            pause = self._reset_in(response)
+        return Verdict.ok(pause=pause)
+
+    def emulator(self, now: Callable[[], float]) -> Emulator:
+        from querylang_providers.fastly.emulator import FastlyEmulator
+
+        return FastlyEmulator(now)
+
+
+@hookimpl
+def register_providers(register: Callable[[FastlyProvider], None]) -> None:
+    """Register the Fastly provider."""
+    register(FastlyProvider())

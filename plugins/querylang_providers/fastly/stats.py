@@ -1,0 +1,172 @@
+"""Fastly Historical Stats: compile a piece into ``GET /stats…`` calls, decode their answers.
+
+How a piece maps to calls (the fewest bytes that answer it; ``-`` = no such condition):
+
+============  ==============  ==========================================================
+BY service    service filter  endpoint (``/field/{f}`` variant when exactly one metric)
+============  ==============  ==========================================================
+no            -               ``/stats/aggregate`` (every field, summed over services)
+yes           -               ``/stats`` or ``/stats/field/{f}`` (all services, keyed)
+any           IN (a)          ``/stats/service/a`` or ``/stats/service/a/field/{f}``
+any           IN (a, b, …)    one call per service, as above; the engine adds the rows
+============  ==============  ==========================================================
+
+Decisions where the document is silent or wrong (see also ``catalog.py``):
+
+- ``from``/``to`` are always integer UNIX seconds, never the Chronic human forms (whose
+  date-only reading is 12:00 or 00:00 depending on the document); ``from`` inclusive, ``to``
+  exclusive, matching the engine's half-open windows; ``start_time`` is the bucket start.
+- ``by`` is ``minute``/``hour``/``day`` for the native grains 1m/1h/1d; every other EVERY is
+  re-bucketed by the engine from the coarsest of these that tiles it.
+- ``/stats/aggregate`` has no per-field variant: a one-metric query without BY service still
+  reads whole records, since summing ``/stats/field/{f}`` over an unknown number of
+  services could cost more.
+- Several services: one call per service rather than ``/stats?services=a,b`` (a parameter
+  only Fastly's SDKs mention): same bytes, documented endpoints, and the engine adds the
+  per-service rows when service is not grouped.
+- ``region`` takes one region per call: BY region, or a filter on several regions, fans out
+  one call per region (tag ``region``); decode fills the region column from the tag. With
+  no region condition nothing is sent and Fastly answers for all regions.
+- Numbers come as JSON numbers or numeric strings (the document's examples) and ``null``;
+  ``logging``/``img_opto`` (the examples' spellings) are read as ``log``/``imgopto``;
+  fields the document does not list are ignored. A field missing from a record is no value.
+- A bucket Fastly has not finished may be partial or absent; nothing is ever invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from querylang.frames import Frame, FrameBuilder
+from querylang.wire import (
+    NativeQuery,
+    NativeRequest,
+    NativeResponse,
+    ProviderContext,
+    Unsupported,
+    build_url,
+)
+
+from querylang_providers.fastly.catalog import ALIASES, REGIONS, TOKEN_ENV
+
+__all__ = ["BY", "compile", "decode", "endpoint"]
+
+BY = {"1m": "minute", "1h": "hour", "1d": "day"}
+
+
+def endpoint(service: str | None, field: str | None, *, keyed: bool) -> str:
+    """The path answering one service (or all, ``keyed`` by service, or the aggregate)."""
+    if service is not None:
+        base = f"/stats/service/{quote(service, safe='')}"
+        return f"{base}/field/{field}" if field else base
+    if keyed:
+        return f"/stats/field/{field}" if field else "/stats"
+    return "/stats/aggregate"
+
+
+def _regions(query: NativeQuery) -> Sequence[str | None]:
+    """One entry per call: a region name, or None for "all regions" (no parameter)."""
+    condition = query.filter("region")
+    if condition is not None:
+        return tuple(str(v) for v in condition.values)
+    if "region" in query.group_by:
+        return REGIONS
+    return (None,)
+
+
+def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest] | Unsupported:
+    """One call per (service target × region); the endpoint chosen from the query's shape."""
+    by = BY.get(str(query.granularity))
+    if by is None:
+        return Unsupported(
+            reason=f"Fastly has no {query.granularity} granularity",
+            hint="use EVERY 1m, 1h, 1d or a multiple of one of them",
+        )
+    for f in query.filters:
+        if f.op != "in":
+            return Unsupported(reason=f"Fastly cannot exclude {f.dimension} values itself")
+    condition = query.filter("service")
+    services: Sequence[str | None] = (
+        tuple(str(v) for v in condition.values) if condition is not None else (None,)
+    )
+    field = query.metrics[0] if len(query.metrics) == 1 else None
+    keyed = "service" in query.group_by
+    token = context.credentials.get(TOKEN_ENV, "")
+    requests = []
+    for service in services:
+        path = endpoint(service, field, keyed=keyed)
+        for region in _regions(query):
+            params: list[tuple[str, Any]] = [
+                ("from", query.window.start),
+                ("to", query.window.end),
+                ("by", by),
+                ("region", region),
+            ]
+            tag = {k: v for k, v in (("service", service), ("region", region)) if v is not None}
+            requests.append(
+                NativeRequest(
+                    provider="fastly",
+                    method="GET",
+                    url=build_url(context.base_url, path, params),
+                    headers=(("Fastly-Key", token), ("Accept", "application/json")),
+                    metrics=tuple(query.metrics),
+                    secret_headers=("Fastly-Key",),
+                    tag=tag,
+                )
+            )
+    return requests
+
+
+def _records(data: Any, request: NativeRequest) -> Iterable[tuple[str | None, dict[str, Any]]]:
+    """(service ID, record) pairs from either answer shape: keyed by service, or a list."""
+    if data is None:
+        return
+    if isinstance(data, dict):
+        for service, records in data.items():
+            if not isinstance(records, list):
+                raise ValueError(f"data[{service!r}] is not a list of records")
+            for record in records:
+                yield str(service), record
+        return
+    if not isinstance(data, list):
+        raise ValueError(f"'data' is neither an object nor a list but {type(data).__name__}")
+    for record in data:
+        if not isinstance(record, dict):
+            raise ValueError(f"expected a record object in 'data', got {record!r}")
+        service = request.tag.get("service") or record.get("service_id")
+        yield (str(service) if service is not None else None), record
+
+
+def _normalise(record: Any) -> dict[str, Any]:
+    """The record with its fields under their documented names (the document's wins)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a record object, got {record!r}")
+    out = {ALIASES[k]: v for k, v in record.items() if k in ALIASES}
+    out.update({k: v for k, v in record.items() if k not in ALIASES})
+    return out
+
+
+def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+    """Records → one row per (start_time, group values) with the request's metrics."""
+    builder = FrameBuilder(query.group_by, request.metrics)
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError("the answer is not a JSON object with 'status' and 'data'")
+    if body.get("status", "success") != "success":
+        raise ValueError(f"status {body.get('status')!r}: {body.get('msg')}")
+    region = request.tag.get("region")
+    for service, raw in _records(body.get("data"), request):
+        record = _normalise(raw)
+        if record.get("start_time") is None:
+            raise ValueError(f"a record has no start_time: {raw!r}")
+        key: list[Any] = []
+        for dim in query.group_by:
+            value = service if dim == "service" else region if dim == "region" else None
+            if value is None:
+                raise ValueError(f"the answer does not say which {dim} a record belongs to")
+            key.append(value)
+        ts = int(float(record["start_time"]))
+        builder.add_point(tuple(key), ts, {m: record.get(m) for m in request.metrics})
+    return builder.build()

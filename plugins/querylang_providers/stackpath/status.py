@@ -1,0 +1,123 @@
+"""gRPC-style error bodies ``{"code", "message", "details"}`` → the engine's verdicts.
+
+StackPath's gateway answers errors with a google.rpc.Status-like body next to an HTTP
+status. The gRPC code is the more precise of the two, so it decides; a body without one
+falls back to the HTTP status (:meth:`HttpProvider.check`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from attrs import frozen
+
+from querylang.errors import ProviderError
+from querylang.hookspecs import Verdict
+from querylang.provider import parse_retry_after
+from querylang.wire import NativeRequest, NativeResponse
+
+from querylang_providers.stackpath.catalog import STACK_ENV
+
+__all__ = ["GRPC_HTTP_STATUS", "RpcStatus", "rpc_status", "verdict"]
+
+# gRPC code → the HTTP status the gateway pairs it with (used by the emulator too).
+GRPC_HTTP_STATUS = {3: 400, 4: 504, 5: 404, 7: 403, 8: 429, 13: 500, 14: 503, 16: 401}
+GRPC_NAMES = {
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    16: "UNAUTHENTICATED",
+}
+_AUTH_HINT = (
+    "check STACKPATH_CLIENT_ID and STACKPATH_CLIENT_SECRET: the token was refused even "
+    "after fetching a new one"
+)
+
+
+@frozen
+class RpcStatus:
+    """A decoded error body."""
+
+    code: int
+    message: str
+
+    @property
+    def name(self) -> str:
+        return GRPC_NAMES.get(self.code, f"code {self.code}")
+
+
+def _details(details: Any) -> str:
+    """Field violations and descriptions from ``details``, in a few words."""
+    notes: list[str] = []
+    for detail in details if isinstance(details, list) else ():
+        if not isinstance(detail, dict):
+            continue
+        for violation in detail.get("fieldViolations") or ():
+            if isinstance(violation, dict):
+                notes.append(f"{violation.get('field', '?')}: {violation.get('description', '')}")
+        for key in ("description", "reason", "detail"):
+            if isinstance(detail.get(key), str):
+                notes.append(detail[key])
+    return "; ".join(notes)[:300]
+
+
+def rpc_status(response: NativeResponse) -> RpcStatus | None:
+    """The gRPC status in an error body, or None when the body is not one."""
+    if 200 <= response.status < 300 and b'"series"' in response.content:
+        return None  # a data answer: do not parse a large body twice
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or isinstance(body.get("code"), bool):
+        return None
+    code = body.get("code")
+    if not isinstance(code, int) or code == 0:
+        return None
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    extra = _details(body.get("details"))
+    if extra and extra not in message:
+        message = f"{message} ({extra})" if message else extra
+    return RpcStatus(code, message)
+
+
+def verdict(request: NativeRequest, response: NativeResponse, rpc: RpcStatus) -> Verdict | None:
+    """The verdict for a known gRPC code (fail, retry, re-authorise once); None otherwise."""
+    if rpc.code not in GRPC_NAMES:
+        return None
+    said = f": {rpc.message}" if rpc.message else ""
+    where = f"{rpc.name}, HTTP {response.status}"
+
+    def error(code: str, message: str, hint: str, *, retryable: bool = False) -> ProviderError:
+        return ProviderError(
+            "stackpath",
+            f"{message} ({where}){said}",
+            code=code,
+            request=request.describe(),
+            status=response.status,
+            hint=hint,
+            retryable=retryable,
+        )
+
+    if rpc.code == 16:
+        return Verdict.reauth(error("P401", "the API refused the access token", _AUTH_HINT))
+    if rpc.code == 8:
+        delay = parse_retry_after(response.header("Retry-After"))
+        hint = "run again later, or narrow the query so it needs fewer calls"
+        return Verdict.retry(error("P429", "rate limited", hint, retryable=True), delay=delay)
+    if rpc.code in (4, 13, 14):
+        hint = "this is on StackPath's side; try again later"
+        return Verdict.retry(error("P500", "the API is unavailable", hint, retryable=True))
+    if rpc.code == 7:
+        hint = "the API client has no access to this stack's CDN metrics; check its permissions"
+        return Verdict.fail(error("P403", "access denied", hint))
+    if rpc.code == 5:
+        hint = f"check the stack ID or slug ({STACK_ENV} or WHERE stack = '…') and site IDs"
+        return Verdict.fail(error("P400", "not found", hint))
+    hint = "the request was built from the query; check filter values (sites, pops, regions)"
+    return Verdict.fail(error("P400", "the API refused the request", hint))  # 3

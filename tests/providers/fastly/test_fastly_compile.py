@@ -1,0 +1,114 @@
+"""Golden compile tests: query pieces → the exact Fastly requests (golden/compile.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from querylang.plugins import registry
+from querylang.timegrid import Granularity, TimeWindow, parse_ts
+from querylang.wire import Filter, NativeQuery, ProviderContext, Unsupported
+from querylang_providers.fastly import FastlyProvider
+from querylang_providers.fastly.catalog import DATASET, REGIONS
+
+HERE = Path(__file__).parent
+CASES = json.loads((HERE / "golden" / "compile.json").read_text())
+TOKEN = "s3cr3t-fastly-token"
+CONTEXT = ProviderContext(
+    base_url="https://api.fastly.com",
+    credentials={"FASTLY_API_TOKEN": TOKEN},
+    settings={},
+    now=parse_ts("2026-11-20T00:00:00Z"),
+)
+
+
+def native(spec: dict) -> NativeQuery:
+    """A NativeQuery from a golden case's ``query``."""
+    start, end = (parse_ts(t) for t in spec["window"])
+    return NativeQuery(
+        dataset="stats",
+        metrics=tuple(spec["metrics"]),
+        group_by=tuple(spec["group_by"]),
+        filters=tuple(
+            Filter(dimension=f["dimension"], op=f["op"], values=tuple(f["values"]))
+            for f in spec["filters"]
+        ),
+        granularity=Granularity.parse(spec["granularity"]),
+        window=TimeWindow(start, end),
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_golden_compile(case: dict) -> None:
+    compiled = FastlyProvider().compile(native(case["query"]), CONTEXT)
+    if "unsupported" in case:
+        assert isinstance(compiled, Unsupported)
+        assert compiled.reason == case["unsupported"]
+        return
+    assert not isinstance(compiled, Unsupported)
+    got = [
+        {"url": r.url, "metrics": list(r.metrics), "tag": dict(r.tag)} for r in compiled
+    ]
+    assert got == case["expect"]
+    for request in compiled:
+        assert request.method == "GET"
+        assert request.body is None
+        assert request.headers == (("Fastly-Key", TOKEN), ("Accept", "application/json"))
+        assert request.secret_headers == ("Fastly-Key",)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "expect" in c], ids=lambda c: c["name"])
+def test_token_is_redacted(case: dict) -> None:
+    for request in FastlyProvider().compile(native(case["query"]), CONTEXT):
+        shown = json.dumps(request.to_json()) + request.describe()
+        assert TOKEN not in shown
+        assert request.to_json()["headers"]["Fastly-Key"] == "***"
+
+
+def test_from_to_are_unix_seconds_never_human_forms() -> None:
+    for case in (c for c in CASES if "expect" in c):
+        for request in FastlyProvider().compile(native(case["query"]), CONTEXT):
+            query = dict(p.split("=") for p in request.url.split("?")[1].split("&"))
+            assert query["from"].isdigit() and query["to"].isdigit()
+            assert query["by"] in ("minute", "hour", "day")
+
+
+def test_catalog_has_every_documented_field() -> None:
+    names = [m.name for m in DATASET.metrics]
+    assert len(names) == 87 and len(set(names)) == 87
+    units = {m.name: m.unit for m in DATASET.metrics}
+    assert units["requests"] == "count"
+    assert units["bandwidth"] == units["attack_resp_synth_bytes"] == "bytes"
+    assert units["hits_time"] == units["otfp_shield_time"] == "seconds"
+    assert {"log", "imgopto"} <= set(names)
+    assert not {"logging", "img_opto"} & set(names)
+
+
+def test_hit_ratio_is_derived_from_hits_and_misses() -> None:
+    metric = DATASET.metric("hit_ratio")
+    assert metric is not None and metric.kind == "ratio" and metric.rollup == "ratio"
+    assert metric.ratio is not None
+    assert metric.ratio.numerator == (("hits", 1.0),)
+    assert metric.ratio.denominator == (("hits", 1.0), ("miss", 1.0))
+    for name in ("hits", "hits_time", "bandwidth", "status_5xx"):
+        m = DATASET.metric(name)
+        assert m is not None and m.kind == "counter" and m.rollup == "sum" and m.combine == "sum"
+
+
+def test_grains_retention_and_window_limits() -> None:
+    day = 86400
+    spec = {str(g.granularity): (g.retention, g.max_window) for g in DATASET.grains}
+    assert spec == {"1m": (35 * day, day), "1h": (375 * day, 31 * day), "1d": (None, 366 * day)}
+    region = DATASET.dimension("region")
+    assert region is not None and region.values == REGIONS and region.groupable
+    service = DATASET.dimension("service")
+    assert service is not None and service.groupable and service.filterable
+
+
+def test_registered_through_the_entry_point() -> None:
+    provider = registry().get("fastly")
+    assert isinstance(provider, FastlyProvider)
+    assert provider.default_dataset == "stats"
+    assert [c.env for c in provider.credentials] == ["FASTLY_API_TOKEN"]
