@@ -12,7 +12,7 @@ from types import ModuleType
 
 from querylang.catalog import Credential
 from querylang.frames import Frame
-from querylang.hookspecs import Emulator, hookimpl
+from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
 
@@ -53,8 +53,11 @@ class GcoreProvider(HttpProvider):
     def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
         return self._modules[query.dataset].decode(query, request, response)
 
-    def error_message(self, response: NativeResponse) -> str | None:
-        return super().error_message(response)
+    def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
+        module = self._modules.get(request.tag.get("dataset", ""))
+        if module is not None and hasattr(module, "check"):
+            return module.check(self, request, response)
+        return super().check(request, response)
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
         from querylang_providers.gcore.emulator import GcoreEmulator

@@ -1,0 +1,83 @@
+"""Frames: typed columns, the builder decoders use, and the reducers the engine uses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from querylang.frames import Frame, FrameBuilder, to_number
+
+
+def test_columns_are_typed_arrays() -> None:
+    b = FrameBuilder(("region",), ("bytes",))
+    b.add_series(("eu",), "bytes", [[0, "5"], [60, 7]])
+    frame = b.build()
+    assert frame.time.dtype == np.int64
+    assert frame.metrics["bytes"].dtype == np.float64
+    assert frame.dims["region"].dtype == object
+
+
+def test_builder_joins_metrics_of_one_series() -> None:
+    b = FrameBuilder(("host",), ("a", "b"))
+    b.add_series(("x",), "a", [[0, 1], [60, 2]])
+    b.add_series(("x",), "b", [[60, 20], [120, 30]])
+    rows = list(b.build().rows())
+    assert rows[0] == (0, "x", 1.0, rows[0][3]) and math.isnan(rows[0][3])
+    assert rows[1] == (60, "x", 2.0, 20.0)
+    assert rows[2][:3] == (120, "x", 30.0) or math.isnan(rows[2][2])
+
+
+def test_builder_rejects_repeats_and_junk() -> None:
+    b = FrameBuilder((), ("a",))
+    b.add_point((), 0, {"a": 1})
+    b.add_point((), 0, {"a": 2})
+    with pytest.raises(ValueError, match="repeats"):
+        b.build()
+    with pytest.raises(ValueError):
+        FrameBuilder((), ("a",)).add_series((), "a", [[0]])
+    with pytest.raises(ValueError):
+        to_number({"x": 1})
+    assert math.isnan(to_number(None)) and to_number("0.5") == 0.5
+
+
+def _frame() -> Frame:
+    return Frame(
+        np.array([0, 60, 120, 0, 60, 120]),
+        {"h": np.array(["a", "a", "a", "b", "b", "b"], dtype=object)},
+        {
+            "n": np.array([1.0, 2.0, np.nan, 10.0, 20.0, 30.0]),
+            "peak": np.array([5.0, 1.0, 3.0, 2.0, 9.0, 1.0]),
+            "at": np.array([100.0, 200.0, 300.0, 400.0, 500.0, 600.0]),
+        },
+    )
+
+
+def test_aggregate_reducers() -> None:
+    f = _frame()
+    target = np.zeros(6, dtype=np.int64)
+    out = f.aggregate(
+        ["h"],
+        {"n": "sum", "peak": "max", "at": "at_max:peak"},
+        time=target,
+    )
+    rows = list(out.rows())
+    assert rows == [(0, "a", 3.0, 5.0, 100.0), (0, "b", 60.0, 9.0, 500.0)]
+    means = f.aggregate(["h"], {"n": "mean", "peak": "min", "at": "last"}, time=target)
+    assert list(means.rows()) == [(0, "a", 1.5, 1.0, 300.0), (0, "b", 20.0, 1.0, 600.0)]
+
+
+def test_all_null_group_stays_null() -> None:
+    f = Frame(np.array([0, 0]), {}, {"n": np.array([np.nan, np.nan])})
+    out = f.aggregate([], {"n": "sum"})
+    assert math.isnan(out.metrics["n"][0])
+
+
+def test_sort_and_duplicates() -> None:
+    f = _frame().take(np.array([5, 0, 3, 1]))
+    s = f.sort()
+    assert s.time.tolist() == [0, 0, 60, 120]
+    assert s.dims["h"].tolist() == ["a", "b", "a", "b"]
+    assert f.duplicate_keys(["h"]) == 0
+    assert Frame.concat([f, f], ["h"], ["n"]).duplicate_keys(["h"]) == 4
