@@ -78,7 +78,8 @@ def _combine_rules(plan: Plan) -> dict[str, str]:
     rules = {}
     for name in plan.fetch:
         metric = ds.metric(name)
-        rules[name] = "sum" if metric is not None and metric.combine == "sum" else "only"
+        combine = metric.combine if metric is not None else None
+        rules[name] = combine if combine in ("sum", "max", "min") else "only"
     return rules
 
 
@@ -101,7 +102,7 @@ def _combine(plan: Plan, frame: Frame, dims: Sequence[str]) -> Frame:
                     hint=f"group BY the dimension that tells the series apart; {name} is reported "
                     "per series only",
                 )
-    reducers = {name: ("sum" if rule == "sum" else "max") for name, rule in rules.items()}
+    reducers = {name: ("max" if rule == "only" else rule) for name, rule in rules.items()}
     return frame.aggregate(dims, reducers)
 
 

@@ -221,6 +221,8 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
                 "so each series is reported on its own",
             )
         fetch.append(m.name)
+        if rebucket and m.rollup and m.rollup.startswith(("at_max:", "at_min:")):
+            fetch.append(m.rollup.split(":", 1)[1])  # the metric whose peak picks the value
     fetch_t = tuple(dict.fromkeys(fetch))
 
     limit = spec.max_window

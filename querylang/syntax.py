@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from attrs import frozen
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedToken, VisitError
 
 from querylang import ir
 from querylang.errors import QueryError, QuerySyntaxError, SourceText, did_you_mean
 
-__all__ = ["KEYWORDS", "grammar_text", "parse", "parser"]
+__all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each", "parser", "scan"]
+
+Statement = ir.Query | ir.ParamDecl
+MAX_DURATION_SECONDS = 1000 * 366 * 86400  # far beyond any vendor's history; keeps dates valid
 
 KEYWORDS = (
     "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
@@ -59,6 +65,19 @@ _EXAMPLES = {
         "SELECT a FROM x WHERE a = 1 OR b = 2",
     ],
     "statements are separated by ';'": ["SELECT a FROM x LAST 1d SELECT b FROM x LAST 1d"],
+    "a statement starts with SELECT, QUERY name AS or PARAM": ["FROM x", "SELECT a; FROM x"],
+    "parameter names start with $, e.g. PARAM $window = 7d": ["PARAM x = 1", "PARAM = 1"],
+    "name a query with QUERY name AS SELECT …": ["QUERY q SELECT a FROM x", "QUERY SELECT a"],
+}
+
+_CHAR_HINTS = {
+    "#": "comments start with --",
+    "/": "comments start with --",
+    "<": "conditions compare with = or != only",
+    ">": "conditions compare with = or != only",
+    "|": "join conditions with AND",
+    "&": "join conditions with AND",
+    "*": "name each metric to SELECT; there is no *",
 }
 
 
@@ -79,17 +98,82 @@ def parser() -> Lark:
 
 def parse(text: str, path: str = "<query>") -> ir.QueryFile:
     """Parse a whole source (one or more statements) into a QueryFile."""
+    statements = _parse_text(text, SourceText(path, text))
+    return ir.QueryFile(statements=tuple(statements), path=path)
+
+
+def parse_each(text: str, path: str = "<query>") -> list[Statement | QueryError]:
+    """Parse statement by statement, so that a syntax error does not hide the statements after it.
+
+    The text is cut after each top-level ';' (found by the lexer, so never inside a string or
+    a comment); each piece is parsed in place, with the rest blanked, so spans stay those of
+    the whole source.
+    """
     source = SourceText(path, text)
+    cuts = [0, *(t.end_pos or 0 for t in scan(text).tokens if t.type == "_SEMI"), len(text)]
+    out: list[Statement | QueryError] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        masked = "".join("\n" if c == "\n" else " " for c in text[:start]) + text[start:end]
+        try:
+            out.extend(_parse_text(masked, source))
+        except QueryError as exc:
+            out.append(exc)
+    return out
+
+
+def _parse_text(text: str, source: SourceText) -> list[Statement]:
+    """Parse ``text`` (the source, or one statement of it blanked around) into IR statements."""
     try:
         tree = parser().parse(text)
-        statements = _ToIR().transform(tree)
+        return _ToIR().transform(tree)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, source) from None
+        raise _syntax_error(exc, text, source) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc.with_source(source) from None
         raise
-    return ir.QueryFile(statements=tuple(statements), path=path)
+
+
+@frozen
+class Scan:
+    """A source lexed whole: its significant tokens, its comments, and stray characters."""
+
+    tokens: tuple[Token, ...]
+    comments: tuple[Token, ...]
+    stray: tuple[int, ...]  # offsets of characters that start no token
+
+
+_COMMENTS: ContextVar[list[Token]] = ContextVar("querylang_comments")
+
+
+def _keep_comment(token: Token) -> Token:
+    _COMMENTS.get().append(token)
+    return token
+
+
+@functools.cache
+def _scanner() -> Lark:
+    """A second instance of the grammar whose lexer also hands over the comments it skips."""
+    return Lark(
+        grammar_text(), parser="lalr", lexer="basic", lexer_callbacks={"COMMENT": _keep_comment}
+    )
+
+
+def scan(text: str) -> Scan:
+    """Lex ``text`` without parsing; a character that starts no token is noted and skipped."""
+    stray: list[int] = []
+    while True:
+        comments: list[Token] = []
+        reset = _COMMENTS.set(comments)
+        try:
+            tokens = tuple(_scanner().lex(text))
+        except UnexpectedCharacters as exc:
+            stray.append(exc.pos_in_stream)
+            text = f"{text[: exc.pos_in_stream]} {text[exc.pos_in_stream + 1 :]}"
+            continue
+        finally:
+            _COMMENTS.reset(reset)
+        return Scan(tokens=tokens, comments=tuple(comments), stray=tuple(stray))
 
 
 def _span_of(obj: Any) -> ir.Span:
@@ -251,19 +335,34 @@ class _ToIR(Transformer):
 
     def number(self, meta: Any, children: list[Token]) -> ir.Literal:
         text = str(children[0])
-        value: int | float = float(text) if "." in text else int(text)
+        try:
+            value: int | float = float(text) if "." in text else int(text)
+        except ValueError:  # more digits than Python converts
+            value = math.inf
+        if not math.isfinite(value):
+            raise QuerySyntaxError(
+                "E103",
+                f"the number {_shorten(text)} is too large",
+                span=_span_of(children[0]),
+                hint="write a number of at most a few hundred digits",
+            )
         return ir.Literal(value=value, span=_span_of(children[0]))
 
     def duration_lit(self, meta: Any, children: list[Token]) -> ir.Duration:
         text = str(children[0])
         unit = "mo" if text.endswith("mo") else text[-1]
-        amount = int(text[: -len(unit)])
-        if amount <= 0:
+        digits = text[: -len(unit)].lstrip("0")
+        amount = int(digits or "0") if len(digits) < 30 else MAX_DURATION_SECONDS
+        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 2678400}[unit]
+        if amount <= 0 or seconds > MAX_DURATION_SECONDS:
             raise QuerySyntaxError(
                 "E103",
-                f"the duration {text} is not positive",
+                f"the duration {_shorten(text)} is "
+                + ("not positive" if amount <= 0 else "longer than 1000 years"),
                 span=_span_of(children[0]),
-                hint="durations count at least one unit, e.g. 1h",
+                hint="durations count at least one unit, e.g. 1h"
+                if amount <= 0
+                else "choose a duration of at most a few years, e.g. 365d",
             )
         return ir.Duration(amount=amount, unit=unit, span=_span_of(children[0]))  # type: ignore[arg-type]
 
@@ -284,48 +383,66 @@ def _expected_words(expected: set[str]) -> str:
     return words[0] if words else "something else"
 
 
-def _syntax_error(exc: UnexpectedInput, source: SourceText) -> QuerySyntaxError:
+def _shorten(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
+def _expected_at(text: str, pos: int) -> set[str]:
+    """What the parser would have taken at ``pos`` (the lexer only knows it matched nothing)."""
+    try:
+        interactive = parser().parse_interactive(text[:pos])
+        interactive.exhaust_lexer()
+        return set(interactive.accepts())
+    except UnexpectedInput:
+        return set()
+
+
+def _point(pos: int, line: int, column: int) -> ir.Span:
+    return ir.Span(start=pos, end=pos + 1, line=line, column=column, end_line=line,
+                   end_column=column + 1)  # fmt: skip
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySyntaxError:
+    """A friendly E100/E101 for a Lark error on ``text`` (laid out like ``source``)."""
     label = None
     try:
         label = exc.match_examples(parser().parse, _EXAMPLES, use_accepts=True)
     except Exception:  # noqa: BLE001 - a label is a nicety; never let it hide the real error
         label = None
     if isinstance(exc, UnexpectedCharacters):
-        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else "?"
-        span = ir.Span(
-            start=exc.pos_in_stream,
-            end=exc.pos_in_stream + 1,
-            line=exc.line,
-            column=exc.column,
-            end_line=exc.line,
-            end_column=exc.column + 1,
-        )
-        expected = _expected_words(set(exc.allowed or ()))
+        pos = exc.pos_in_stream
+        char = text[pos] if pos < len(text) else "?"
+        span = _point(pos, exc.line, exc.column)
+        if char in "'\"":
+            return QuerySyntaxError(
+                "E100",
+                "this string is not closed",
+                span=span,
+                source=source,
+                hint=f"end it with {char} on the same line; a quote inside is doubled, as in "
+                "'it''s'",
+            )
+        expected = _expected_words(_expected_at(text, pos))
         message = f"unexpected character {char!r}; expected {expected}"
-        hint = label or "strings are written in single quotes, e.g. region = 'eu'"
+        hint = _CHAR_HINTS.get(char) or label
         return QuerySyntaxError("E100", message, span=span, source=source, hint=hint)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
         token = getattr(exc, "token", None)
         expected = set(getattr(exc, "expected", ()) or ())
         if getattr(exc, "accepts", None):
             expected = set(exc.accepts) or expected
-        expected.discard("_SEMI") if expected - {"_SEMI", "$END"} else None
+        if expected - {"_SEMI", "$END"}:
+            expected.discard("_SEMI")
         words = _expected_words(expected)
         if token is None or token.type == "$END":
-            lines = source.text.splitlines() or [""]
-            line = len(lines)
-            col = len(lines[-1]) + 1
-            span = ir.Span(
-                start=len(source.text),
-                end=len(source.text),
-                line=line,
-                column=col,
-                end_line=line,
-                end_column=col + 1,
-            )
+            # Lark's $END borrows the last token's position: point just after that token.
+            if token is not None and token.end_pos:
+                span = _point(token.end_pos, token.end_line or 1, token.end_column or 1)
+            else:
+                span = _point(0, 1, 1)
             return QuerySyntaxError(
                 "E101",
-                f"the query ends too early; expected {words}",
+                f"the statement ends too early; expected {words}",
                 span=span,
                 source=source,
                 hint=label or "finish the statement",
@@ -339,8 +456,10 @@ def _syntax_error(exc: UnexpectedInput, source: SourceText) -> QuerySyntaxError:
                 hint = f"did you mean {guess}?"
         if token.type.endswith("_KW"):
             found = f"keyword {token.type.removesuffix('_KW')}"
+        elif token.type == "STRING":
+            found = f"string {_shorten(str(token))}"
         else:
-            found = repr(str(token))
+            found = repr(_shorten(str(token)))
         message = f"unexpected {found}; expected {words}"
         return QuerySyntaxError("E100", message, span=span, source=source, hint=hint)
     return QuerySyntaxError("E100", str(exc), source=source)

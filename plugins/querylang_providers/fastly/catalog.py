@@ -177,12 +177,14 @@ DIMENSIONS = (
         name="service",
         description="Fastly service ID (e.g. 6ElZZvtumbwtLBDJvFwepx)",
         native_ops=frozenset({"in"}),
+        fan_out=True,  # several services: one call each, added up by the engine
     ),
     Dimension(
         name="region",
         description="stats region of the Fastly POPs (one request per region)",
         values=REGIONS,
         native_ops=frozenset({"in"}),
+        fan_out=True,  # one region per call
     ),
 )
 

@@ -44,7 +44,6 @@ from querylang.frames import Frame
 from querylang.hookspecs import AuthSession, Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
-
 from querylang_providers.stackpath import auth, cdn, status
 from querylang_providers.stackpath.catalog import CREDENTIALS, DATASET, SETTINGS
 

@@ -87,8 +87,7 @@ async def fetch_token(session: AuthSession) -> tuple[str, float]:
         )
     if not 200 <= status < 300:
         raise _error(
-            f"the identity service refused the client credentials (HTTP {status})"
-            f"{_said(response)}",
+            f"the identity service refused the client credentials (HTTP {status}){_said(response)}",
             code="P401",
             status=status,
             url=url,

@@ -21,6 +21,7 @@ __all__ = [
     "SETTINGS",
     "STACK_ENV",
     "TIME_COLUMN",
+    "TIME_METRICS",
 ]
 
 DAY = 86400
@@ -134,6 +135,7 @@ METRICS = (
     ),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
+TIME_METRICS = tuple(m.name for m in METRICS if m.unit == TIMESTAMP)  # timestamps, not amounts
 
 DIMENSIONS = (
     Dimension(

@@ -18,13 +18,13 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-
 from querylang_providers.stackpath.catalog import (
     DEFAULT_PLATFORM,
     GRANULARITIES,
     GROUP_BY,
     STACK_ENV,
     TIME_COLUMN,
+    TIME_METRICS,
 )
 
 __all__ = ["MILLIS_ABOVE", "compile", "decode", "metrics_path", "to_seconds"]
@@ -36,16 +36,6 @@ _FILTER_PARAMS = {
     "pop": "pops",
     "billing_region": "billing_regions",
 }
-# Columns holding timestamps: normalised to UNIX seconds like usageTime.
-_TIME_METRICS = frozenset(
-    {
-        "xferRateMaxUsageTime",
-        "xferRateMinUsageTime",
-        "rpsMaxUsageTime",
-        "rpsMinUsageTime",
-        "lastUpdatedTime",
-    }
-)
 
 
 def metrics_path(stack: str) -> str:
@@ -156,7 +146,9 @@ def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse)
     body = response.json()
     if not isinstance(body, dict):
         raise ValueError("the answer is not a JSON object")
-    all_series = body.get("series") or []
+    all_series = body.get("series")
+    if all_series is None:
+        all_series = []  # no data
     if not isinstance(all_series, list):
         raise ValueError("'series' is not a list")
     for index, series in enumerate(all_series):
@@ -173,6 +165,6 @@ def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse)
             point: dict[str, float] = {}
             for metric, i in wanted:
                 number = to_number(values[i])
-                point[metric] = to_seconds(number) if metric in _TIME_METRICS else number
+                point[metric] = to_seconds(number) if metric in TIME_METRICS else number
             builder.add_point(key, ts, point)
     return builder.build()

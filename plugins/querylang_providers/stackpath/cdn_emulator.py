@@ -20,10 +20,15 @@ import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
+from querylang_providers.stackpath.catalog import (
+    METRIC_NAMES,
+    PLATFORMS,
+    TIME_COLUMN,
+    TIME_METRICS,
+)
+from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
 
-from querylang_providers.stackpath.catalog import METRIC_NAMES, PLATFORMS, TIME_COLUMN
-
-__all__ = ["LEAVES", "SITES", "handle"]
+__all__ = ["LEAVES", "SITES", "handle", "rpc_error"]
 
 FIVE = 300
 SITES = (
@@ -62,8 +67,6 @@ KNOWN_PARAMS = frozenset(
     }
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-TIME_METRICS = ("xferRateMaxUsageTime", "xferRateMinUsageTime", "rpsMaxUsageTime",
-                "rpsMinUsageTime", "lastUpdatedTime")  # fmt: skip
 
 
 class _Invalid(ValueError):
@@ -75,9 +78,17 @@ class _Invalid(ValueError):
         self.description = description
 
 
-def _bad(error: _Invalid) -> httpx.Response:
-    from querylang_providers.stackpath.emulator import rpc_error
+def rpc_error(code: int, message: str, violations: dict[str, str] | None = None) -> httpx.Response:
+    """A gRPC-style error body with the HTTP status the gateway pairs with ``code``."""
+    details: list[dict[str, Any]] = []
+    if violations:
+        fields = [{"field": f, "description": d} for f, d in violations.items()]
+        details.append({"@type": "stackpath.rpc.BadRequest", "fieldViolations": fields})
+    body = {"code": code, "message": message, "details": details}
+    return json_response(GRPC_HTTP_STATUS.get(code, 500), body)
 
+
+def _bad(error: _Invalid) -> httpx.Response:
     return rpc_error(3, "invalid request", {error.field: error.description})
 
 
@@ -88,7 +99,9 @@ def _date(params: httpx.QueryParams, name: str, default: int) -> int:
     if not _DATE.match(text):
         raise _Invalid(name, "must be formatted as YYYY-MM-DDTHH:MM:SSZ")
     try:
-        return int(dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp())
+        return int(
+            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+        )
     except ValueError:
         raise _Invalid(name, "is not a valid date") from None
 
@@ -115,7 +128,9 @@ def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
         raise _Invalid("end_date", "must be after start_date")
     granularity = params.get("granularity", "AUTO")
     if granularity == "AUTO":
-        granularity = "PT5M" if end - start <= 86400 else "PT1H" if end - start <= 31 * 86400 else "P1D"
+        granularity = (
+            "PT5M" if end - start <= 86400 else "PT1H" if end - start <= 31 * 86400 else "P1D"
+        )
     if granularity not in GRAINS:
         raise _Invalid("granularity", "must be one of AUTO, PT5M, PT1H, P1D, P1M")
     platforms = _list(params, "platforms")
@@ -150,7 +165,9 @@ def _leaf_five(leaf: dict[str, Any], starts: np.ndarray) -> dict[str, np.ndarray
     return {"mb": mb, "req": req}
 
 
-def _extreme(values: np.ndarray, bounds: np.ndarray, *, use_max: bool) -> tuple[np.ndarray, np.ndarray]:
+def _extreme(
+    values: np.ndarray, bounds: np.ndarray, *, use_max: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Per segment [bounds[i], bounds[i+1]): the extreme value and the first index of it."""
     reduce = np.maximum if use_max else np.minimum
     extreme = reduce.reduceat(values, bounds[:-1])
@@ -160,8 +177,13 @@ def _extreme(values: np.ndarray, bounds: np.ndarray, *, use_max: bool) -> tuple[
     return extreme, np.minimum.reduceat(index, bounds[:-1])
 
 
-def _bucket_rows(five: dict[str, np.ndarray], subs: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray, horizon: int) -> list[dict[str, float]]:  # fmt: skip
+def _bucket_rows(
+    five: dict[str, np.ndarray],
+    subs: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    horizon: int,
+) -> list[dict[str, float]]:
     """Bucket values from the group's five-minute sub-buckets (``subs``: their starts)."""
     # Every bucket starts on the five-minute grid before the horizon: no segment is empty.
     seg = np.searchsorted(subs, np.concatenate([starts, ends[-1:]]))
@@ -222,7 +244,7 @@ def _bucket_rows(five: dict[str, np.ndarray], subs: np.ndarray, starts: np.ndarr
 def _number(name: str, value: float, millis: bool) -> int | float:
     if name == TIME_COLUMN or name in TIME_METRICS:
         return int(value) * 1000 if millis else int(value)
-    rounded = round(value, 6)
+    rounded = float(f"{value:.10g}")  # ten significant digits, like a JSON API would send
     return int(rounded) if rounded.is_integer() else rounded
 
 

@@ -16,44 +16,24 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
 from querylang.emulation import json_response
-
 from querylang_providers.stackpath import cdn_emulator
 from querylang_providers.stackpath.auth import TOKEN_PATH
-from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
+from querylang_providers.stackpath.cdn_emulator import rpc_error
 
-__all__ = ["StackPathEmulator", "rpc_error"]
+__all__ = ["StackPathEmulator"]
 
 _METRICS_PATH = re.compile(r"^/cdn/v1/stacks/([^/]+)/metrics$")
-
-
-def rpc_error(code: int, message: str, violations: dict[str, str] | None = None) -> httpx.Response:
-    """A gRPC-style error body with the HTTP status the gateway pairs with ``code``."""
-    details: list[dict[str, Any]] = []
-    if violations:
-        details.append(
-            {
-                "@type": "stackpath.rpc.BadRequest",
-                "fieldViolations": [
-                    {"field": f, "description": d} for f, d in violations.items()
-                ],
-            }
-        )
-    body = {"code": code, "message": message, "details": details}
-    return json_response(GRPC_HTTP_STATUS.get(code, 500), body)
 
 
 class StackPathEmulator:
     """Answers StackPath gateway requests like the vendor (paths, validation, errors)."""
 
-    def __init__(
-        self, now: Callable[[], float], *, ttl: int = 3600, millis: bool = False
-    ) -> None:
+    def __init__(self, now: Callable[[], float], *, ttl: int = 3600, millis: bool = False) -> None:
         self.now = now
         self.ttl = ttl
         self.millis = millis  # answer timestamps in milliseconds instead of seconds
@@ -112,7 +92,8 @@ class StackPathEmulator:
             if request.method != "POST":
                 return rpc_error(3, f"{request.method} is not allowed on {path}")
             return self._token(request)
-        match = _METRICS_PATH.match(path)
+        raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]  # keeps %2F in IDs
+        match = _METRICS_PATH.match(raw_path)
         if match is None or request.method != "GET":
             return rpc_error(5, f"no route {request.method} {path}")
         with self._lock:

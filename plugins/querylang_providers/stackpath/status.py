@@ -16,7 +16,6 @@ from querylang.errors import ProviderError
 from querylang.hookspecs import Verdict
 from querylang.provider import parse_retry_after
 from querylang.wire import NativeRequest, NativeResponse
-
 from querylang_providers.stackpath.catalog import STACK_ENV
 
 __all__ = ["GRPC_HTTP_STATUS", "RpcStatus", "rpc_status", "verdict"]

@@ -98,11 +98,7 @@ ENGINE = pytest.mark.skipif(
 
 
 def env(url: str) -> dict[str, str]:
-    return {
-        "QUERYLANG_GCORE_BASE_URL": url,
-        "QUERYLANG_GCORE_STORAGE_BASE_URL": url,
-        "GCORE_API_KEY": "t",
-    }
+    return {"QUERYLANG_GCORE_BASE_URL": url, "GCORE_API_KEY": "t"}
 
 
 @ENGINE
@@ -211,6 +207,9 @@ def test_engine_sandbox_and_unsupported_peaks() -> None:
     text = "SELECT bucket_files BY storage, bucket FROM gcore.storage EVERY 1d LAST 1d"
     (result,) = querylang.run(text, now=NOW_TEXT, sandbox=True, env={})
     assert len(result.frame) == 8  # every bucket of every storage, one day
+    text = "SELECT traffic BY client FROM gcore.storage WHERE client = 456 EVERY 1d LAST 2d"
+    (one,) = querylang.run(text, now=NOW_TEXT, sandbox=True, env={})
+    assert list(one.frame.dims["client"]) == [456, 456]
     with pytest.raises(querylang.QueryError, match="maxima of different storages"):
         querylang.run(
             "SELECT size_max BY location FROM gcore.storage EVERY 1d LAST 1d",

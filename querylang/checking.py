@@ -1,0 +1,292 @@
+"""``querylang check``: every problem in query files, found without sending anything.
+
+Each file is parsed statement by statement (a syntax error does not hide the statements
+after it), then every query is bound against the installed providers' catalogs and planned
+with placeholder credentials: planning only compiles requests, so no network is touched.
+When binding fails, the offending metric, BY name or WHERE condition is set aside and the
+query bound again, so that one query can report several unknown names at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TextIO
+
+import attrs
+from attrs import frozen
+
+from querylang import ir
+from querylang.binding import ParamValue, bind, file_params, param_from_text
+from querylang.errors import (
+    ParamError,
+    QueryError,
+    QuerylangError,
+    SourceText,
+    UsageError,
+    did_you_mean,
+)
+from querylang.formatting import query_files
+from querylang.hookspecs import Provider
+from querylang.syntax import parse_each
+
+__all__ = ["Diagnostic", "check_paths", "check_text"]
+
+
+@frozen(kw_only=True)
+class Diagnostic:
+    """One problem, located for editors and CI annotations (columns 1-based, end exclusive)."""
+
+    path: str | None
+    line: int | None
+    column: int | None
+    end_line: int | None
+    end_column: int | None
+    severity: Literal["error"]
+    code: str
+    message: str
+    hint: str | None
+    rendered: str
+
+    @classmethod
+    def of(cls, error: QuerylangError, path: str | None) -> Diagnostic:
+        span = getattr(error, "span", ir.NO_SPAN)
+        located = span is not ir.NO_SPAN
+        return cls(
+            path=path,
+            line=span.line if located else None,
+            column=span.column if located else None,
+            end_line=span.end_line if located else None,
+            end_column=span.end_column if located else None,
+            severity="error",
+            code=error.code,
+            message=error.message,
+            hint=error.hint,
+            rendered=error.render(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object ``--format json`` prints (everything but the rendered text)."""
+        return attrs.asdict(self, filter=lambda a, _: a.name != "rendered")
+
+
+def check_text(
+    text: str,
+    path: str,
+    providers: Mapping[str, Provider],
+    *,
+    now: int,
+    params: Mapping[str, ParamValue] | None = None,
+) -> list[QueryError]:
+    """Every problem found in one query file, in source order (an empty list when clean)."""
+    return _check_file(text, path, providers, now, params or {})[0]
+
+
+def _check_file(
+    text: str,
+    path: str,
+    providers: Mapping[str, Provider],
+    now: int,
+    params: Mapping[str, ParamValue],
+) -> tuple[list[QueryError], set[str]]:
+    """The file's problems, and the parameters its queries use."""
+    source = SourceText(path, text)
+    errors: list[QueryError] = []
+    statements: list[ir.Query | ir.ParamDecl] = []
+    for item in parse_each(text, path):
+        if isinstance(item, QueryError):
+            errors.append(item)
+        else:
+            statements.append(item)
+    queries = [s for s in statements if isinstance(s, ir.Query)]
+    values = _file_values(statements, params, source, errors)
+    errors += _duplicate_names(queries, source)
+    for query in queries:
+        errors += _query_problems(query, providers, now, values, source)
+    return sorted(errors, key=lambda e: (e.span.start, e.span.end)), used_params(statements)
+
+
+def _file_values(
+    statements: Sequence[ir.Query | ir.ParamDecl],
+    overrides: Mapping[str, ParamValue],
+    source: SourceText,
+    errors: list[QueryError],
+) -> dict[str, ParamValue]:
+    """The file's parameter values; a PARAM declared twice is reported and its repeat ignored."""
+    kept: list[ir.Query | ir.ParamDecl] = [s for s in statements if isinstance(s, ir.Query)]
+    for decl in (s for s in statements if isinstance(s, ir.ParamDecl)):
+        try:
+            file_params(ir.QueryFile(statements=(*kept, decl)), {}, source=source)
+        except QueryError as exc:
+            errors.append(exc.with_source(source))
+            continue
+        kept.append(decl)
+    used = used_params(statements)
+    qfile = ir.QueryFile(statements=tuple(kept), path=source.path)
+    return file_params(qfile, {k: v for k, v in overrides.items() if k in used}, source=source)
+
+
+def used_params(statements: Sequence[ir.Query | ir.ParamDecl]) -> set[str]:
+    """The names of the $parameters the queries among ``statements`` use."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, ir.Param):
+            found.add(node.name)
+        elif isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif attrs.has(type(node)) and not isinstance(node, ir.Span):
+            for field in attrs.fields(type(node)):
+                visit(getattr(node, field.name))
+
+    for statement in statements:
+        if isinstance(statement, ir.Query):
+            visit(statement)
+    return found
+
+
+def _duplicate_names(queries: Sequence[ir.Query], source: SourceText) -> list[QueryError]:
+    """A name given to two queries makes ``--query NAME`` ambiguous."""
+    seen: set[str] = set()
+    errors: list[QueryError] = []
+    for query in queries:
+        if query.name is None:
+            continue
+        if query.name.value in seen:
+            errors.append(
+                QueryError(
+                    "E211",
+                    f"two queries are named {query.name.value!r}",
+                    span=query.name.span,
+                    source=source,
+                    hint="give each query in a file its own name",
+                )
+            )
+        seen.add(query.name.value)
+    return errors
+
+
+def _query_problems(
+    query: ir.Query,
+    providers: Mapping[str, Provider],
+    now: int,
+    values: Mapping[str, ParamValue],
+    source: SourceText,
+) -> list[QueryError]:
+    """Binding problems (several, when they sit in separate items), else the plan's problem."""
+    from querylang.engine import provider_context
+    from querylang.planning import plan
+
+    errors: list[QueryError] = []
+    current: ir.Query | None = query
+    while current is not None:
+        try:
+            bound = bind(current, providers, now=now, params=values, source=source)
+        except QueryError as exc:
+            errors.append(exc.with_source(source))
+            current = _without(current, exc.span)
+            continue
+        if errors:
+            return errors
+        context = provider_context(bound.provider, {}, now, sandbox=False, need_secrets=False)
+        try:
+            plan(bound, context)
+        except QueryError as exc:
+            return [exc.with_source(source)]
+        return []
+    return errors
+
+
+def _within(inner: ir.Span, outer: ir.Span) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def _without(query: ir.Query, span: ir.Span) -> ir.Query | None:
+    """The query less the metric, BY name or condition at ``span``; None if it has none there."""
+    if span is ir.NO_SPAN:
+        return None
+    select = tuple(m for m in query.select if not _within(span, m.span))
+    if len(select) < len(query.select):
+        return attrs.evolve(query, select=select) if select else None
+    by = tuple(n for n in query.by if not _within(span, n.span))
+    if len(by) < len(query.by):
+        return attrs.evolve(query, by=by)
+    where = tuple(p for p in query.where if not _within(span, p.span))
+    if len(where) < len(query.where):
+        return attrs.evolve(query, where=where)
+    return None
+
+
+def check_paths(
+    paths: Sequence[str],
+    *,
+    fmt: str = "text",
+    out: TextIO,
+    now: int | None = None,
+    params: Mapping[str, str | ParamValue] | None = None,
+    registry: Any = None,
+) -> int:
+    """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable."""
+    from querylang.plugins import registry as installed
+
+    providers = _providers(registry if registry is not None else installed())
+    clock = int(time.time()) if now is None else int(now)
+    overrides = {
+        k: v if isinstance(v, ParamValue) else param_from_text(k, str(v))
+        for k, v in (params or {}).items()
+    }
+    diagnostics: list[Diagnostic] = []
+    used: set[str] = set()
+    files = 0
+    status = 0
+    for name, path in query_files(paths):
+        files += 1
+        try:
+            if path is None:
+                raise FileNotFoundError("no such file or directory")
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            diagnostics.append(Diagnostic.of(_unreadable(name, reason), name))
+            status = 2
+            continue
+        errors, uses = _check_file(text, name, providers, clock, overrides)
+        used |= uses
+        diagnostics += [Diagnostic.of(error, name) for error in errors]
+    for name in sorted(set(overrides) - used):
+        guess = did_you_mean(name, used)
+        error = ParamError(
+            "E302",
+            f"--param {name} is not used by any query in the checked files",
+            hint=f"did you mean {guess!r}?" if guess else "check the parameter's name",
+        )
+        diagnostics.append(Diagnostic.of(error, None))
+    if fmt == "json":
+        body = {"diagnostics": [d.to_json() for d in diagnostics], "files": files}
+        out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _write_text(out, diagnostics, files)
+    if status:
+        return status
+    return 1 if diagnostics else 0
+
+
+def _unreadable(name: str, reason: str) -> UsageError:
+    return UsageError(f"cannot read {name}: {reason}", code="E501", hint="check the path")
+
+
+def _providers(registry: Any) -> Mapping[str, Provider]:
+    return registry.providers if hasattr(registry, "providers") else registry
+
+
+def _write_text(out: TextIO, diagnostics: Sequence[Diagnostic], files: int) -> None:
+    for diagnostic in diagnostics:
+        out.write(diagnostic.rendered + "\n\n")
+    noun = "file" if files == 1 else "files"
+    if not diagnostics:
+        out.write(f"checked {files} {noun}: no problems\n")
+        return
+    problems = "problem" if len(diagnostics) == 1 else "problems"
+    out.write(f"checked {files} {noun}: {len(diagnostics)} {problems}\n")

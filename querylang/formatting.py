@@ -1,0 +1,464 @@
+"""IR → canonical text, and ``querylang fmt``: one layout for every query file, comments kept.
+
+Layout: PARAM lines first (in file order, no blank line between them), then the queries
+in file order, one blank line apart; clauses in the order SELECT, BY, FROM, WHERE, EVERY,
+window; keywords upper-case, names as written, strings single-quoted ('' inside), `, `
+between list items. A statement that fits in 80 columns stays on one line; a longer one
+gets one clause per line, and a clause still too long puts one item per line (indented
+two spaces), with a long value list filled over indented lines between its parentheses.
+
+Comments (the parser drops them; they are found again by lexing):
+
+- a comment on a line of its own before a statement leads it: it moves with the statement,
+  at the left margin; blank lines between such comments, and before the statement, are
+  kept (at most one). Comments at the very top of the file, followed by a blank line,
+  stay at the top as the file's header.
+- a comment after code on the same line trails it: it stays at the end of the line that
+  prints the name or value it follows (after the ';' if that is the last line).
+- a comment on a line of its own inside a statement goes on a line of its own before the
+  line that prints the name or value after it.
+
+A statement keeps its one-line form only if all its trailing comments follow its last
+clause; otherwise it is laid out one clause per line, so each comment keeps its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from attrs import frozen
+from lark import Token
+
+from querylang import ir
+from querylang.errors import QueryError
+from querylang.syntax import Statement, parse, scan
+
+__all__ = ["fmt", "fmt_param", "fmt_query", "fmt_value", "format_paths", "query_files"]
+
+WIDTH = 80
+INDENT = "  "
+
+
+@frozen
+class _Piece:
+    """Printed text and the source offsets of the names and values it prints."""
+
+    text: str
+    leaves: tuple[int, ...] = ()
+    items: tuple[_Piece, ...] | None = None  # a trailing value list that may be filled
+
+
+@frozen
+class _Line:
+    text: str
+    leaves: tuple[int, ...] = ()
+    opens: bool = False  # a bare clause keyword: its items follow on the next lines
+
+
+def fmt_value(value: ir.Value) -> str:
+    """A value in canonical form: 'text' (quotes doubled), 42, 7d, $name or (a, b)."""
+    return _value(value).text
+
+
+def _value(value: ir.Value) -> _Piece:
+    if isinstance(value, ir.ListValue):
+        items = tuple(_value(v) for v in value.items)
+        text = "(" + ", ".join(i.text for i in items) + ")"
+        return _Piece(text, tuple(x for i in items for x in i.leaves), items)
+    if isinstance(value, ir.Param):
+        text = f"${value.name}"
+    elif isinstance(value, ir.Duration):
+        text = str(value)
+    elif isinstance(value.value, str):
+        text = "'" + value.value.replace("'", "''") + "'"
+    elif isinstance(value.value, float):
+        text = _float(value.value)
+    else:
+        text = str(value.value)
+    return _Piece(text, (value.span.start,))
+
+
+def _float(number: float) -> str:
+    """Positional notation with a decimal point, so that it reads back as the same float."""
+    text = format(Decimal(repr(number)), "f")
+    return text if "." in text else text + ".0"
+
+
+def _name(name: ir.Name) -> _Piece:
+    return _Piece(name.value, (name.span.start,))
+
+
+def _join(pieces: Sequence[_Piece], sep: str, prefix: str = "") -> _Piece:
+    leaves = tuple(x for p in pieces for x in p.leaves)
+    return _Piece(prefix + sep.join(p.text for p in pieces), leaves)
+
+
+def _clauses(q: ir.Query) -> list[tuple[str, list[_Piece], str]]:
+    """(keyword, items, separator) for each clause present, in canonical order."""
+    out: list[tuple[str, list[_Piece], str]] = []
+    metrics = [
+        _join([_name(m.name), _name(m.alias)], " AS ") if m.alias else _name(m.name)
+        for m in q.select
+    ]
+    out.append(("SELECT", metrics, ", "))
+    if q.by:
+        out.append(("BY", [_name(n) for n in q.by], ", "))
+    src = [_name(q.source.provider)] + ([_name(q.source.dataset)] if q.source.dataset else [])
+    out.append(("FROM", [_join(src, ".")], ""))
+    if q.where:
+        out.append(("WHERE", [_predicate(p) for p in q.where], " AND "))
+    if q.every is not None:
+        out.append(("EVERY", [_value(q.every)], ""))
+    win = q.window
+    if isinstance(win, ir.Last):
+        out.append(("LAST", [_value(win.duration)], ""))
+    elif isinstance(win, ir.Since):
+        out.append(("SINCE", [_value(win.start)], ""))
+    elif isinstance(win, ir.Between):
+        out.append(("BETWEEN", [_join([_value(win.start), _value(win.end)], " AND ")], ""))
+    return out
+
+
+def _predicate(p: ir.Predicate) -> _Piece:
+    value = _value(p.value)
+    head = _Piece(f"{p.dimension.value} {p.op} ", (p.dimension.span.start,))
+    return _Piece(head.text + value.text, head.leaves + value.leaves, _list_tail(head, value))
+
+
+def _list_tail(head: _Piece, value: _Piece) -> tuple[_Piece, ...] | None:
+    """For a value list: the head (with its own leaves) then the list's items, for filling."""
+    if value.items is None or not value.items:
+        return None
+    return (head, *value.items)
+
+
+def _item_lines(piece: _Piece, indent: str, lead: str = "", tail: str = "") -> list[_Line]:
+    """One item on its line, or, when too long and ending in a list, the list filled."""
+    text = indent + lead + piece.text + tail
+    if len(text) <= WIDTH or piece.items is None:
+        return [_Line(text, piece.leaves)]
+    head, *items = piece.items
+    lines = [_Line(f"{indent}{lead}{head.text}(", head.leaves)]
+    inner = indent + INDENT
+    row: list[_Piece] = []
+    for item in items:
+        candidate = [*row, item]
+        if row and len(inner + ", ".join(p.text for p in candidate) + ",") > WIDTH:
+            lines.append(_Line(inner + ", ".join(p.text for p in row) + ",", _leaves(row)))
+            candidate = [item]
+        row = candidate
+    lines.append(_Line(inner + ", ".join(p.text for p in row), _leaves(row)))
+    lines.append(_Line(f"{indent}){tail}"))
+    return lines
+
+
+def _leaves(pieces: Sequence[_Piece]) -> tuple[int, ...]:
+    return tuple(x for p in pieces for x in p.leaves)
+
+
+def _query_lines(q: ir.Query, *, long: bool) -> list[_Line]:
+    clauses = _clauses(q)
+    head = [_Piece(f"QUERY {q.name.value} AS", (q.name.span.start,))] if q.name else []
+    if not long:
+        parts = [*head, *(_join(items, sep, f"{kw} ") for kw, items, sep in clauses)]
+        return [_Line(" ".join(p.text for p in parts), _leaves(parts))]
+    lines = [_Line(p.text, p.leaves) for p in head]
+    for kw, items, sep in clauses:
+        one = _join(items, sep, f"{kw} ")
+        if len(one.text) <= WIDTH or len(items) == 1 and items[0].items is None:
+            lines.append(_Line(one.text, one.leaves))
+            continue
+        if len(items) == 1:
+            lines.extend(_item_lines(items[0], "", f"{kw} "))
+            continue
+        lines.append(_Line(kw, opens=True))
+        for i, item in enumerate(items):
+            last = i == len(items) - 1
+            if sep == " AND ":
+                lines.extend(_item_lines(item, INDENT, "AND " if i else ""))
+            else:
+                lines.extend(_item_lines(item, INDENT, tail="" if last else ","))
+    return lines
+
+
+def _param_lines(decl: ir.ParamDecl) -> list[_Line]:
+    head = _Piece(f"PARAM ${decl.name} = ", (decl.span.start,))
+    value = _value(decl.value)
+    piece = _Piece(head.text + value.text, head.leaves + value.leaves, _list_tail(head, value))
+    return _item_lines(piece, "")
+
+
+def _layouts(stmt: Statement) -> tuple[list[_Line], list[_Line]]:
+    """(one-line form, one-clause-per-line form), each ending in ';'."""
+    if isinstance(stmt, ir.ParamDecl):
+        short = long = _param_lines(stmt)
+    else:
+        short, long = _query_lines(stmt, long=False), _query_lines(stmt, long=True)
+    return _end(short), _end(long)
+
+
+def _end(lines: list[_Line]) -> list[_Line]:
+    last = lines[-1]
+    return [*lines[:-1], _Line(last.text + ";", last.leaves, last.opens)]
+
+
+def _pick(stmt: Statement) -> list[_Line]:
+    short, long = _layouts(stmt)
+    return short if len(short) == 1 and len(short[0].text) <= WIDTH else long
+
+
+def fmt_query(q: ir.Query) -> str:
+    """The canonical text of one query, ending in ';'."""
+    return "\n".join(line.text for line in _pick(q))
+
+
+def fmt_param(decl: ir.ParamDecl) -> str:
+    """The canonical text of one PARAM line, ending in ';'."""
+    return "\n".join(line.text for line in _pick(decl))
+
+
+# -- comments -------------------------------------------------------------------------
+
+
+@frozen
+class _Note:
+    """A comment, and whether a blank line stood before it in the source."""
+
+    text: str
+    start: int
+    end: int
+    blank_before: bool
+
+
+class _Attached:
+    """The comments that belong to one statement."""
+
+    def __init__(self) -> None:
+        self.leading: list[_Note] = []
+        self.blank_after_leading = False
+        self.inner: list[tuple[_Note, int]] = []  # own-line comment, next leaf offset
+        self.trailing: list[tuple[_Note, int | None]] = []  # comment, previous leaf offset
+
+
+def _statement_tokens(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Tokens per statement; the ';' that end one belong to it."""
+    groups: list[list[Token]] = []
+    open_ = False
+    for tok in tokens:
+        if tok.type == "_SEMI":
+            if groups:
+                groups[-1].append(tok)
+            open_ = False
+            continue
+        if not open_:
+            groups.append([])
+            open_ = True
+        groups[-1].append(tok)
+    return groups
+
+
+def _all_leaves(stmt: Statement) -> list[int]:
+    lines = _layouts(stmt)[1]
+    return sorted(x for line in lines for x in line.leaves)
+
+
+def _attach(
+    text: str, stmts: Sequence[Statement], groups: Sequence[list[Token]], comments: Sequence[Token]
+) -> tuple[list[_Attached], list[_Note]]:
+    """Give each comment to a statement (leading, inner or trailing), or to the file's end."""
+    attached = [_Attached() for _ in stmts]
+    trailer: list[_Note] = []
+    tokens = [(tok, i) for i, group in enumerate(groups) for tok in group]
+    leaves = [_all_leaves(s) for s in stmts]
+    prev_end = 0
+    for com in comments:
+        start, end = com.start_pos or 0, com.end_pos or 0
+        before = [(t, i) for t, i in tokens if (t.end_pos or 0) <= start]
+        after = [(t, i) for t, i in tokens if (t.start_pos or 0) >= end]
+        if before:
+            prev_end = max(prev_end, before[-1][0].end_pos or 0)
+        note = _Note(str(com).rstrip(), start, end, text.count("\n", prev_end, start) >= 2)
+        prev_end = end
+        if before and before[-1][0].end_line == com.line:
+            owner = before[-1][1]
+            prev_leaf = max((x for x in leaves[owner] if x < start), default=None)
+            attached[owner].trailing.append((note, prev_leaf))
+        elif not after:
+            trailer.append(note)
+        else:
+            tok, owner = after[0]
+            if tok is groups[owner][0]:
+                attached[owner].leading.append(note)
+                attached[owner].blank_after_leading = (
+                    text.count("\n", end, tok.start_pos or 0) >= 2
+                )
+            else:
+                nxt = min((x for x in leaves[owner] if x > start), default=None)
+                if nxt is None:
+                    prev_leaf = max((x for x in leaves[owner] if x < start), default=None)
+                    attached[owner].trailing.append((note, prev_leaf))
+                else:
+                    attached[owner].inner.append((note, nxt))
+    return attached, trailer
+
+
+def _line_of(lines: Sequence[_Line], leaf: int | None) -> int:
+    if leaf is None:
+        return 0
+    return next((i for i, line in enumerate(lines) if leaf in line.leaves), 0)
+
+
+def _line_before(lines: Sequence[_Line], leaf: int) -> int:
+    """The first line that prints ``leaf``, or the bare keyword line that opens it."""
+    for i, line in enumerate(lines):
+        if leaf in line.leaves:
+            return i
+        if line.opens:
+            following = next((ln.leaves[0] for ln in lines[i + 1 :] if ln.leaves), None)
+            if following == leaf:
+                return i
+    return 0
+
+
+def _render(stmt: Statement, notes: _Attached) -> tuple[list[_Note], list[str]]:
+    """Comments to add to the leading ones, and the statement's lines with the others in place.
+
+    An inner comment that would go before the first line leads the statement instead.
+    """
+    short, long = _layouts(stmt)
+    inner: dict[int, list[str]] = {}
+    hoisted: list[_Note] = []
+    for note, leaf in notes.inner:
+        index = _line_before(long, leaf)
+        if index == 0:
+            hoisted.append(_Note(note.text, note.start, note.end, False))
+        else:
+            inner.setdefault(index, []).append(note.text)
+    last = len(long) - 1
+    one_line = len(short) == 1 and len(short[0].text) <= WIDTH
+    if one_line and not inner and all(_line_of(long, a) == last for _, a in notes.trailing):
+        lines, trailing = short, {0: [n.text for n, _ in notes.trailing]}
+    else:
+        lines, trailing = long, {}
+        for note, leaf in notes.trailing:
+            trailing.setdefault(_line_of(long, leaf), []).append(note.text)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        indent = line.text[: len(line.text) - len(line.text.lstrip())]
+        out.extend(indent + c for c in inner.get(i, ()))
+        text = line.text
+        if trailing.get(i):
+            text += "  " + " ".join(trailing[i])
+        out.append(text)
+    return hoisted, out
+
+
+def _notes_lines(notes: Sequence[_Note]) -> list[str]:
+    out: list[str] = []
+    for i, note in enumerate(notes):
+        if i and note.blank_before:
+            out.append("")
+        out.append(note.text)
+    return out
+
+
+def fmt(text: str, path: str = "<query>") -> str:
+    """The canonical form of a whole query file (raises QueryError if it does not parse)."""
+    qfile = parse(text, path)
+    scanned = scan(text)
+    stmts = list(qfile.statements)
+    attached, trailer = _attach(text, stmts, _statement_tokens(scanned.tokens), scanned.comments)
+    out: list[str] = []
+    if stmts:
+        first = attached[0]
+        cut = max((i for i, n in enumerate(first.leading) if _blank_after(first, i)), default=-1)
+        if cut >= 0:
+            out += [*_notes_lines(first.leading[: cut + 1]), ""]
+            first.leading = first.leading[cut + 1 :]
+    order = sorted(range(len(stmts)), key=lambda i: not isinstance(stmts[i], ir.ParamDecl))
+    previous: Statement | None = None
+    for i in order:
+        stmt, notes = stmts[i], attached[i]
+        hoisted, body = _render(stmt, notes)
+        notes.leading += hoisted
+        together = isinstance(previous, ir.ParamDecl) and isinstance(stmt, ir.ParamDecl)
+        if previous is not None and not together:
+            out.append("")
+        if notes.leading:
+            out += _notes_lines(notes.leading)
+            if notes.blank_after_leading:
+                out.append("")
+        out += body
+        previous = stmt
+    if trailer:
+        if out and trailer[0].blank_before:
+            out.append("")
+        out += _notes_lines(trailer)
+    while out and out[0] == "":
+        out.pop(0)
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _blank_after(notes: _Attached, index: int) -> bool:
+    if index + 1 < len(notes.leading):
+        return notes.leading[index + 1].blank_before
+    return notes.blank_after_leading
+
+
+# -- querylang fmt --------------------------------------------------------------------
+
+
+def query_files(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
+    """Each path given, or each ``*.qry`` under a directory given; None for a missing path."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*.qry")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )  # fmt: skip
+            for p in found:
+                yield str(p), p
+        elif path.is_file():
+            yield raw, path
+        else:
+            yield raw, None
+
+
+def format_paths(paths: Sequence[str], *, check: bool, out: TextIO, err: TextIO) -> int:
+    """Reformat query files in place (or, with ``check``, list those that would change).
+
+    Returns 0 when nothing needed changing (or everything was rewritten), 1 when ``check``
+    found files to reformat, 2 when a file could not be read or parsed.
+    """
+    status = 0
+    for name, path in query_files(paths):
+        if path is None:
+            err.write(f"error[E501]: {name}: no such file or directory\n")
+            status = 2
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.write(f"error[E501]: cannot read {name}: {exc}\n")
+            status = 2
+            continue
+        try:
+            formatted = fmt(text, name)
+        except QueryError as exc:
+            err.write(exc.render() + "\n")
+            status = 2
+            continue
+        if formatted == text:
+            continue
+        if check:
+            out.write(f"would reformat {name}\n")
+            status = max(status, 1)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            out.write(f"reformatted {name}\n")
+    return status
+
