@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from querylang.errors import ProviderError
-from querylang.frames import Frame
+from querylang.frames import Frame, factorize
 from querylang.planning import Piece, Plan
 from querylang.timegrid import Granularity
 
@@ -34,11 +34,10 @@ def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
 
 
 def _series_ids(frame: Frame, dims: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    n = len(frame)
-    key = np.zeros(n, dtype=np.int64)
+    key = np.zeros(len(frame), dtype=np.int64)
     for d in dims:
-        uniques, codes = np.unique(frame.dims[d], return_inverse=True)
-        key = key * len(uniques) + codes.astype(np.int64)
+        codes, size = factorize(frame.dims[d])
+        key = key * size + codes
     _, first, ids = np.unique(key, return_index=True, return_inverse=True)
     return ids.astype(np.int64), first
 
@@ -57,7 +56,7 @@ def _fill_zeros(frame: Frame, plan: Plan, piece: Piece) -> Frame:
     position = ids * n_buckets + slot
     for name, col in frame.metrics.items():
         out = np.zeros(n_series * n_buckets)
-        out[position] = col
+        out[position] = np.nan_to_num(col, nan=0.0)
         full_metrics[name] = out
     return Frame(full_time, full_dims, full_metrics)
 
@@ -69,7 +68,9 @@ def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
     frame = frame.take((frame.time >= window.start) & (frame.time < window.end))
     frame = Frame(floor_times(plan.grain, frame.time), frame.dims, frame.metrics)
     if plan.bound.dataset.omits_zeros:
-        frame = _fill_zeros(frame, plan, piece)
+        # Combine first (one request per metric or per fan-out value share buckets), so
+        # that after it a missing value really is a point the vendor left out.
+        frame = _fill_zeros(_combine(plan, frame, plan.group_by), plan, piece)
     return frame
 
 

@@ -59,9 +59,11 @@ class RateLimiter:
     def _wait(self, now: float) -> float:
         wait = self.paused_until - now
         for rl in self.limits:
-            recent = [t for t in self.sent if t > now - rl.per_seconds]
+            # A small margin: the vendor counts arrivals, which network jitter can bunch.
+            span = rl.per_seconds * 1.02 + 0.05
+            recent = [t for t in self.sent if t > now - span]
             if len(recent) >= rl.calls:
-                wait = max(wait, recent[-rl.calls] + rl.per_seconds - now)
+                wait = max(wait, recent[-rl.calls] + span - now)
         return wait
 
     async def acquire(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Frame", "FrameBuilder", "to_number"]
+__all__ = ["Frame", "FrameBuilder", "factorize", "to_number"]
 
 
 def to_number(value: Any) -> float:
@@ -120,9 +120,13 @@ class Frame:
         if n == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         key = np.zeros(n, dtype=np.int64)
+        width = 1
         for column in (time, *(self.dims[d] for d in dims)):
-            uniques, codes = np.unique(column, return_inverse=True)
-            key = key * len(uniques) + codes.astype(np.int64)
+            codes, size = factorize(column)
+            if width * size >= 2**62:  # keep the combined key inside int64
+                key, width = factorize(key)
+            key = key * size + codes
+            width *= size
         _, first, ids = np.unique(key, return_index=True, return_inverse=True)
         return ids.astype(np.int64), first
 
@@ -170,6 +174,25 @@ class Frame:
         cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]
         lists = [c.tolist() for c in cols]
         return zip(*lists, strict=True)
+
+
+def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 numbering the distinct values in sorted order, and k.
+
+    Object columns (dimension labels) are hashed rather than sorted: a year of 5-minute
+    buckets for hundreds of series is tens of millions of labels but only a few distinct.
+    """
+    if column.dtype != object:
+        uniques, codes = np.unique(column, return_inverse=True)
+        return codes.astype(np.int64), len(uniques)
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(column)
+    )
+    labels = list(index)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
+    return rank[codes], len(labels)
 
 
 def _reduce(

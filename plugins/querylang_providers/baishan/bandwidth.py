@@ -139,7 +139,8 @@ def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest]
         zone = parse_timezone(setting)
     except ValueError as exc:
         return Unsupported(
-            reason=f"{TIMEZONE_ENV}: {exc}", hint="set it to e.g. Asia/Shanghai or +08:00 (the default)"
+            reason=f"{TIMEZONE_ENV}: {exc}",
+            hint="set it to e.g. Asia/Shanghai or +08:00 (the default)",
         )
     step = _grad(query.granularity, query.window, zone)
     protocols = _protocols(query)

@@ -98,7 +98,7 @@ _OFFSET_RE = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IG
 
 
 def parse_timezone(text: str) -> dt.tzinfo:
-    """``Asia/Shanghai``, ``UTC``, ``+08:00``, ``+0800``, ``UTC+8`` → a tzinfo; else ValueError."""
+    """``Asia/Shanghai``, ``UTC``, ``+08:00``, ``+0800`` or ``UTC+8`` → a tzinfo (ValueError)."""
     raw = text.strip()
     if raw.upper() in ("UTC", "GMT", "Z"):
         return dt.UTC

@@ -125,7 +125,8 @@ def _error(request: NativeRequest, status: int, code: int, said: str) -> Provide
         PROVIDER,
         f"the API refused the request ({where}){said_text}",
         code="P400",
-        hint="check the domain names in WHERE domain IN (…): they must belong to the account",
+        hint="the API's message says which parameter it refused; domain names in WHERE must "
+        "belong to the account",
         **common,
     )
 

@@ -136,10 +136,11 @@ class BaishanEmulator:
         m = _TIME_RE.match(value.strip())
         if not m:
             raise _Invalid(f"{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}")
-        y, mo, d, hh, mi = (int(g) if g is not None else None for g in m.groups())
-        date_only = hh is None
+        y, mo, d = (int(g) for g in m.groups()[:3])
+        hh, mi = (int(g) if g is not None else 0 for g in m.groups()[3:])
+        date_only = m.group(4) is None
         try:
-            local = dt.datetime(y, mo, d, hh or 0, mi or 0, tzinfo=self.zone)  # type: ignore[arg-type]
+            local = dt.datetime(y, mo, d, hh, mi, tzinfo=self.zone)
         except ValueError:
             raise _Invalid(f"{name} is not a valid time: {value!r}") from None
         ts = int(local.timestamp())
@@ -184,7 +185,8 @@ class BaishanEmulator:
     # -- data ---------------------------------------------------------------------------
     def _buckets(self, start: int, end: int, step: int) -> np.ndarray:
         """Complete local-grid buckets from the one holding ``start`` to the one holding ``end``."""
-        offset = int(dt.datetime.fromtimestamp(start, self.zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        utcoffset = dt.datetime.fromtimestamp(start, self.zone).utcoffset()
+        offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
         starts = np.arange(first, last + 1, step, dtype=np.int64)

@@ -85,4 +85,5 @@ def send(emulator: Any, request: NativeRequest) -> NativeResponse:
 
 def get(emulator: Any, path: str, **params: str) -> httpx.Response:
     """A raw GET to the emulator with the given query parameters."""
-    return emulator.handle(httpx.Request("GET", f"https://cdn.api.baishan.com{path}", params=params))
+    url = f"https://cdn.api.baishan.com{path}"
+    return emulator.handle(httpx.Request("GET", url, params=params))

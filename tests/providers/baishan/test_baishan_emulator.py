@@ -15,7 +15,7 @@ DOMAINS = "www.example.com,dl.example.com"
 class Clock:
     """A hand-moved clock for the rate limiter."""
 
-    def __init__(self, t: float = 960_000.0) -> None:
+    def __init__(self, t: float = 960_000.0) -> None:  # a whole minute (and 2 s)
         self.t = t
 
     def __call__(self) -> float:
@@ -158,7 +158,8 @@ def test_rate_limit_headers_and_429() -> None:
     clock.t += 2
     assert [ask(emu).status_code for _ in range(3)] == [200, 200, 429]  # minute allows 5
     minute = ask(emu)
-    assert minute.headers["X-Retry-After"] == "48" and minute.headers["X-Ratelimit-Remaining"] == "0"
+    assert minute.headers["X-Retry-After"] == "48"
+    assert minute.headers["X-Ratelimit-Remaining"] == "0"
     clock.t += 48
     assert ask(emu).status_code == 200
     assert (emu.calls, emu.rejected) == (6, 3)
