@@ -129,6 +129,7 @@ class Setting:
     env: str
     default: str
     description: str
+    sandbox: str | None = None  # the value under --sandbox (None: as without it)
 
 
 @frozen(kw_only=True)

@@ -92,7 +92,10 @@ def provider_context(
                 )
             value = f"<{cred.env}>"
         credentials[cred.env] = value
-    settings = {s.env: env.get(s.env, s.default) for s in provider.settings}
+    settings = {
+        s.env: s.sandbox if sandbox and s.sandbox is not None else env.get(s.env, s.default)
+        for s in provider.settings
+    }
     return ProviderContext(base_url=base_url, credentials=credentials, settings=settings, now=now)
 
 

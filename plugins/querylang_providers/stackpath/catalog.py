@@ -42,6 +42,7 @@ SETTINGS = (
         env=STACK_ENV,
         default="",
         description="the stack (ID or slug) to query when no `WHERE stack = '…'` is given",
+        sandbox="sandbox-stack",
     ),
 )
 
