@@ -46,7 +46,9 @@ def _fill_zeros(frame: Frame, plan: Plan, piece: Piece) -> Frame:
     """Every series seen gets every bucket of the piece's window; missing ones are 0."""
     if len(frame) == 0:
         return frame
-    buckets = np.array(plan.grain.boundaries(piece.native.window.start, piece.native.window.end), np.int64)
+    buckets = np.array(
+        plan.grain.boundaries(piece.native.window.start, piece.native.window.end), np.int64
+    )
     ids, first = _series_ids(frame, plan.group_by)
     n_series, n_buckets = len(first), len(buckets)
     slot = np.searchsorted(buckets, frame.time)

@@ -257,9 +257,13 @@ class _Binder:
                     hint=f"group BY {dim.name} instead" if dim.groupable else None,
                 )
             as_list = pred.op in ("IN", "NOT IN")
-            values = tuple(self.value(dim, v, span) for v, span in self.scalars(pred.value, as_list=as_list))
+            values = tuple(
+                self.value(dim, v, span) for v, span in self.scalars(pred.value, as_list=as_list)
+            )
             op: Literal["in", "not_in"] = "in" if pred.op in ("=", "IN") else "not_in"
-            new = BoundFilter(dimension=dim, op=op, values=tuple(dict.fromkeys(values)), span=pred.span)
+            new = BoundFilter(
+                dimension=dim, op=op, values=tuple(dict.fromkeys(values)), span=pred.span
+            )
             merged[dim.name] = _merge(merged.get(dim.name), new)
         for f in merged.values():
             if f.op == "in" and not f.values:
@@ -459,7 +463,7 @@ def param_from_text(name: str, text: str, origin: str = "--param") -> ParamValue
     raw = text.strip()
     try:
         parsed = parse(f"PARAM ${name} = {raw}").params[0].value
-    except Exception:  # noqa: BLE001 - not a literal: take the text as it is
+    except Exception:
         if "," in raw:
             items = tuple(param_from_text(name, part, origin).value for part in raw.split(","))
             return ParamValue(value=ir.ListValue(items=items), origin=origin)

@@ -97,7 +97,7 @@ def _read_source(args: argparse.Namespace) -> tuple[str, str]:
         if args.path is None and sys.stdin.isatty():
             raise UsageError(
                 "no query given",
-                hint=f"pass a .qry file, - for standard input, or -e \"{EXAMPLE}\"",
+                hint=f'pass a .qry file, - for standard input, or -e "{EXAMPLE}"',
             )
         return sys.stdin.read(), "<stdin>"
     try:
@@ -121,7 +121,9 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
             with open(args.params, encoding="utf-8") as handle:
                 data = json.load(handle)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read the params file {args.params}: {exc}", code="E501") from None
+            raise UsageError(
+                f"cannot read the params file {args.params}: {exc}", code="E501"
+            ) from None
         if not isinstance(data, dict):
             raise UsageError(f"{args.params} must hold a JSON object of name: value")
         for name, value in data.items():
@@ -183,7 +185,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     for item in args.param:
         name, _, value = item.partition("=")
         params[name.strip().lstrip("$")] = value
-    return check_paths(args.paths, fmt=args.format, out=out, now=resolve_now(args.now), params=params)
+    return check_paths(
+        args.paths, fmt=args.format, out=out, now=resolve_now(args.now), params=params
+    )
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
@@ -271,7 +275,7 @@ def _secrets() -> list[str]:
         from querylang.plugins import registry
 
         envs = {c.env for p in registry().providers.values() for c in p.credentials}
-    except Exception:  # noqa: BLE001 - a broken plugin must not hide the real error
+    except Exception:
         envs = set()
     return [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
 

@@ -32,7 +32,9 @@ def catalog_json(provider: Provider, dataset: Dataset) -> dict[str, Any]:
     return {
         "provider": provider.name,
         "dataset": dataset.name,
-        "from": provider.name if dataset.name == provider.default_dataset else f"{provider.name}.{dataset.name}",
+        "from": provider.name
+        if dataset.name == provider.default_dataset
+        else f"{provider.name}.{dataset.name}",
         "description": dataset.description,
         "provider_description": provider.description,
         "base_url": provider.base_url,
@@ -73,7 +75,9 @@ def catalog_json(provider: Provider, dataset: Dataset) -> dict[str, Any]:
             for g in dataset.grains
         ],
         "history": _seconds(dataset.history),
-        "rate_limits": [{"calls": r.calls, "per_seconds": r.per_seconds} for r in dataset.rate_limits],
+        "rate_limits": [
+            {"calls": r.calls, "per_seconds": r.per_seconds} for r in dataset.rate_limits
+        ],
         "max_concurrency": dataset.max_concurrency,
     }
 
@@ -92,7 +96,9 @@ def _lookup(name: str) -> tuple[Provider, Dataset]:
     dataset = provider.datasets.get(ds_name or provider.default_dataset)
     if dataset is None:
         names = ", ".join(f"{provider.name}.{d}" for d in provider.datasets)
-        raise UsageError(f"{provider.name} has no dataset {ds_name!r}", code="E201", hint=f"it has {names}")
+        raise UsageError(
+            f"{provider.name} has no dataset {ds_name!r}", code="E201", hint=f"it has {names}"
+        )
     return provider, dataset
 
 
@@ -127,7 +133,10 @@ def describe(name: str, fmt: str, out: TextIO) -> None:
     width = max(len(m["name"]) for m in data["metrics"])
     for m in data["metrics"]:
         rollup = m["rollup"] or "not re-bucketable"
-        w(f"  {m['name']:<{width}}  {m['unit']:<10} {m['kind']:<8} {rollup:<10} {m['description']}\n")
+        w(
+            f"  {m['name']:<{width}}  {m['unit']:<10} {m['kind']:<8} {rollup:<10} "
+            f"{m['description']}\n"
+        )
     w("\ndimensions:\n")
     for d in data["dimensions"]:
         uses = "/".join(u for u, ok in (("BY", d["groupable"]), ("WHERE", d["filterable"])) if ok)

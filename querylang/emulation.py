@@ -49,7 +49,9 @@ def _per_minute(key: str, hours: np.ndarray, scale: float) -> np.ndarray:
     """The integer per-minute rate of series ``key`` during each UTC hour."""
     seed = np.uint64(zlib.crc32(key.encode()))
     with np.errstate(over="ignore"):
-        noise = (_mix(hours.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ seed) >> np.uint64(11))
+        noise = _mix(hours.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ seed) >> np.uint64(
+            11
+        )
     unit = noise.astype(np.float64) / float(1 << 53)
     hour_of_day = hours % 24
     diurnal = 1.0 + 0.5 * np.sin(2 * np.pi * (hour_of_day - 6) / 24.0)
@@ -153,9 +155,9 @@ class LoopbackServer:
                 if self.command != "HEAD":
                     self.wfile.write(content)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         return Handler

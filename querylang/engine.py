@@ -76,7 +76,11 @@ def provider_context(
     need_secrets: bool,
 ) -> ProviderContext:
     """Base URL, credentials and settings for one provider, from the environment."""
-    base_url = provider.base_url if sandbox else env.get(env_name(provider.name, "BASE_URL")) or provider.base_url
+    base_url = (
+        provider.base_url
+        if sandbox
+        else env.get(env_name(provider.name, "BASE_URL")) or provider.base_url
+    )
     credentials: dict[str, str] = {}
     for cred in provider.credentials:
         value = env.get(cred.env)
@@ -113,7 +117,9 @@ def select(qfile: ir.QueryFile, name: str | None) -> tuple[ir.Query, ...]:
         raise UsageError(
             f"{qfile.path} has no query named {name!r} (named queries: {listed})",
             code="E502",
-            hint=f"did you mean {guess!r}?" if guess else "name a query with QUERY name AS SELECT …",
+            hint=f"did you mean {guess!r}?"
+            if guess
+            else "name a query with QUERY name AS SELECT …",
         )
     return (named[name],)
 
@@ -201,7 +207,9 @@ def run(
     frames = execute(plans, settings, transport)
     results = []
     for plan, per_piece in zip(plans, frames, strict=True):
-        pieces = [finish_piece(plan, piece, fs) for piece, fs in zip(plan.pieces, per_piece, strict=True)]
+        pieces = [
+            finish_piece(plan, piece, fs) for piece, fs in zip(plan.pieces, per_piece, strict=True)
+        ]
         results.append(
             Result(
                 name=plan.bound.name,

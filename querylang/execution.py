@@ -117,7 +117,9 @@ class _ProviderLane:
         self.session = AuthSession(client, plan.context)
 
 
-def _transport_error(provider: str, request: NativeRequest, exc: Exception, timeout: float) -> ProviderError:
+def _transport_error(
+    provider: str, request: NativeRequest, exc: Exception, timeout: float
+) -> ProviderError:
     if isinstance(exc, httpx.TimeoutException):
         return ProviderError(
             provider,
@@ -191,7 +193,9 @@ async def _call(
         raise error
 
 
-def _decode(provider: Provider, piece: Piece, request: NativeRequest, response: NativeResponse) -> Frame:
+def _decode(
+    provider: Provider, piece: Piece, request: NativeRequest, response: NativeResponse
+) -> Frame:
     try:
         frame = provider.decode(piece.native, request, response)
     except ProviderError:

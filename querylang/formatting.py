@@ -312,15 +312,9 @@ def _line_of(lines: Sequence[_Line], leaf: int | None) -> int:
 
 
 def _line_before(lines: Sequence[_Line], leaf: int) -> int:
-    """The first line that prints ``leaf``, or the bare keyword line that opens it."""
-    for i, line in enumerate(lines):
-        if leaf in line.leaves:
-            return i
-        if line.opens:
-            following = next((ln.leaves[0] for ln in lines[i + 1 :] if ln.leaves), None)
-            if following == leaf:
-                return i
-    return 0
+    """The line that prints ``leaf``, or the bare keyword line just above it."""
+    index = _line_of(lines, leaf)
+    return index - 1 if index and lines[index - 1].opens else index
 
 
 def _render(stmt: Statement, notes: _Attached) -> tuple[list[_Note], list[str]]:

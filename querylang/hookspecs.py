@@ -130,9 +130,7 @@ class Provider(Protocol):
         """Turn one planned piece into native requests; no I/O. Unsupported if it cannot."""
         ...
 
-    def decode(
-        self, query: NativeQuery, request: NativeRequest, response: NativeResponse
-    ) -> Frame:
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
         """Turn one successful response into a frame: time, query.group_by, request.metrics."""
         ...
 

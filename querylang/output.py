@@ -113,12 +113,14 @@ def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
         out.write("\n")
         return
     requests = iter(data["requests"])
-    for plan, q in zip(plans, data["queries"], strict=True):
+    for _plan, q in zip(plans, data["queries"], strict=True):
         title = f"{q['name']}: " if q["name"] else ""
         out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
         out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
         out.write(f" (native {q['native_granularity']})\n")
-        limit = f", at least {q['min_seconds']:g} s under the rate limit" if q["min_seconds"] else ""
+        limit = (
+            f", at least {q['min_seconds']:g} s under the rate limit" if q["min_seconds"] else ""
+        )
         out.write(f"  {q['calls']} call(s){limit}\n")
         for _ in range(q["calls"]):
             req = next(requests)

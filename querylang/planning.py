@@ -51,7 +51,10 @@ class Plan:
         """The least time the dataset's rate limits allow for all of this plan's requests."""
         n = len(self.requests)
         return max(
-            ((math.ceil(n / rl.calls) - 1) * rl.per_seconds for rl in self.bound.dataset.rate_limits),
+            (
+                (math.ceil(n / rl.calls) - 1) * rl.per_seconds
+                for rl in self.bound.dataset.rate_limits
+            ),
             default=0.0,
         )
 
@@ -95,11 +98,7 @@ def choose_grain(bound: BoundQuery) -> GrainSpec:
             return spec
     finest = fits[-1]
     days = (finest.retention or 0) / DAY
-    usable = [
-        s
-        for s in ds.grains
-        if s.retention is None or win.start >= now - s.retention
-    ]
+    usable = [s for s in ds.grains if s.retention is None or win.start >= now - s.retention]
     suggestion = (
         f"use EVERY {min(usable, key=lambda s: s.granularity.nominal_seconds).granularity} or "
         f"coarser, or a window starting after {format_ts(now - (finest.retention or 0))}"
@@ -144,7 +143,8 @@ def _split_filters(
             op = "NOT IN" if f.op == "not_in" else "IN"
             raise LimitError(
                 "E205",
-                f"{label} cannot filter {dim.name} with {op}, and cannot group by it to filter here",
+                f"{label} cannot filter {dim.name} with {op}, and cannot group by it to filter "
+                "here",
                 span=f.span,
                 hint=f"use {dim.name} IN (…) instead" if f.op == "not_in" else None,
             )
@@ -178,7 +178,9 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
     rebucket = bound.every != grain
     native_filters, client_filters, dims = _split_filters(bound)
     by = tuple(d.name for d in bound.by)
-    extra = tuple(dict.fromkeys(f.dimension.name for f in client_filters if f.dimension.name not in by))
+    extra = tuple(
+        dict.fromkeys(f.dimension.name for f in client_filters if f.dimension.name not in by)
+    )
     group_by = by + extra
     chunks = _list_chunks(native_filters, dims)
     combines = (
@@ -205,7 +207,8 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
             target = f"EVERY {bound.every}" if bound.every else "one whole-window value"
             raise LimitError(
                 "E405",
-                f"{m.name} cannot be re-aggregated from {grain} buckets into {target}: the vendor's "
+                f"{m.name} cannot be re-aggregated from {grain} buckets into {target}: the "
+                "vendor's "
                 "value is not a sum, mean, minimum or maximum",
                 span=bm.span,
                 hint=f"use EVERY {grain} (or another native granularity: "

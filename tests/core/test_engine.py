@@ -74,7 +74,9 @@ def test_not_equal_on_a_closed_set_becomes_the_complement() -> None:
 
 
 def test_filters_the_vendor_cannot_do_are_applied_here() -> None:
-    result, emu = _run("SELECT hits, ratio, level BY host FROM toy WHERE kind != 'x' EVERY 1h LAST 2h")
+    result, emu = _run(
+        "SELECT hits, ratio, level BY host FROM toy WHERE kind != 'x' EVERY 1h LAST 2h"
+    )
     assert emu.calls[0].url.params["group"] == "host,kind"
     assert result.frame.columns == ["time", "host", "hits", "ratio", "level"]
     only_y = ToyEmulator()
@@ -113,7 +115,9 @@ def test_buckets_outside_the_window_are_trimmed() -> None:
 
 def test_omitted_zero_buckets_are_filled() -> None:
     provider = ToyProvider(toy_dataset(omits_zeros=True))
-    result, _ = _run("SELECT hits BY host FROM toy EVERY 1h LAST 6h", ToyEmulator(omit_zero_hours=True), provider)
+    result, _ = _run(
+        "SELECT hits BY host FROM toy EVERY 1h LAST 6h", ToyEmulator(omit_zero_hours=True), provider
+    )
     assert len(result.frame) == 6 * 4
     assert (result.frame.metrics["hits"] == 0).sum() == 2 * 4
 

@@ -38,7 +38,9 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("query", "code", "pointed", "words"), CASES, ids=[c[1] or "ok" for c in CASES])
+@pytest.mark.parametrize(
+    ("query", "code", "pointed", "words"), CASES, ids=[c[1] or "ok" for c in CASES]
+)
 def test_query_errors(query: str, code: str | None, pointed: str | None, words: str | None) -> None:
     if code is None:
         explain(query, now=NOW_TEXT, env={})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -61,7 +63,7 @@ def test_split_tiles_the_window(hours: int, max_hours: int) -> None:
     window = TimeWindow(start, start + hours * 3600)
     parts = window.split(G("1h"), max_hours * 3600)
     assert parts[0].start == window.start and parts[-1].end == window.end
-    assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
     assert all(p.seconds <= max_hours * 3600 for p in parts)
 
 

@@ -8,7 +8,6 @@ import httpx
 import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
-
 from querylang_edgelog import SITES
 
 SCALES = {"bytes": 50_000, "requests": 100, "errors": 2}
@@ -46,8 +45,12 @@ class EdgelogEmulator:
                 "points": [
                     [int(t), int(v)]
                     for t, v in zip(
-                        starts, synthetic_totals(f"edgelog|{site}|{metric}", starts, starts + step,
-                                                 SCALES[metric]), strict=True)  # fmt: skip
+                        starts,
+                        synthetic_totals(
+                            f"edgelog|{site}|{metric}", starts, starts + step, SCALES[metric]
+                        ),
+                        strict=True,
+                    )
                 ],
             }
             for site in sites

@@ -47,8 +47,13 @@ def test_service_errors_are_clear(providers) -> None:
         return httpx.Response(400, json={"error": {"message": "step too small"}})
 
     with pytest.raises(querylang.ProviderError) as info:
-        querylang.run("SELECT bytes FROM edgelog EVERY 1h LAST 1h", now=NOW, env={"EDGELOG_TOKEN": "t"},
-                      providers=providers, transport=httpx.MockTransport(broken))  # fmt: skip
+        querylang.run(
+            "SELECT bytes FROM edgelog EVERY 1h LAST 1h",
+            now=NOW,
+            env={"EDGELOG_TOKEN": "t"},
+            providers=providers,
+            transport=httpx.MockTransport(broken),
+        )
     assert "step too small" in info.value.render()
 
 

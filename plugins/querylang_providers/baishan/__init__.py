@@ -13,7 +13,6 @@ from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
-
 from querylang_providers.baishan import bandwidth, checks
 from querylang_providers.baishan.catalog import BASE_URL, CREDENTIALS, DATASET, SETTINGS
 

@@ -48,7 +48,6 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-
 from querylang_providers.baishan.catalog import (
     DEFAULT_TIMEZONE,
     EACH_DOMAIN_PATH,

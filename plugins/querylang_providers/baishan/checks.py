@@ -24,7 +24,6 @@ from querylang.errors import ProviderError
 from querylang.hookspecs import Verdict
 from querylang.provider import parse_retry_after
 from querylang.wire import REDACTED, NativeRequest, NativeResponse
-
 from querylang_providers.baishan.catalog import BASE_URL, DATASET, TOKEN_ENV
 
 __all__ = ["RESERVE", "check"]

@@ -28,7 +28,6 @@ import httpx
 import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
-
 from querylang_providers.baishan.catalog import (
     DEFAULT_TIMEZONE,
     EACH_DOMAIN_PATH,

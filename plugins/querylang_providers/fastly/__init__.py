@@ -26,7 +26,6 @@ from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider, parse_retry_after
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
-
 from querylang_providers.fastly import stats
 from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
 

@@ -31,7 +31,6 @@ import httpx
 
 from querylang.emulation import json_response
 from querylang.timegrid import Granularity
-
 from querylang_providers.fastly.catalog import ALIASES, MAX_WINDOW, REGIONS, RETENTION
 from querylang_providers.fastly.synthetic import NAMES, SERVICES, Account
 

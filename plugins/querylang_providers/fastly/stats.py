@@ -48,7 +48,6 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-
 from querylang_providers.fastly.catalog import ALIASES, REGIONS, TOKEN_ENV
 
 __all__ = ["BY", "compile", "decode", "endpoint"]
@@ -77,7 +76,7 @@ def _regions(query: NativeQuery) -> Sequence[str | None]:
 
 
 def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest] | Unsupported:
-    """One call per (service target × region); the endpoint chosen from the query's shape."""
+    """One call per (service target x region); the endpoint chosen from the query's shape."""
     by = BY.get(str(query.granularity))
     if by is None:
         return Unsupported(

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from querylang.emulation import synthetic_totals
-
 from querylang_providers.fastly.catalog import FIELDS, REGIONS
 
 __all__ = ["SERVICES", "Account"]

@@ -15,7 +15,6 @@ from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
-
 from querylang_providers.gcore import cdn
 
 __all__ = ["GcoreProvider", "register_providers"]

@@ -115,9 +115,7 @@ DIMENSIONS = (
     Dimension(name="region", description="region of the CDN edge servers", values=REGIONS),
     Dimension(name="country", description="country of the CDN edge servers (ISO 3166 name)"),
     Dimension(name="vhost", description="resource CNAME", filterable=False),
-    Dimension(
-        name="client_country", description="country of the end user", filterable=False
-    ),
+    Dimension(name="client_country", description="country of the end user", filterable=False),
     Dimension(name="protocol", description="request protocol", filterable=False),
 )
 

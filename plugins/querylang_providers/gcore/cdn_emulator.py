@@ -19,7 +19,6 @@ import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
-
 from querylang_providers.gcore.cdn import METRICS, PATH, REGIONS, SEPARATE
 
 __all__ = ["LEAVES", "PATH", "handle"]

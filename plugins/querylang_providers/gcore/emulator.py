@@ -12,7 +12,6 @@ from collections.abc import Callable
 import httpx
 
 from querylang.emulation import json_response
-
 from querylang_providers.gcore import cdn_emulator
 
 __all__ = ["GcoreEmulator"]

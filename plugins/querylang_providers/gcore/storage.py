@@ -54,7 +54,6 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-
 from querylang_providers.gcore.storage_catalog import (
     DATASET,
     GRANULARITIES,

@@ -26,7 +26,6 @@ import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import format_ts
-
 from querylang_providers.gcore.storage_catalog import PATH
 
 __all__ = ["PATH", "ROUTES", "STORAGES", "handle"]

@@ -26,8 +26,6 @@ ALL = tuple(DOMAINS)
 THREE = ("www.example.com", "static.example.com", "dl.example.com")
 
 
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator:
     # one server for the module (stopping one takes 0.5 s); limits far above what these
@@ -151,9 +149,9 @@ def test_both_protocols_listed_are_added_up(server) -> None:
 
 def test_a_rejected_token_is_a_clear_error_without_the_token() -> None:
     secret = "wrong-but-secret-777"
-    with serve(BaishanEmulator(lambda: NOW, valid_token="right")) as srv:
-        with pytest.raises(ProviderError) as caught:
-            querylang.run("SELECT traffic FROM baishan LAST 1d", now=AT, env=env(srv, secret))
+    emulator = BaishanEmulator(lambda: NOW, valid_token="right")
+    with serve(emulator) as srv, pytest.raises(ProviderError) as caught:
+        querylang.run("SELECT traffic FROM baishan LAST 1d", now=AT, env=env(srv, secret))
     text = caught.value.render()
     assert caught.value.code == "P401" and "BAISHAN_API_TOKEN" in text
     assert secret not in text and "token=***" in text

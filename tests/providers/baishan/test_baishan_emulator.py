@@ -66,8 +66,10 @@ def test_bad_token_is_401(token: str | None, valid: str | None) -> None:
         ({"end_time": "2026-13-01 00:00"}, "not a valid time"),
         ({"end_time": "2026-11-19 08:00"}, "greater than start_time"),
         ({"start_time": "2026-10-01 00:00", "end_time": "2026-11-01 00:01"}, "31 days"),
-        ({"start_time": "2026-11-01 00:00", "end_time": "2026-11-11 00:01",
-          "grad": "minute5"}, "10 days"),  # fmt: skip
+        (
+            {"start_time": "2026-11-01 00:00", "end_time": "2026-11-11 00:01", "grad": "minute5"},
+            "10 days",
+        ),
         ({"grad": "minute"}, "grad must be"),
         ({"data_type": "requests"}, "data_type must be"),
         ({"ip_protocol": "ipv5"}, "ip_protocol must be"),

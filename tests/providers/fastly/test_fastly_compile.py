@@ -48,9 +48,7 @@ def test_golden_compile(case: dict) -> None:
         assert compiled.reason == case["unsupported"]
         return
     assert not isinstance(compiled, Unsupported)
-    got = [
-        {"url": r.url, "metrics": list(r.metrics), "tag": dict(r.tag)} for r in compiled
-    ]
+    got = [{"url": r.url, "metrics": list(r.metrics), "tag": dict(r.tag)} for r in compiled]
     assert got == case["expect"]
     for request in compiled:
         assert request.method == "GET"

@@ -38,8 +38,11 @@ def decode(
         window=TimeWindow(1368000000, 1369000000),
     )
     request = NativeRequest(
-        provider="fastly", method="GET", url="https://api.fastly.com/stats",
-        metrics=metrics, tag=tag or {},
+        provider="fastly",
+        method="GET",
+        url="https://api.fastly.com/stats",
+        metrics=metrics,
+        tag=tag or {},
     )
     response = NativeResponse(status=200, headers={}, content=content)
     frame = FastlyProvider().decode(query, request, response)

@@ -80,8 +80,7 @@ def test_by_region_fans_out_and_adds_up_to_all_regions(env: dict[str, str]) -> N
 
 def test_hit_ratio_over_several_regions_is_recomputed(env: dict[str, str]) -> None:
     text = (
-        "SELECT hit_ratio, hits, miss FROM fastly WHERE region IN ('usa', 'asia') "
-        "EVERY 1h LAST 2h"
+        "SELECT hit_ratio, hits, miss FROM fastly WHERE region IN ('usa', 'asia') EVERY 1h LAST 2h"
     )
     for _, ratio, hits, miss in rows(text, env):
         assert ratio == pytest.approx(hits / (hits + miss), abs=1e-12)
@@ -156,7 +155,9 @@ def test_minute_retention_is_refused_before_sending(env: dict[str, str]) -> None
 
 def test_sandbox_runs_in_process() -> None:
     (result,) = querylang.run(
-        "SELECT requests, hit_ratio BY region FROM fastly EVERY 1d LAST 2d", now=NOW, env={},
+        "SELECT requests, hit_ratio BY region FROM fastly EVERY 1d LAST 2d",
+        now=NOW,
+        env={},
         sandbox=True,
     )
     assert len(result.frame) == 18

@@ -45,8 +45,14 @@ def test_storage_check_rejects_an_error_body_inside_a_200() -> None:
 
 @pytest.mark.parametrize(
     ("status", "kind", "code"),
-    [(200, "ok", None), (401, "reauth", "P401"), (403, "fail", "P403"),
-     (429, "retry", "P429"), (500, "retry", "P500"), (503, "retry", "P500")],
+    [
+        (200, "ok", None),
+        (401, "reauth", "P401"),
+        (403, "fail", "P403"),
+        (429, "retry", "P429"),
+        (500, "retry", "P500"),
+        (503, "retry", "P500"),
+    ],
 )
 def test_storage_check_keeps_the_default_for_other_statuses(
     status: int, kind: str, code: str | None

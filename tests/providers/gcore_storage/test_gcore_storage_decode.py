@@ -65,7 +65,10 @@ def test_every_series_of_the_document() -> None:
 def test_buckets_series_example() -> None:
     frame = decode("seed_one_storage.json", ("bucket_files",), ("bucket",))
     assert rows(frame) == [
-        (T0, "bucketA", 1.0), (T1, "bucketA", 2.0), (T2, "bucketA", 2.0), (T3, "bucketA", 1.0)
+        (T0, "bucketA", 1.0),
+        (T1, "bucketA", 2.0),
+        (T2, "bucketA", 2.0),
+        (T3, "bucketA", 1.0),
     ]
 
 
@@ -84,24 +87,46 @@ def test_ts_string_timestamps_decode_to_the_same_frame() -> None:
         ((), [(T0, 102.0), (T1, 204.0), (T2, 304.0), (T3, 402.0)]),
         (
             ("client",),
-            [(T0, 123, 2.0), (T0, 456, 100.0), (T1, 123, 4.0), (T1, 456, 200.0),
-             (T2, 123, 4.0), (T2, 456, 300.0), (T3, 123, 2.0), (T3, 456, 400.0)],
+            [
+                (T0, 123, 2.0),
+                (T0, 456, 100.0),
+                (T1, 123, 4.0),
+                (T1, 456, 200.0),
+                (T2, 123, 4.0),
+                (T2, 456, 300.0),
+                (T3, 123, 2.0),
+                (T3, 456, 400.0),
+            ],
         ),
         (
             ("location",),
-            [(T0, "s-region-1", 1.0), (T0, "s-region-2", 101.0),
-             (T1, "s-region-1", 2.0), (T1, "s-region-2", 202.0),
-             (T2, "s-region-1", 2.0), (T2, "s-region-2", 302.0),
-             (T3, "s-region-1", 1.0), (T3, "s-region-2", 401.0)],
+            [
+                (T0, "s-region-1", 1.0),
+                (T0, "s-region-2", 101.0),
+                (T1, "s-region-1", 2.0),
+                (T1, "s-region-2", 202.0),
+                (T2, "s-region-1", 2.0),
+                (T2, "s-region-2", 302.0),
+                (T3, "s-region-1", 1.0),
+                (T3, "s-region-2", 401.0),
+            ],
         ),
         (
             ("storage", "client"),
-            [(T0, "123-media", 123, 1.0), (T0, "123-myStorage", 123, 1.0),
-             (T0, "456-archive", 456, 100.0), (T1, "123-media", 123, 2.0),
-             (T1, "123-myStorage", 123, 2.0), (T1, "456-archive", 456, 200.0),
-             (T2, "123-media", 123, 2.0), (T2, "123-myStorage", 123, 2.0),
-             (T2, "456-archive", 456, 300.0), (T3, "123-media", 123, 1.0),
-             (T3, "123-myStorage", 123, 1.0), (T3, "456-archive", 456, 400.0)],
+            [
+                (T0, "123-media", 123, 1.0),
+                (T0, "123-myStorage", 123, 1.0),
+                (T0, "456-archive", 456, 100.0),
+                (T1, "123-media", 123, 2.0),
+                (T1, "123-myStorage", 123, 2.0),
+                (T1, "456-archive", 456, 200.0),
+                (T2, "123-media", 123, 2.0),
+                (T2, "123-myStorage", 123, 2.0),
+                (T2, "456-archive", 456, 300.0),
+                (T3, "123-media", 123, 1.0),
+                (T3, "123-myStorage", 123, 1.0),
+                (T3, "456-archive", 456, 400.0),
+            ],
         ),
     ],
 )
@@ -112,31 +137,51 @@ def test_levels_not_grouped_are_added_up(group_by: tuple[str, ...], expected: li
 def test_size_mean_adds_up_and_size_max_stays_per_storage() -> None:
     mean = decode("seed_many_storages.json", ("size_mean",), ("location",))
     assert [r for r in rows(mean) if r[1] == "s-region-2"] == [
-        (T0, "s-region-2", 2.0), (T1, "s-region-2", 4.0),
-        (T2, "s-region-2", 4.0), (T3, "s-region-2", 2.0),
+        (T0, "s-region-2", 2.0),
+        (T1, "s-region-2", 4.0),
+        (T2, "s-region-2", 4.0),
+        (T3, "s-region-2", 2.0),
     ]
     peak = decode("seed_many_storages.json", ("size_max",), ("storage",))
     assert [r for r in rows(peak) if r[1] == "123-media"] == [
-        (T0, "123-media", 4.0), (T1, "123-media", 1.0),
-        (T2, "123-media", 3.0), (T3, "123-media", None),  # null stays "no value"
+        (T0, "123-media", 4.0),
+        (T1, "123-media", 1.0),
+        (T2, "123-media", 3.0),
+        (T3, "123-media", None),  # null stays "no value"
     ]
 
 
 def test_same_named_buckets_take_the_max_never_the_sum() -> None:
     frame = decode("seed_many_storages.json", ("bucket_files",), ("bucket",))
     assert rows(frame) == [
-        (T0, "bucketA", 1.0), (T0, "images", 5.0), (T1, "bucketA", 2.0), (T1, "images", 7.0),
-        (T2, "bucketA", 2.0), (T3, "bucketA", 1.0),
+        (T0, "bucketA", 1.0),
+        (T0, "images", 5.0),
+        (T1, "bucketA", 2.0),
+        (T1, "images", 7.0),
+        (T2, "bucketA", 2.0),
+        (T3, "bucketA", 1.0),
     ]
     split = decode("seed_many_storages.json", ("bucket_files",), ("storage", "bucket"))
     assert len(split) == 4 * 3 + 2
 
 
 def test_same_named_storage_in_two_locations_takes_the_max_size() -> None:
-    body = {"data": {"clients": {"123": {"locations": {
-        "s-region-1": {"storages": {"123-x": {"size_max_series": [[T0, 5], [T1, 1]]}}},
-        "s-region-2": {"storages": {"123-x": {"size_max_series": [[T0, 3], [T1, 4]]}}},
-    }}}}}
+    body = {
+        "data": {
+            "clients": {
+                "123": {
+                    "locations": {
+                        "s-region-1": {
+                            "storages": {"123-x": {"size_max_series": [[T0, 5], [T1, 1]]}}
+                        },
+                        "s-region-2": {
+                            "storages": {"123-x": {"size_max_series": [[T0, 3], [T1, 4]]}}
+                        },
+                    }
+                }
+            }
+        }
+    }
     frame = decode(body, ("size_max",), ("storage",))
     assert rows(frame) == [(T0, "123-x", 5.0), (T1, "123-x", 4.0)]
 
@@ -161,13 +206,27 @@ def test_no_data_is_an_empty_frame(content: bytes) -> None:
         ({"data": {"clients": []}}, "data.clients is not an object"),
         ({"data": {"clients": {"abc": {"locations": {}}}}}, "not a client ID"),
         (
-            {"data": {"clients": {"1": {"locations": {"l": {"storages": {"s": {
-                "traffic_series": {"a": 1}}}}}}}}},
+            {
+                "data": {
+                    "clients": {
+                        "1": {"locations": {"l": {"storages": {"s": {"traffic_series": {"a": 1}}}}}}
+                    }
+                }
+            },
             "traffic_series is not a list",
         ),
         (
-            {"data": {"clients": {"1": {"locations": {"l": {"storages": {"s": {
-                "traffic_series": [[T0, 1], [T0, 2]]}}}}}}}},
+            {
+                "data": {
+                    "clients": {
+                        "1": {
+                            "locations": {
+                                "l": {"storages": {"s": {"traffic_series": [[T0, 1], [T0, 2]]}}}
+                            }
+                        }
+                    }
+                }
+            },
             "repeats the timestamp",
         ),
         ([1, 2], "not a JSON object"),

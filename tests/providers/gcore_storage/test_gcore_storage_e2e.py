@@ -47,18 +47,36 @@ def by_key(frame: Frame, metric: str) -> dict[tuple, float]:
 def test_loopback_pieces_agree_across_grains_and_groupings() -> None:
     window = ["2026-11-17T00:00:00Z", "2026-11-19T12:00:00Z"]
     with serve(provider().emulator(fixed_clock(NOW))) as srv:
-        kind, hourly = fetch(srv.url, {"metrics": ["traffic", "size_max", "size_mean"],
-                                       "group_by": ["storage"], "granularity": "1h",
-                                       "window": window})
+        kind, hourly = fetch(
+            srv.url,
+            {
+                "metrics": ["traffic", "size_max", "size_mean"],
+                "group_by": ["storage"],
+                "granularity": "1h",
+                "window": window,
+            },
+        )
         assert kind == "ok"
-        kind2, half = fetch(srv.url, {"metrics": ["traffic", "size_max", "size_mean"],
-                                      "group_by": ["storage"], "granularity": "12h",
-                                      "window": window})
+        kind2, half = fetch(
+            srv.url,
+            {
+                "metrics": ["traffic", "size_max", "size_mean"],
+                "group_by": ["storage"],
+                "granularity": "12h",
+                "window": window,
+            },
+        )
         assert kind2 == "ok"
-        kind3, total = fetch(srv.url, {"metrics": ["traffic"], "group_by": ["location"],
-                                       "filters": [{"dimension": "location", "op": "in",
-                                                    "values": ["s-region-2"]}],
-                                       "granularity": "12h", "window": window})
+        kind3, total = fetch(
+            srv.url,
+            {
+                "metrics": ["traffic"],
+                "group_by": ["location"],
+                "filters": [{"dimension": "location", "op": "in", "values": ["s-region-2"]}],
+                "granularity": "12h",
+                "window": window,
+            },
+        )
         assert kind3 == "ok"
     assert isinstance(hourly, Frame) and isinstance(half, Frame) and isinstance(total, Frame)
     assert len(hourly) == 60 * 4 and len(half) == 5 * 4  # the window is trimmed exactly
@@ -68,15 +86,18 @@ def test_loopback_pieces_agree_across_grains_and_groupings() -> None:
     buckets = hourly.time - (hourly.time % (12 * 3600))
     weights = np.full(len(hourly), 3600.0)
     rebucketed = hourly.aggregate(
-        ["storage"], {"traffic": "sum", "size_max": "max", "size_mean": "mean"},
-        time=buckets, weights=weights,
+        ["storage"],
+        {"traffic": "sum", "size_max": "max", "size_mean": "mean"},
+        time=buckets,
+        weights=weights,
     )
     for metric in ("traffic", "size_max", "size_mean"):
         want, got = by_key(half, metric), by_key(rebucketed, metric)
         assert want.keys() == got.keys()
         assert all(math.isclose(want[k], got[k]) for k in want)
-    region2 = {k: v for k, v in by_key(half, "traffic").items()
-               if k[1] in ("123-media", "456-archive")}
+    region2 = {
+        k: v for k, v in by_key(half, "traffic").items() if k[1] in ("123-media", "456-archive")
+    }
     summed = {}
     for (t, _), v in region2.items():
         summed[(t, "s-region-2")] = summed.get((t, "s-region-2"), 0.0) + v
@@ -85,8 +106,11 @@ def test_loopback_pieces_agree_across_grains_and_groupings() -> None:
 
 def test_loopback_revoked_key_is_reauth_then_p401() -> None:
     with serve(provider().emulator(fixed_clock(NOW))) as srv:
-        kind, error = fetch(srv.url, {"metrics": ["traffic"], "window": [
-            "2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}, token="invalid")
+        kind, error = fetch(
+            srv.url,
+            {"metrics": ["traffic"], "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]},
+            token="invalid",
+        )
     assert kind == "reauth"
     assert getattr(error, "code", None) == "P401"
     assert "GCORE_API_KEY" in (getattr(error, "hint", "") or "")
@@ -152,8 +176,14 @@ def test_sandbox_transport_answers_in_process() -> None:
     from querylang.emulation import SandboxTransport
 
     p = provider()
-    query = native_query({"metrics": ["requests"], "group_by": ["client"], "granularity": "24h",
-                          "window": ["2026-11-17T00:00:00Z", "2026-11-19T00:00:00Z"]})
+    query = native_query(
+        {
+            "metrics": ["requests"],
+            "group_by": ["client"],
+            "granularity": "24h",
+            "window": ["2026-11-17T00:00:00Z", "2026-11-19T00:00:00Z"],
+        }
+    )
     (request,) = p.compile(query, context(token="sandbox"))
     transport = SandboxTransport({"api.gcore.com": p.emulator(fixed_clock(NOW))})
 
@@ -182,8 +212,12 @@ def test_engine_totals_without_every_match_the_api_totals() -> None:
         (result,) = querylang.run(text, now=NOW_TEXT, env=env(srv.url))
     body = b'{"from": "2026-11-18", "to": "2026-11-19", "granularity": "24h"}'
     reply = emulator.handle(
-        httpx.Request("POST", "https://api.gcore.com/storage/stats/v1/storage/usage/series",
-                      headers={"Authorization": "APIKey t"}, content=body)
+        httpx.Request(
+            "POST",
+            "https://api.gcore.com/storage/stats/v1/storage/usage/series",
+            headers={"Authorization": "APIKey t"},
+            content=body,
+        )
     )
     api = {
         name: node
@@ -213,5 +247,7 @@ def test_engine_sandbox_and_unsupported_peaks() -> None:
     with pytest.raises(querylang.QueryError, match="maxima of different storages"):
         querylang.run(
             "SELECT size_max BY location FROM gcore.storage EVERY 1d LAST 1d",
-            now=NOW_TEXT, sandbox=True, env={},
+            now=NOW_TEXT,
+            sandbox=True,
+            env={},
         )

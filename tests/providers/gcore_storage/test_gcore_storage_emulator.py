@@ -51,14 +51,22 @@ def storages(clients: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ({"from": "2026-11-19", "to": "2026-11-18", "granularity": "1h"}, "before from"),
         ({"from": "2026-11-18", "to": "2026-11-19"}, "invalid granularity"),
         ({"from": "2026-11-18", "to": "2026-11-19", "granularity": "1d"}, "1h, 12h, 24h"),
-        ({"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "locations": "x"},
-         "locations must be a list of strings"),
-        ({"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "storages": [1]},
-         "storages must be a list of strings"),
-        ({"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "ts_string": "yes"},
-         "ts_string must be a boolean"),
-        ({"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "source": "a"},
-         "source must be an integer"),
+        (
+            {"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "locations": "x"},
+            "locations must be a list of strings",
+        ),
+        (
+            {"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "storages": [1]},
+            "storages must be a list of strings",
+        ),
+        (
+            {"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "ts_string": "yes"},
+            "ts_string must be a boolean",
+        ),
+        (
+            {"from": "2026-11-18", "to": "2026-11-19", "granularity": "1h", "source": "a"},
+            "source must be an integer",
+        ),
         ([1], "JSON object"),
     ],
 )
@@ -109,19 +117,35 @@ def test_never_data_after_now() -> None:
 
 
 def test_filters_by_location_and_storage() -> None:
-    by_loc = storages(ok({"from": "2026-11-18", "to": "2026-11-18", "granularity": "24h",
-                          "locations": ["s-region-2"]}))
+    by_loc = storages(
+        ok(
+            {
+                "from": "2026-11-18",
+                "to": "2026-11-18",
+                "granularity": "24h",
+                "locations": ["s-region-2"],
+            }
+        )
+    )
     assert set(by_loc) == {"123-media", "456-archive"}
-    by_name = ok({"from": "2026-11-18", "to": "2026-11-18", "granularity": "24h",
-                  "storages": ["456-archive"]})
+    by_name = ok(
+        {
+            "from": "2026-11-18",
+            "to": "2026-11-18",
+            "granularity": "24h",
+            "storages": ["456-archive"],
+        }
+    )
     assert set(by_name) == {"456"}
 
 
 def test_ts_string_gives_rfc3339_timestamps() -> None:
-    nodes = storages(ok({"from": "2026-11-18", "to": "2026-11-18", "granularity": "12h",
-                         "ts_string": True}))
+    nodes = storages(
+        ok({"from": "2026-11-18", "to": "2026-11-18", "granularity": "12h", "ts_string": True})
+    )
     assert [p[0] for p in nodes["123-backups"]["size_mean_series"]] == [
-        "2026-11-18T00:00:00Z", "2026-11-18T12:00:00Z"
+        "2026-11-18T00:00:00Z",
+        "2026-11-18T12:00:00Z",
     ]
 
 
@@ -135,10 +159,14 @@ def test_coarse_buckets_agree_with_fine_ones() -> None:
 
     for field in ("traffic_series", "requests_out_edges_series", "size_bytes_hour_series"):
         assert (values(fine, field).reshape(-1, 12).sum(axis=1) == values(coarse, field)).all()
-    assert (values(fine, "size_max_series").reshape(-1, 12).max(axis=1)
-            == values(coarse, "size_max_series")).all()
-    assert np.allclose(values(fine, "size_mean_series").reshape(-1, 12).mean(axis=1),
-                       values(coarse, "size_mean_series"))
+    assert (
+        values(fine, "size_max_series").reshape(-1, 12).max(axis=1)
+        == values(coarse, "size_max_series")
+    ).all()
+    assert np.allclose(
+        values(fine, "size_mean_series").reshape(-1, 12).mean(axis=1),
+        values(coarse, "size_mean_series"),
+    )
     files = np.array([p[1] for p in fine["buckets_series"]["bucketA"]], dtype=float)
     coarse_files = np.array([p[1] for p in coarse["buckets_series"]["bucketA"]], dtype=float)
     assert (files.reshape(-1, 12).max(axis=1) == coarse_files).all()

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from querylang_providers.stackpath import StackPathProvider
-from querylang_providers.stackpath.emulator import StackPathEmulator
 
 from querylang.errors import ProviderError
 from querylang.hookspecs import AuthSession
 from querylang.timegrid import parse_ts
 from querylang.wire import NativeRequest, ProviderContext
+from querylang_providers.stackpath import StackPathProvider
+from querylang_providers.stackpath.emulator import StackPathEmulator
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
 PROVIDER = StackPathProvider()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from querylang_providers.stackpath import StackPathProvider
 
 from querylang.wire import NativeRequest, NativeResponse
+from querylang_providers.stackpath import StackPathProvider
 
 PROVIDER = StackPathProvider()
 REQUEST = NativeRequest(

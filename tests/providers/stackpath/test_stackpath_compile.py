@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from querylang_providers.stackpath import StackPathProvider
 
 from querylang.timegrid import Granularity, TimeWindow, parse_ts
 from querylang.wire import Filter, NativeQuery, ProviderContext, Unsupported
+from querylang_providers.stackpath import StackPathProvider
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "compile_cases.json").read_text())
 PROVIDER = StackPathProvider()

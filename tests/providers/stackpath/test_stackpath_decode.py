@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
-from querylang_providers.stackpath import StackPathProvider
-from querylang_providers.stackpath.catalog import METRIC_NAMES
 
 from querylang.timegrid import Granularity, TimeWindow, parse_ts
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse
+from querylang_providers.stackpath import StackPathProvider
+from querylang_providers.stackpath.catalog import METRIC_NAMES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROVIDER = StackPathProvider()

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from querylang_providers.stackpath.emulator import StackPathEmulator
 
 import querylang
 from querylang.emulation import LoopbackServer, serve
 from querylang.errors import ProviderError, QueryError
 from querylang.timegrid import parse_ts
+from querylang_providers.stackpath.emulator import StackPathEmulator
 
 pytestmark = [
     pytest.mark.emulator,

@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from querylang_providers.stackpath.catalog import METRIC_NAMES, TIME_COLUMN
-from querylang_providers.stackpath.emulator import StackPathEmulator
 
 from querylang.timegrid import parse_ts
+from querylang_providers.stackpath.catalog import METRIC_NAMES, TIME_COLUMN
+from querylang_providers.stackpath.emulator import StackPathEmulator
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
 BASE = "http://sp.test"
