@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("provider", help="provider or provider.dataset, e.g. gcore.storage")
     describe.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
+    repl = sub.add_parser("repl", help="an interactive prompt with completion")
+    repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
+    repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+
     emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
     emulate.add_argument("provider")
     emulate.add_argument("--port", type=int, default=8080)
@@ -257,6 +261,12 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.repl import repl
+
+    return repl(sandbox=args.sandbox, now=args.now, out=out)
+
+
 COMMANDS = {
     "run": _cmd_run,
     "explain": _cmd_explain,
@@ -266,6 +276,7 @@ COMMANDS = {
     "providers": _cmd_providers,
     "describe": _cmd_describe,
     "emulate": _cmd_emulate,
+    "repl": _cmd_repl,
 }
 
 

@@ -37,7 +37,11 @@ def _write_table(results: Sequence[Any], out: TextIO) -> None:
         table = Table(title=f"{title} ({len(result.frame)} rows)", title_justify="left")
         integral = []
         for col in result.columns:
-            header = f"{col.name}\n[dim]{col.unit}[/dim]" if col.unit else col.name
+            header = (
+                f"{col.name}\n[dim]{col.unit}[/dim]"
+                if col.unit not in (None, col.name)
+                else col.name
+            )
             table.add_column(header, justify="right" if col.role == "metric" else "left")
             integral.append(col.kind == "counter")
         n_dims = sum(1 for c in result.columns if c.role == "dimension")

@@ -1,0 +1,93 @@
+"""REPL completion as a pure function of the text before the cursor and the catalogs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from attrs import frozen
+
+from querylang.catalog import Dataset
+from querylang.hookspecs import Provider
+
+__all__ = ["Suggestion", "complete"]
+
+CLAUSES = ("BY", "FROM", "WHERE", "EVERY", "LAST", "BETWEEN", "SINCE")
+_TOKEN = re.compile(r"'(?:[^']|'')*'?|\$?[A-Za-z_][A-Za-z0-9_.]*|\d+[a-z]*|!=|<>|[=(),;]")
+
+
+@frozen
+class Suggestion:
+    """One completion: the text to insert, how many characters it replaces, a hint."""
+
+    text: str
+    replace: int
+    meta: str = ""
+
+
+def _datasets(providers: Mapping[str, Provider]) -> dict[str, Dataset]:
+    out = {}
+    for provider in providers.values():
+        for name, ds in provider.datasets.items():
+            key = provider.name if name == provider.default_dataset else f"{provider.name}.{name}"
+            out[key] = ds
+    return out
+
+
+def _statement(text: str) -> str:
+    return text.rsplit(";", 1)[-1]
+
+
+def complete(before: str, providers: Mapping[str, Provider], after: str = "") -> list[Suggestion]:
+    """What may come next at the cursor; ``after`` (the rest of the line) helps find FROM."""
+    statement = _statement(before)
+    tokens = _TOKEN.findall(statement)
+    partial = ""
+    if tokens and statement and not statement[-1].isspace() and statement[-1] not in ",()=;":
+        partial = tokens.pop()
+    upper = [t.upper() for t in tokens]
+    datasets = _datasets(providers)
+    whole = _TOKEN.findall(statement + after.split(";", 1)[0])
+    source = next((whole[i + 1] for i, t in enumerate(whole[:-1]) if t.upper() == "FROM"), None)
+    pool = [datasets[source]] if source in datasets else list(datasets.values())
+
+    def offer(words: list[tuple[str, str]]) -> list[Suggestion]:
+        low = partial.lower()
+        seen: dict[str, Suggestion] = {}
+        for word, meta in words:
+            if word.lower().startswith(low) and word not in seen:
+                seen[word] = Suggestion(word, len(partial), meta)
+        return list(seen.values())
+
+    if not upper:
+        return offer([("SELECT", "keyword"), ("QUERY", "keyword"), ("PARAM", "keyword")])
+    clause = next((t for t in reversed(upper) if t in (*CLAUSES, "SELECT", "AND")), None)
+    last = upper[-1]
+    metrics = [(m.name, f"{m.unit}, {m.kind}") for ds in pool for m in ds.metrics]
+    if last == "FROM":
+        return offer([(name, ds.description) for name, ds in datasets.items()])
+    if last in ("SELECT", ",") and clause == "SELECT":
+        return offer(metrics)
+    if last in ("BY", ",") and clause == "BY":
+        return offer([(d.name, "dimension") for ds in pool for d in ds.dimensions if d.groupable])
+    if last in ("WHERE", "AND"):
+        return offer([(d.name, "dimension") for ds in pool for d in ds.dimensions if d.filterable])
+    if last in ("EVERY", "LAST"):
+        grains = [(str(g.granularity), "native") for ds in pool for g in ds.grains]
+        return offer(grains + [(d, "") for d in ("1h", "1d", "1w", "7d", "30d")])
+    if last in ("=", "!=", "<>", "(", ",") and clause in ("WHERE", "AND"):
+        name = next((t for t in reversed(tokens) if re.match(r"[A-Za-z_]", t)
+                     and t.upper() not in ("IN", "NOT")), None)  # fmt: skip
+        dims = [d for ds in pool for d in ds.dimensions if d.name == name and d.values]
+        return offer([(f"'{v}'", name or "") for d in dims for v in d.values or ()])
+    used = {t for t in upper if t in CLAUSES}
+    nxt = [(c, "clause") for c in CLAUSES if c not in used and c not in ("BETWEEN", "SINCE")]
+    if "LAST" in used or "BETWEEN" in used or "SINCE" in used:
+        nxt = [(c, k) for c, k in nxt if c != "LAST"]
+    else:
+        nxt += [("BETWEEN", "clause"), ("SINCE", "clause")]
+    if clause == "SELECT":
+        nxt.append(("AS", "alias"))
+    if clause in ("WHERE", "AND"):
+        nxt += [("AND", "keyword"), ("IN", "keyword"), ("NOT IN", "keyword")]
+    return offer(nxt)
