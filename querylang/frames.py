@@ -6,11 +6,22 @@ per dimension, and one float64 column per metric (NaN is "no value").
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+else:
+
+    class _Numpy:
+        """numpy, imported on first use: `check` and `--help` load catalogs, not arrays."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("numpy"), name)
+
+    np = _Numpy()
 
 __all__ = ["Frame", "FrameBuilder", "factorize", "to_number"]
 

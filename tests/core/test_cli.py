@@ -41,6 +41,7 @@ def test_run_sandbox_csv() -> None:
     q = "SELECT sent_bytes, requests AS reqs BY region FROM gcore EVERY 1d LAST 2d"
     proc = cli("run", "--sandbox", "--now", NOW_TEXT, "-e", q, "--format", "csv")
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no progress bar when piped
     rows = list(csv.reader(io.StringIO(proc.stdout)))
     assert rows[0] == ["time", "region", "sent_bytes", "reqs"]
     assert len(rows) == 1 + 2 * 7
@@ -178,6 +179,20 @@ def test_help_is_fast_to_import() -> None:
         "print('heavy=' + ','.join(heavy))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip().splitlines()[-1] == "heavy="
+
+
+def test_check_imports_no_http_or_array_code(tmp_path: Path) -> None:
+    path = tmp_path / "q.qry"
+    path.write_text("SELECT sent_bytes BY region FROM gcore EVERY 1h LAST 7d;\n")
+    code = (
+        "import io, sys, querylang.cli as c\n"
+        f"assert c.main(['check', {str(path)!r}], out=io.StringIO()) == 0\n"
+        "heavy = [m for m in ('numpy', 'httpx', 'rich', 'prompt_toolkit') if m in sys.modules]\n"
+        "print('heavy=' + ','.join(heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "heavy="
 
 

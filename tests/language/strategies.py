@@ -151,3 +151,84 @@ def _split_outside_strings(text: str) -> list[str]:
         else:
             run += ch
     return [*out, run]
+
+
+# -- queries that mostly make sense to the gcore provider (to reach binding and planning) --
+
+_GCORE_METRICS = [
+    "sent_bytes", "upstream_bytes", "requests", "responses_5xx", "responses_hit",
+    "cache_hit_requests_ratio", "cache_hit_traffic_ratio", "request_time", "sent_byte",
+]  # fmt: skip
+_GCORE_DIMS = ["region", "resource", "country", "vhost", "protocol", "regoin"]
+_GCORE_VALUES = ["'eu'", "'na'", "'cis'", "'europe'", "1", "2", "'3'", "1.5", "7d", "$p"]
+_STEPS = ["90s", "1m", "5m", "7m", "15m", "1h", "2h", "1d", "1w", "1mo", "$every"]
+_SPANS = ["1h", "6h", "1d", "7d", "2w", "30d", "90d", "400d", "1mo", "$window"]
+_TIMES = ["'2026-11-01'", "'2026-11-19T00:30:00Z'", "'2025-01-01'", "'2026-11-20T05:00:00Z'",
+          "'2027-01-01'", "'1999-12-31'", "'yesterday'", "$from"]  # fmt: skip
+
+
+@st.composite
+def gcore_files(draw: st.DrawFn) -> str:
+    """PARAM defaults and queries over gcore's catalog, some right and some wrong."""
+    lines = []
+    for name, choices in (("window", _SPANS), ("every", _STEPS), ("from", _TIMES), ("p", _GCORE_VALUES)):
+        if draw(st.booleans()):
+            lines.append(f"PARAM ${name} = {draw(st.sampled_from(choices))}")
+    for _ in range(draw(st.integers(1, 3))):
+        metrics = draw(st.lists(st.sampled_from(_GCORE_METRICS), min_size=1, max_size=3))
+        query = "SELECT " + ", ".join(metrics)
+        dims = draw(st.lists(st.sampled_from(_GCORE_DIMS), max_size=2))
+        if dims:
+            query += " BY " + ", ".join(dims)
+        query += " FROM " + draw(st.sampled_from(["gcore", "gcore", "gcore.storage", "gcor"]))
+        conds = draw(st.lists(st.tuples(st.sampled_from(_GCORE_DIMS), st.sampled_from(_GCORE_VALUES),
+                                        st.sampled_from(["=", "!=", "IN", "NOT IN"])), max_size=2))
+        if conds:
+            query += " WHERE " + " AND ".join(
+                f"{d} {op} ({v})" if "IN" in op else f"{d} {op} {v}" for d, v, op in conds
+            )
+        if draw(st.booleans()):
+            query += f" EVERY {draw(st.sampled_from(_STEPS))}"
+        window = draw(st.sampled_from(["last", "last", "since", "between", "none"]))
+        if window == "last":
+            query += f" LAST {draw(st.sampled_from(_SPANS))}"
+        elif window == "since":
+            query += f" SINCE {draw(st.sampled_from(_TIMES))}"
+        elif window == "between":
+            query += f" BETWEEN {draw(st.sampled_from(_TIMES))} AND {draw(st.sampled_from(_TIMES))}"
+        lines.append(query)
+    return ";\n".join(lines) + ";\n"
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
+    """A text with a few random character- and token-level edits."""
+    from querylang.syntax import scan
+
+    text = draw(base)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["del", "ins", "swap", "tok_del", "tok_dup", "tok_swap"]))
+        if kind in ("del", "ins", "swap"):
+            i = draw(st.integers(0, len(text)))
+            if kind == "del":
+                text = text[:i] + text[i + 1 :]
+            elif kind == "ins":
+                text = text[:i] + draw(st.sampled_from(_CHARS + ["\n", "-- ", "$", "9" * 40])) + text[i:]
+            elif i + 1 < len(text):
+                text = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+            continue
+        tokens = scan(text).tokens
+        if not tokens:
+            continue
+        a = tokens[draw(st.integers(0, len(tokens) - 1))]
+        b = tokens[draw(st.integers(0, len(tokens) - 1))]
+        a0, a1 = a.start_pos or 0, a.end_pos or 0
+        if kind == "tok_del":
+            text = text[:a0] + text[a1:]
+        elif kind == "tok_dup":
+            text = text[:a1] + " " + str(a) + text[a1:]
+        else:
+            (x0, x1), (y0, y1) = sorted([(a0, a1), (b.start_pos or 0, b.end_pos or 0)])
+            if x1 <= y0:
+                text = text[:x0] + text[y0:y1] + text[x1:y0] + text[x0:x1] + text[y1:]
+    return text

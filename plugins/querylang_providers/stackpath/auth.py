@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import time
-
-import httpx
+from typing import TYPE_CHECKING
 
 from querylang.errors import ProviderError
 from querylang.hookspecs import AuthSession
 from querylang.wire import NativeRequest, build_url
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CLIENT_ID_ENV", "CLIENT_SECRET_ENV", "TOKEN_PATH", "authorize", "fetch_token"]
 
@@ -54,6 +56,8 @@ def _said(response: httpx.Response) -> str:
 
 async def fetch_token(session: AuthSession) -> tuple[str, float]:
     """POST the client credentials; (access token, seconds it lives). Counts session.calls."""
+    import httpx
+
     context = session.context
     url = build_url(context.base_url, TOKEN_PATH)
     payload = {
