@@ -201,3 +201,32 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
     proc = cli(*argv, stdin="")
     assert proc.returncode == 2
     no_traceback(proc)
+
+
+def test_emulate_serves_a_provider_on_a_port() -> None:
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "querylang.cli", "emulate", "gcore", "--port", str(port),
+         "--now", NOW_TEXT],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        banner = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in banner
+        env = {"GCORE_API_KEY": "k", "QUERYLANG_GCORE_BASE_URL": f"http://127.0.0.1:{port}"}
+        for _ in range(50):
+            proc = cli("run", "--now", NOW_TEXT, "-f", "csv", "-e",
+                       "SELECT requests FROM gcore EVERY 1h LAST 2h", env=env)  # fmt: skip
+            if proc.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines()[1].startswith("2026-11-20T03:00:00Z,")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
