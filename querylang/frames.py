@@ -180,6 +180,24 @@ class Frame:
         return self.take(np.argsort(ids, kind="stable"))
 
     # -- reading ------------------------------------------------------------------------
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame (``pip install querylang[pandas]``); time as UTC timestamps."""
+        import pandas as pd
+
+        data: dict[str, Any] = {"time": pd.to_datetime(self.time, unit="s", utc=True)}
+        data.update(self.dims)
+        data.update(self.metrics)
+        return pd.DataFrame(data)
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table (``pip install querylang[arrow]``); time as timestamp[s, UTC]."""
+        import pyarrow as pa
+
+        columns = {"time": pa.array(self.time, type=pa.timestamp("s", tz="UTC"))}
+        columns.update({k: pa.array(v.tolist()) for k, v in self.dims.items()})
+        columns.update({k: pa.array(v, from_pandas=True) for k, v in self.metrics.items()})
+        return pa.table(columns)
+
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows as tuples (time as int seconds, metrics as float with NaN)."""
         cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]

@@ -81,3 +81,21 @@ def test_sort_and_duplicates() -> None:
     assert s.dims["h"].tolist() == ["a", "b", "a", "b"]
     assert f.duplicate_keys(["h"]) == 0
     assert Frame.concat([f, f], ["h"], ["n"]).duplicate_keys(["h"]) == 4
+
+
+def test_to_pandas() -> None:
+    pd = pytest.importorskip("pandas")
+    df = _frame().to_pandas()
+    assert list(df.columns) == ["time", "h", "n", "peak", "at"]
+    assert str(df["time"].dt.tz) == "UTC"
+    assert df["n"].isna().sum() == 1
+    assert df.loc[4, "peak"] == 9.0
+    assert isinstance(df, pd.DataFrame)
+
+
+def test_to_arrow() -> None:
+    pa = pytest.importorskip("pyarrow")
+    table = _frame().to_arrow()
+    assert table.column_names == ["time", "h", "n", "peak", "at"]
+    assert table.schema.field("time").type == pa.timestamp("s", tz="UTC")
+    assert table.column("n").null_count == 1
