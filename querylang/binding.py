@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import attrs
 from attrs import frozen
 
 from querylang import ir
@@ -16,6 +17,7 @@ from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
 __all__ = ["BoundFilter", "BoundMetric", "BoundQuery", "ParamValue", "bind"]
 
 DAY = 86400
+_LATEST = 221_845_392_000  # 9000-01-01: later instants overflow calendar arithmetic
 
 
 @frozen(kw_only=True)
@@ -135,31 +137,47 @@ class _Binder:
         resolved, param, span = self.resolve(value)
         if isinstance(resolved, ir.Literal) and isinstance(resolved.value, str):
             try:
-                return parse_ts(resolved.value)
+                ts = parse_ts(resolved.value)
             except ValueError:
-                if param is None:
-                    raise BindingError(
-                        "E103",
-                        f"{resolved.value!r} is not an ISO 8601 timestamp",
-                        span=span,
-                        hint="write '2026-11-01' (midnight UTC) or '2026-11-01T12:00:00Z'",
-                    ) from None
+                ts = None
+            if ts is not None and not 0 <= ts < _LATEST:
+                raise BindingError(
+                    "E103",
+                    f"{resolved.value!r} is outside the years 1970 to 8999",
+                    span=span,
+                    hint="statistics start in 1970 at the earliest",
+                )
+            if ts is not None:
+                return ts
+            if param is None:
+                raise BindingError(
+                    "E103",
+                    f"{resolved.value!r} is not an ISO 8601 timestamp",
+                    span=span,
+                    hint="write '2026-11-01' (midnight UTC) or '2026-11-01T12:00:00Z'",
+                )
         raise self.ill_typed(
             param, span, "an ISO 8601 timestamp such as '2026-11-01'", _duration_text(resolved)
         )
 
-    def scalars(self, value: ir.Value, *, as_list: bool) -> list[tuple[Any, ir.Span]]:
+    def scalars(
+        self, value: ir.Value, *, as_list: bool, at: ir.Span | None = None
+    ) -> list[tuple[Any, ir.Span]]:
+        """Literal values with the span to blame: a parameter's use site, or the literal."""
         resolved, param, span = self.resolve(value)
+        site = at or (span if param else None)
         if isinstance(resolved, ir.ListValue):
             if not as_list:
-                raise self.ill_typed(param, span, "a single value (use IN for a list)", "a list")
+                raise self.ill_typed(
+                    param, site or span, "a single value (use IN for a list)", "a list"
+                )
             out = []
             for item in resolved.items:
-                out.extend(self.scalars(item, as_list=False))
+                out.extend(self.scalars(item, as_list=False, at=site))
             return out
         if isinstance(resolved, ir.Literal):
-            return [(resolved.value, span if param else resolved.span)]
-        raise self.ill_typed(param, span, "a string or number", _duration_text(resolved))
+            return [(resolved.value, site or resolved.span)]
+        raise self.ill_typed(param, site or span, "a string or number", _duration_text(resolved))
 
     # -- catalog ------------------------------------------------------------------------
     def source(self) -> tuple[Provider, Dataset]:
@@ -424,7 +442,7 @@ def file_params(
                 hint="keep one PARAM line per parameter",
             )
         out[decl.name] = ParamValue(value=decl.value, origin="the PARAM default", span=decl.span)
-    used = _used_params(qfile.queries)
+    used = used_params(qfile.queries)
     for name, value in overrides.items():
         if name not in used and name not in out:
             guess = did_you_mean(name, used)
@@ -438,7 +456,8 @@ def file_params(
     return out
 
 
-def _used_params(queries: Sequence[ir.Query]) -> set[str]:
+def used_params(statements: Sequence[ir.Query | ir.ParamDecl]) -> set[str]:
+    """The names of the $parameters the queries among ``statements`` use."""
     found: set[str] = set()
 
     def visit(node: Any) -> None:
@@ -447,12 +466,13 @@ def _used_params(queries: Sequence[ir.Query]) -> set[str]:
         elif isinstance(node, tuple):
             for item in node:
                 visit(item)
-        elif hasattr(node, "__attrs_attrs__"):
-            for a in node.__attrs_attrs__:
-                visit(getattr(node, a.name))
+        elif attrs.has(type(node)) and not isinstance(node, ir.Span):
+            for field in attrs.fields(type(node)):
+                visit(getattr(node, field.name))
 
-    for q in queries:
-        visit(q)
+    for statement in statements:
+        if isinstance(statement, ir.Query):
+            visit(statement)
     return found
 
 
@@ -462,7 +482,10 @@ def param_from_text(name: str, text: str, origin: str = "--param") -> ParamValue
 
     raw = text.strip()
     try:
-        parsed = parse(f"PARAM ${name} = {raw}").params[0].value
+        statements = parse(f"PARAM ${name} = {raw}").statements
+        if len(statements) != 1 or not isinstance(statements[0], ir.ParamDecl):
+            raise ValueError("more than one value")
+        parsed = statements[0].value
     except Exception:
         if "," in raw:
             items = tuple(param_from_text(name, part, origin).value for part in raw.split(","))

@@ -10,6 +10,7 @@ query bound again, so that one query can report several unknown names at once.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TextIO
@@ -18,7 +19,7 @@ import attrs
 from attrs import frozen
 
 from querylang import ir
-from querylang.binding import ParamValue, bind, file_params, param_from_text
+from querylang.binding import ParamValue, bind, file_params, param_from_text, used_params
 from querylang.errors import (
     ParamError,
     QueryError,
@@ -71,6 +72,16 @@ class Diagnostic:
         return attrs.asdict(self, filter=lambda a, _: a.name != "rendered")
 
 
+@frozen
+class _CheckContext:
+    """What every query of a check is bound and planned against."""
+
+    providers: Mapping[str, Provider]
+    now: int
+    env: Mapping[str, str]  # provider settings (such as a default stack)
+    sandbox: bool  # settings' sandbox values, as ``run --sandbox`` would use
+
+
 def check_text(
     text: str,
     path: str,
@@ -78,17 +89,16 @@ def check_text(
     *,
     now: int,
     params: Mapping[str, ParamValue] | None = None,
+    env: Mapping[str, str] | None = None,
+    sandbox: bool = False,
 ) -> list[QueryError]:
     """Every problem found in one query file, in source order (an empty list when clean)."""
-    return _check_file(text, path, providers, now, params or {})[0]
+    context = _CheckContext(providers, now, os.environ if env is None else env, sandbox)
+    return _check_file(text, path, context, params or {})[0]
 
 
 def _check_file(
-    text: str,
-    path: str,
-    providers: Mapping[str, Provider],
-    now: int,
-    params: Mapping[str, ParamValue],
+    text: str, path: str, context: _CheckContext, params: Mapping[str, ParamValue]
 ) -> tuple[list[QueryError], set[str]]:
     """The file's problems, and the parameters its queries use."""
     source = SourceText(path, text)
@@ -103,7 +113,7 @@ def _check_file(
     values = _file_values(statements, params, source, errors)
     errors += _duplicate_names(queries, source)
     for query in queries:
-        errors += _query_problems(query, providers, now, values, source)
+        errors += _query_problems(query, context, values, source)
     return sorted(errors, key=lambda e: (e.span.start, e.span.end)), used_params(statements)
 
 
@@ -125,26 +135,6 @@ def _file_values(
     used = used_params(statements)
     qfile = ir.QueryFile(statements=tuple(kept), path=source.path)
     return file_params(qfile, {k: v for k, v in overrides.items() if k in used}, source=source)
-
-
-def used_params(statements: Sequence[ir.Query | ir.ParamDecl]) -> set[str]:
-    """The names of the $parameters the queries among ``statements`` use."""
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, ir.Param):
-            found.add(node.name)
-        elif isinstance(node, tuple):
-            for item in node:
-                visit(item)
-        elif attrs.has(type(node)) and not isinstance(node, ir.Span):
-            for field in attrs.fields(type(node)):
-                visit(getattr(node, field.name))
-
-    for statement in statements:
-        if isinstance(statement, ir.Query):
-            visit(statement)
-    return found
 
 
 def _duplicate_names(queries: Sequence[ir.Query], source: SourceText) -> list[QueryError]:
@@ -169,11 +159,7 @@ def _duplicate_names(queries: Sequence[ir.Query], source: SourceText) -> list[Qu
 
 
 def _query_problems(
-    query: ir.Query,
-    providers: Mapping[str, Provider],
-    now: int,
-    values: Mapping[str, ParamValue],
-    source: SourceText,
+    query: ir.Query, context: _CheckContext, values: Mapping[str, ParamValue], source: SourceText
 ) -> list[QueryError]:
     """Binding problems (several, when they sit in separate items), else the plan's problem."""
     from querylang.engine import provider_context
@@ -183,16 +169,18 @@ def _query_problems(
     current: ir.Query | None = query
     while current is not None:
         try:
-            bound = bind(current, providers, now=now, params=values, source=source)
+            bound = bind(current, context.providers, now=context.now, params=values, source=source)
         except QueryError as exc:
             errors.append(exc.with_source(source))
             current = _without(current, exc.span)
             continue
         if errors:
             return errors
-        context = provider_context(bound.provider, {}, now, sandbox=False, need_secrets=False)
+        native = provider_context(
+            bound.provider, context.env, context.now, sandbox=context.sandbox, need_secrets=False
+        )
         try:
-            plan(bound, context)
+            plan(bound, native)
         except QueryError as exc:
             return [exc.with_source(source)]
         return []
@@ -227,12 +215,23 @@ def check_paths(
     now: int | None = None,
     params: Mapping[str, str | ParamValue] | None = None,
     registry: Any = None,
+    env: Mapping[str, str] | None = None,
+    sandbox: bool = False,
 ) -> int:
-    """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable."""
+    """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable.
+
+    ``registry`` is a plugin Registry or a name → provider mapping (default: the installed
+    plugins); ``env`` supplies provider settings (default: the process environment), and
+    ``sandbox`` their sandbox values instead, for files meant for ``run --sandbox``.
+    """
     from querylang.plugins import registry as installed
 
-    providers = _providers(registry if registry is not None else installed())
-    clock = int(time.time()) if now is None else int(now)
+    context = _CheckContext(
+        _providers(registry if registry is not None else installed()),
+        int(time.time()) if now is None else int(now),
+        os.environ if env is None else env,
+        sandbox,
+    )
     overrides = {
         k: v if isinstance(v, ParamValue) else param_from_text(k, str(v))
         for k, v in (params or {}).items()
@@ -252,7 +251,7 @@ def check_paths(
             diagnostics.append(Diagnostic.of(_unreadable(name, reason), name))
             status = 2
             continue
-        errors, uses = _check_file(text, name, providers, clock, overrides)
+        errors, uses = _check_file(text, name, context, overrides)
         used |= uses
         diagnostics += [Diagnostic.of(error, name) for error in errors]
     for name in sorted(set(overrides) - used):

@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("-f", "--format", choices=("text", "json"), default="text")
     check.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
     check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
 
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
     fmt.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -185,12 +186,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.checking import check_paths
     from querylang.engine import resolve_now
 
-    params = {}
-    for item in args.param:
-        name, _, value = item.partition("=")
-        params[name.strip().lstrip("$")] = value
+    # Nothing is sent, so settings take their sandbox values where a provider declares one
+    # (a StackPath stack, say): check judges the query files, not this machine's setup.
     return check_paths(
-        args.paths, fmt=args.format, out=out, now=resolve_now(args.now), params=params
+        args.paths,
+        fmt=args.format,
+        out=out,
+        now=resolve_now(args.now),
+        params=_params(args),
+        sandbox=True,
     )
 
 

@@ -106,11 +106,22 @@ def provider_context(
 def select(qfile: ir.QueryFile, name: str | None) -> tuple[ir.Query, ...]:
     """The file's queries, or the one named ``name``."""
     queries = qfile.queries
+    named: dict[str, ir.Query] = {}
+    for q in queries:
+        if q.name is None:
+            continue
+        if q.name.value in named:
+            raise QueryError(
+                "E211",
+                f"two queries are named {q.name.value!r}",
+                span=q.name.span,
+                hint="give each query of a file its own name",
+            )
+        named[q.name.value] = q
     if name is None:
         if not queries:
             raise UsageError(f"{qfile.path} holds no query", hint="write a SELECT statement")
         return queries
-    named = {q.name.value: q for q in queries if q.name is not None}
     if name not in named:
         guess = did_you_mean(name, named)
         listed = ", ".join(named) or "none"
@@ -156,7 +167,11 @@ def plan_queries(
     values = _params(qfile, source, params)
     reg = providers or registry()
     plans = []
-    for q in select(qfile, query):
+    try:
+        selected = select(qfile, query)
+    except QueryError as exc:
+        raise exc.with_source(source) from None
+    for q in selected:
         bound = bind(q, reg.providers, now=clock, params=values, source=source)
         context = provider_context(
             bound.provider, env, clock, sandbox=sandbox, need_secrets=need_secrets

@@ -106,7 +106,8 @@ def _clauses(q: ir.Query) -> list[tuple[str, list[_Piece], str]]:
     out.append(("SELECT", metrics, ", "))
     if q.by:
         out.append(("BY", [_name(n) for n in q.by], ", "))
-    src = [_name(q.source.provider)] + ([_name(q.source.dataset)] if q.source.dataset else [])
+    dataset = [_name(q.source.dataset)] if q.source.dataset else []
+    src = [_name(q.source.provider), *dataset]
     out.append(("FROM", [_join(src, ".")], ""))
     if q.where:
         out.append(("WHERE", [_predicate(p) for p in q.where], " AND "))
@@ -168,7 +169,7 @@ def _query_lines(q: ir.Query, *, long: bool) -> list[_Line]:
     lines = [_Line(p.text, p.leaves) for p in head]
     for kw, items, sep in clauses:
         one = _join(items, sep, f"{kw} ")
-        if len(one.text) <= WIDTH or len(items) == 1 and items[0].items is None:
+        if len(one.text) <= WIDTH or (len(items) == 1 and items[0].items is None):
             lines.append(_Line(one.text, one.leaves))
             continue
         if len(items) == 1:
@@ -228,8 +229,6 @@ class _Note:
     """A comment, and whether a blank line stood before it in the source."""
 
     text: str
-    start: int
-    end: int
     blank_before: bool
 
 
@@ -280,7 +279,7 @@ def _attach(
         after = [(t, i) for t, i in tokens if (t.start_pos or 0) >= end]
         if before:
             prev_end = max(prev_end, before[-1][0].end_pos or 0)
-        note = _Note(str(com).rstrip(), start, end, text.count("\n", prev_end, start) >= 2)
+        note = _Note(str(com).rstrip(), text.count("\n", prev_end, start) >= 2)
         prev_end = end
         if before and before[-1][0].end_line == com.line:
             owner = before[-1][1]
@@ -292,9 +291,7 @@ def _attach(
             tok, owner = after[0]
             if tok is groups[owner][0]:
                 attached[owner].leading.append(note)
-                attached[owner].blank_after_leading = (
-                    text.count("\n", end, tok.start_pos or 0) >= 2
-                )
+                attached[owner].blank_after_leading = text.count("\n", end, tok.start_pos or 0) >= 2
             else:
                 nxt = min((x for x in leaves[owner] if x > start), default=None)
                 if nxt is None:
@@ -328,7 +325,7 @@ def _render(stmt: Statement, notes: _Attached) -> tuple[list[_Note], list[str]]:
     for note, leaf in notes.inner:
         index = _line_before(long, leaf)
         if index == 0:
-            hoisted.append(_Note(note.text, note.start, note.end, False))
+            hoisted.append(_Note(note.text, False))
         else:
             inner.setdefault(index, []).append(note.text)
     last = len(long) - 1
@@ -377,7 +374,10 @@ def fmt(text: str, path: str = "<query>") -> str:
     for i in order:
         stmt, notes = stmts[i], attached[i]
         hoisted, body = _render(stmt, notes)
-        notes.leading += hoisted
+        if hoisted:  # they sat inside the statement: no blank line between them and it
+            gap = bool(notes.leading) and notes.blank_after_leading
+            notes.leading += [_Note(hoisted[0].text, gap), *hoisted[1:]]
+            notes.blank_after_leading = False
         together = isinstance(previous, ir.ParamDecl) and isinstance(stmt, ir.ParamDecl)
         if previous is not None and not together:
             out.append("")
@@ -410,12 +410,10 @@ def query_files(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*.qry")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )  # fmt: skip
-            for p in found:
-                yield str(p), p
+            for found in sorted(path.rglob("*.qry")):
+                hidden = any(part.startswith(".") for part in found.relative_to(path).parts)
+                if found.is_file() and not hidden:
+                    yield str(found), found
         elif path.is_file():
             yield raw, path
         else:
@@ -455,4 +453,3 @@ def format_paths(paths: Sequence[str], *, check: bool, out: TextIO, err: TextIO)
             path.write_text(formatted, encoding="utf-8")
             out.write(f"reformatted {name}\n")
     return status
-

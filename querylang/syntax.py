@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import itertools
 import math
 from contextvars import ContextVar
 from pathlib import Path
@@ -20,6 +21,7 @@ __all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each
 
 Statement = ir.Query | ir.ParamDecl
 MAX_DURATION_SECONDS = 1000 * 366 * 86400  # far beyond any vendor's history; keeps dates valid
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 31 * 86400}
 
 KEYWORDS = (
     "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
@@ -39,7 +41,7 @@ _WORDS = {
     "EQ": "'='",
     "NE": "'!='",
     "_SEMI": "';'",
-    "$END": "the end of the query",
+    "$END": "the end of the statement",
 }
 
 _EXAMPLES = {
@@ -61,8 +63,9 @@ _EXAMPLES = {
     ],
     "LAST needs a duration such as 7d": ["SELECT a FROM x LAST 7", "SELECT a FROM x LAST"],
     "conditions in WHERE are joined with AND": [
-        "SELECT a FROM x WHERE a = 1 b = 2",
-        "SELECT a FROM x WHERE a = 1 OR b = 2",
+        f"SELECT a FROM x WHERE a {op} {value} {joiner} b = 2"
+        for op, value in (("=", "1"), ("=", "'x'"), ("=", "1d"), ("=", "$p"), ("IN", "(1)"))
+        for joiner in ("OR", "b")
     ],
     "statements are separated by ';'": ["SELECT a FROM x LAST 1d SELECT b FROM x LAST 1d"],
     "a statement starts with SELECT, QUERY name AS or PARAM": ["FROM x", "SELECT a; FROM x"],
@@ -93,7 +96,13 @@ def grammar_text() -> str:
 @functools.cache
 def parser() -> Lark:
     """The LALR parser, built on first use."""
-    return Lark(grammar_text(), parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
 
 
 def parse(text: str, path: str = "<query>") -> ir.QueryFile:
@@ -112,7 +121,7 @@ def parse_each(text: str, path: str = "<query>") -> list[Statement | QueryError]
     source = SourceText(path, text)
     cuts = [0, *(t.end_pos or 0 for t in scan(text).tokens if t.type == "_SEMI"), len(text)]
     out: list[Statement | QueryError] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         masked = "".join("\n" if c == "\n" else " " for c in text[:start]) + text[start:end]
         try:
             out.extend(_parse_text(masked, source))
@@ -123,6 +132,7 @@ def parse_each(text: str, path: str = "<query>") -> list[Statement | QueryError]
 
 def _parse_text(text: str, source: SourceText) -> list[Statement]:
     """Parse ``text`` (the source, or one statement of it blanked around) into IR statements."""
+    text = _without_bom(text)
     try:
         tree = parser().parse(text)
         return _ToIR().transform(tree)
@@ -132,6 +142,11 @@ def _parse_text(text: str, source: SourceText) -> list[Statement]:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc.with_source(source) from None
         raise
+
+
+def _without_bom(text: str) -> str:
+    """A byte-order mark (as some editors write) read as a space, so offsets do not move."""
+    return " " + text[1:] if text.startswith("\ufeff") else text
 
 
 @frozen
@@ -162,6 +177,7 @@ def _scanner() -> Lark:
 def scan(text: str) -> Scan:
     """Lex ``text`` without parsing; a character that starts no token is noted and skipped."""
     stray: list[int] = []
+    text = _without_bom(text)
     while True:
         comments: list[Token] = []
         reset = _COMMENTS.set(comments)
@@ -273,7 +289,9 @@ class _ToIR(Transformer):
         )
 
     def by(self, meta: Any, children: list[Any]) -> tuple[str, tuple[ir.Name, ...], ir.Span]:
-        names = tuple(ir.Name(value=str(c), span=_span_of(c)) for c in children if not _is_keyword(c))
+        names = tuple(
+            ir.Name(value=str(c), span=_span_of(c)) for c in children if not _is_keyword(c)
+        )
         return ("by", names, _span_of(meta))
 
     def source(self, meta: Any, children: list[Any]) -> tuple[str, ir.Source, ir.Span]:
@@ -285,7 +303,9 @@ class _ToIR(Transformer):
         )
         return ("source", src, _span_of(meta))
 
-    def where(self, meta: Any, children: list[Any]) -> tuple[str, tuple[ir.Predicate, ...], ir.Span]:
+    def where(
+        self, meta: Any, children: list[Any]
+    ) -> tuple[str, tuple[ir.Predicate, ...], ir.Span]:
         preds = tuple(c for c in children if not _is_keyword(c))
         return ("where", preds, _span_of(meta))
 
@@ -353,7 +373,7 @@ class _ToIR(Transformer):
         unit = "mo" if text.endswith("mo") else text[-1]
         digits = text[: -len(unit)].lstrip("0")
         amount = int(digits or "0") if len(digits) < 30 else MAX_DURATION_SECONDS
-        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 2678400}[unit]
+        seconds = amount * _UNIT_SECONDS[unit]
         if amount <= 0 or seconds > MAX_DURATION_SECONDS:
             raise QuerySyntaxError(
                 "E103",
@@ -371,6 +391,9 @@ class _ToIR(Transformer):
 
 
 def _expected_words(expected: set[str]) -> str:
+    """Terminal names in words: keywords as written, the rest described (';' when alone)."""
+    if expected - {"_SEMI", "$END"}:
+        expected = expected - {"_SEMI"}
     words = []
     for name in sorted(expected):
         if name.endswith("_KW"):
@@ -381,6 +404,26 @@ def _expected_words(expected: set[str]) -> str:
     if len(words) > 1:
         return ", ".join(words[:-1]) + " or " + words[-1]
     return words[0] if words else "something else"
+
+
+@functools.cache
+def _example_errors() -> dict[str, UnexpectedInput]:
+    """How each labelled example fails, parsed once rather than for every error."""
+    errors: dict[str, UnexpectedInput] = {}
+    for examples in _EXAMPLES.values():
+        for example in examples:
+            try:
+                parser().parse(example)
+            except UnexpectedInput as exc:
+                errors[example] = exc
+    return errors
+
+
+def _parse_example(example: str) -> None:
+    """Stands in for parsing a labelled example: raises its (cached) error."""
+    error = _example_errors().get(example)
+    if error is not None:
+        raise error
 
 
 def _shorten(text: str, width: int = 24) -> str:
@@ -406,8 +449,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QueryS
     """A friendly E100/E101 for a Lark error on ``text`` (laid out like ``source``)."""
     label = None
     try:
-        label = exc.match_examples(parser().parse, _EXAMPLES, use_accepts=True)
-    except Exception:  # noqa: BLE001 - a label is a nicety; never let it hide the real error
+        label = exc.match_examples(_parse_example, _EXAMPLES, use_accepts=True)
+    except Exception:
         label = None
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
@@ -431,12 +474,12 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QueryS
         expected = set(getattr(exc, "expected", ()) or ())
         if getattr(exc, "accepts", None):
             expected = set(exc.accepts) or expected
-        if expected - {"_SEMI", "$END"}:
-            expected.discard("_SEMI")
         words = _expected_words(expected)
-        if token is None or token.type == "$END":
-            # Lark's $END borrows the last token's position: point just after that token.
-            if token is not None and token.end_pos:
+        if token is None or token.type in ("$END", "_SEMI"):
+            if token is not None and token.type == "_SEMI":
+                span = _span_of(token)
+            elif token is not None and token.end_pos:
+                # $END borrows the last token's position: point just after that token.
                 span = _point(token.end_pos, token.end_line or 1, token.end_column or 1)
             else:
                 span = _point(0, 1, 1)

@@ -168,4 +168,5 @@ def parse_ts(text: str) -> int:
 
 def format_ts(ts: int) -> str:
     """UNIX seconds → ``2018-12-01T00:00:00Z``."""
-    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    d = dt.datetime.fromtimestamp(int(ts), dt.UTC)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"

@@ -17,6 +17,7 @@ names = _WORD.filter(lambda w: w.upper() not in KEYWORDS)
 # feed, a carriage return, Unicode line breaks, non-ASCII letters and an astral symbol.
 _CHARS = list(" aZ09_-;$()=,.*#'\"\t\x0c\r\x85\u2028é€\U0001f600")
 _TEXT = st.text(alphabet=st.sampled_from(_CHARS), max_size=12)
+_INSERTS = [*_CHARS, "\n", "-- ", "$", "9" * 40]
 
 
 def keyword(word: str) -> st.SearchStrategy[str]:
@@ -33,7 +34,11 @@ def strings(draw: st.DrawFn) -> str:
 
 numbers = st.one_of(
     st.integers(-(10**12), 10**12).map(str),
-    st.builds(lambda a, b: f"{a}.{b}", st.integers(-999, 999), st.text("0123456789", min_size=1, max_size=4)),
+    st.builds(
+        lambda a, b: f"{a}.{b}",
+        st.integers(-999, 999),
+        st.text("0123456789", min_size=1, max_size=4),
+    ),
 )
 durations = st.builds(
     lambda n, u: f"{n}{u}", st.integers(1, 500), st.sampled_from(["s", "m", "h", "d", "w", "mo"])
@@ -68,12 +73,19 @@ def predicates(draw: st.DrawFn) -> str:
 def queries(draw: st.DrawFn) -> str:
     """One query; clauses after SELECT in random order."""
     metrics = draw(st.lists(st.tuples(names, st.none() | names), min_size=1, max_size=7))
-    select = draw(keyword("select")) + " " + ", ".join(
-        f"{m} {draw(keyword('as'))} {a}" if a else m for m, a in metrics
+    select = (
+        draw(keyword("select"))
+        + " "
+        + ", ".join(f"{m} {draw(keyword('as'))} {a}" if a else m for m, a in metrics)
     )
-    clauses = [f"{draw(keyword('from'))} {draw(names)}" + (f".{draw(names)}" if draw(st.booleans()) else "")]
+    clauses = [
+        f"{draw(keyword('from'))} {draw(names)}"
+        + (f".{draw(names)}" if draw(st.booleans()) else "")
+    ]
     if draw(st.booleans()):
-        clauses.append(f"{draw(keyword('by'))} " + ", ".join(draw(st.lists(names, min_size=1, max_size=5))))
+        clauses.append(
+            f"{draw(keyword('by'))} " + ", ".join(draw(st.lists(names, min_size=1, max_size=5)))
+        )
     if draw(st.booleans()):
         preds = draw(st.lists(predicates(), min_size=1, max_size=4))
         clauses.append(f"{draw(keyword('where'))} " + f" {draw(keyword('and'))} ".join(preds))
@@ -171,7 +183,8 @@ _TIMES = ["'2026-11-01'", "'2026-11-19T00:30:00Z'", "'2025-01-01'", "'2026-11-20
 def gcore_files(draw: st.DrawFn) -> str:
     """PARAM defaults and queries over gcore's catalog, some right and some wrong."""
     lines = []
-    for name, choices in (("window", _SPANS), ("every", _STEPS), ("from", _TIMES), ("p", _GCORE_VALUES)):
+    defaults = (("window", _SPANS), ("every", _STEPS), ("from", _TIMES), ("p", _GCORE_VALUES))
+    for name, choices in defaults:
         if draw(st.booleans()):
             lines.append(f"PARAM ${name} = {draw(st.sampled_from(choices))}")
     for _ in range(draw(st.integers(1, 3))):
@@ -181,8 +194,12 @@ def gcore_files(draw: st.DrawFn) -> str:
         if dims:
             query += " BY " + ", ".join(dims)
         query += " FROM " + draw(st.sampled_from(["gcore", "gcore", "gcore.storage", "gcor"]))
-        conds = draw(st.lists(st.tuples(st.sampled_from(_GCORE_DIMS), st.sampled_from(_GCORE_VALUES),
-                                        st.sampled_from(["=", "!=", "IN", "NOT IN"])), max_size=2))
+        condition = st.tuples(
+            st.sampled_from(_GCORE_DIMS),
+            st.sampled_from(_GCORE_VALUES),
+            st.sampled_from(["=", "!=", "IN", "NOT IN"]),
+        )
+        conds = draw(st.lists(condition, max_size=2))
         if conds:
             query += " WHERE " + " AND ".join(
                 f"{d} {op} ({v})" if "IN" in op else f"{d} {op} {v}" for d, v, op in conds
@@ -201,11 +218,16 @@ def gcore_files(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
-    """A text with a few random character- and token-level edits."""
+def mutants(draw: st.DrawFn, base: st.SearchStrategy[str], count: int) -> list[str]:
+    """``count`` variants of one drawn text, each with a few random edits."""
+    text = draw(base)
+    return [_mutate(draw, text) for _ in range(count)]
+
+
+def _mutate(draw: st.DrawFn, text: str) -> str:
+    """Random deletions, insertions and swaps of characters and of whole tokens."""
     from querylang.syntax import scan
 
-    text = draw(base)
     for _ in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["del", "ins", "swap", "tok_del", "tok_dup", "tok_swap"]))
         if kind in ("del", "ins", "swap"):
@@ -213,7 +235,7 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
             if kind == "del":
                 text = text[:i] + text[i + 1 :]
             elif kind == "ins":
-                text = text[:i] + draw(st.sampled_from(_CHARS + ["\n", "-- ", "$", "9" * 40])) + text[i:]
+                text = text[:i] + draw(st.sampled_from(_INSERTS)) + text[i:]
             elif i + 1 < len(text):
                 text = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
             continue
