@@ -19,7 +19,7 @@ import attrs
 from attrs import frozen
 
 from querylang import ir
-from querylang.binding import ParamValue, bind, file_params, param_from_text, used_params
+from querylang.binding import bind
 from querylang.errors import (
     ParamError,
     QueryError,
@@ -30,6 +30,7 @@ from querylang.errors import (
 )
 from querylang.formatting import query_files
 from querylang.hookspecs import Provider
+from querylang.parameters import ParamValue, file_params, param_from_text, used_params
 from querylang.syntax import parse_each
 
 __all__ = ["Diagnostic", "check_paths", "check_text"]

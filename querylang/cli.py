@@ -117,8 +117,8 @@ def _read_source(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    from querylang.binding import param_from_json, param_from_text
     from querylang.errors import UsageError
+    from querylang.parameters import param_from_json, param_from_text
 
     values: dict[str, Any] = {}
     if getattr(args, "params", None):

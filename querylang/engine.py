@@ -11,9 +11,10 @@ from typing import Any
 from attrs import frozen
 
 from querylang import ir
-from querylang.binding import ParamValue, bind, file_params, param_from_text
+from querylang.binding import bind
 from querylang.errors import CredentialsError, QueryError, SourceText, UsageError, did_you_mean
 from querylang.hookspecs import Provider
+from querylang.parameters import ParamValue, file_params, param_from_text
 from querylang.plugins import Registry, registry
 from querylang.syntax import parse
 from querylang.timegrid import parse_ts

@@ -12,10 +12,10 @@ from typing import Any
 
 from attrs import frozen
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
-from lark.exceptions import UnexpectedEOF, UnexpectedToken, VisitError
+from lark.exceptions import VisitError
 
 from querylang import ir
-from querylang.errors import QueryError, QuerySyntaxError, SourceText, did_you_mean
+from querylang.errors import QueryError, QuerySyntaxError, SourceText
 
 __all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each", "parser", "scan"]
 
@@ -27,61 +27,6 @@ KEYWORDS = (
     "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
     "EVERY", "LAST", "BETWEEN", "SINCE", "QUERY", "PARAM",
 )  # fmt: skip
-
-_WORDS = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "STRING": "a quoted string",
-    "DURATION": "a duration such as 5m or 7d",
-    "PARAM": "a $parameter",
-    "COMMA": "','",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "DOT": "'.'",
-    "EQ": "'='",
-    "NE": "'!='",
-    "_SEMI": "';'",
-    "$END": "the end of the statement",
-}
-
-_EXAMPLES = {
-    "SELECT needs at least one metric": ["SELECT FROM gcore", "SELECT BY region FROM gcore"],
-    "a list must not end with a comma": [
-        "SELECT a, FROM x",
-        "SELECT a BY b, FROM x",
-        "SELECT a FROM x WHERE r IN (1,)",
-    ],
-    "IN takes a parenthesised list such as (1, 2)": [
-        "SELECT a FROM x WHERE r IN 1",
-        "SELECT a FROM x WHERE r NOT IN 'a'",
-    ],
-    "FROM needs a provider name": ["SELECT a FROM", "SELECT a FROM 'x'", "SELECT a FROM 1"],
-    "EVERY needs a duration such as 1h": [
-        "SELECT a FROM x EVERY 5",
-        "SELECT a FROM x EVERY x",
-        "SELECT a FROM x EVERY",
-    ],
-    "LAST needs a duration such as 7d": ["SELECT a FROM x LAST 7", "SELECT a FROM x LAST"],
-    "conditions in WHERE are joined with AND": [
-        f"SELECT a FROM x WHERE a {op} {value} {joiner} b = 2"
-        for op, value in (("=", "1"), ("=", "'x'"), ("=", "1d"), ("=", "$p"), ("IN", "(1)"))
-        for joiner in ("OR", "b")
-    ],
-    "statements are separated by ';'": ["SELECT a FROM x LAST 1d SELECT b FROM x LAST 1d"],
-    "a statement starts with SELECT, QUERY name AS or PARAM": ["FROM x", "SELECT a; FROM x"],
-    "parameter names start with $, e.g. PARAM $window = 7d": ["PARAM x = 1", "PARAM = 1"],
-    "name a query with QUERY name AS SELECT …": ["QUERY q SELECT a FROM x", "QUERY SELECT a"],
-}
-
-_CHAR_HINTS = {
-    "#": "comments start with --",
-    "/": "comments start with --",
-    "<": "conditions compare with = or != only",
-    ">": "conditions compare with = or != only",
-    "|": "join conditions with AND",
-    "&": "join conditions with AND",
-    "*": "name each metric to SELECT; there is no *",
-}
 
 
 def grammar_text() -> str:
@@ -137,7 +82,7 @@ def _parse_text(text: str, source: SourceText) -> list[Statement]:
         tree = parser().parse(text)
         return _ToIR().transform(tree)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, text, source) from None
+        raise syntax_error(exc, text, source) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc.with_source(source) from None
@@ -192,7 +137,7 @@ def scan(text: str) -> Scan:
         return Scan(tokens=tokens, comments=tuple(comments), stray=tuple(stray))
 
 
-def _span_of(obj: Any) -> ir.Span:
+def span_of(obj: Any) -> ir.Span:
     if isinstance(obj, Token):
         return ir.Span(
             start=obj.start_pos or 0,
@@ -236,13 +181,13 @@ class _ToIR(Transformer):
 
     def param_decl(self, meta: Any, children: list[Any]) -> ir.ParamDecl:
         _, name, value = children
-        return ir.ParamDecl(name=str(name)[1:], value=value, span=_span_of(meta))
+        return ir.ParamDecl(name=str(name)[1:], value=value, span=span_of(meta))
 
     def query(self, meta: Any, children: list[Any]) -> ir.Query:
         parts = [c for c in children if not _is_keyword(c)]
         name = None
         if isinstance(parts[0], Token):
-            name = ir.Name(value=str(parts[0]), span=_span_of(parts[0]))
+            name = ir.Name(value=str(parts[0]), span=span_of(parts[0]))
             parts = parts[1:]
         select, *clauses = parts
         seen: dict[str, Any] = {}
@@ -257,7 +202,7 @@ class _ToIR(Transformer):
                     hint=f"keep one {label} clause; each clause may appear at most once",
                 )
             seen[kind] = value
-        span = _span_of(meta)
+        span = span_of(meta)
         if "source" not in seen:
             raise QuerySyntaxError(
                 "E104",
@@ -281,42 +226,42 @@ class _ToIR(Transformer):
 
     def metric(self, meta: Any, children: list[Any]) -> ir.MetricRef:
         names = [c for c in children if not _is_keyword(c)]
-        alias = ir.Name(value=str(names[1]), span=_span_of(names[1])) if len(names) > 1 else None
+        alias = ir.Name(value=str(names[1]), span=span_of(names[1])) if len(names) > 1 else None
         return ir.MetricRef(
-            name=ir.Name(value=str(names[0]), span=_span_of(names[0])),
+            name=ir.Name(value=str(names[0]), span=span_of(names[0])),
             alias=alias,
-            span=_span_of(meta),
+            span=span_of(meta),
         )
 
     def by(self, meta: Any, children: list[Any]) -> tuple[str, tuple[ir.Name, ...], ir.Span]:
         names = tuple(
-            ir.Name(value=str(c), span=_span_of(c)) for c in children if not _is_keyword(c)
+            ir.Name(value=str(c), span=span_of(c)) for c in children if not _is_keyword(c)
         )
-        return ("by", names, _span_of(meta))
+        return ("by", names, span_of(meta))
 
     def source(self, meta: Any, children: list[Any]) -> tuple[str, ir.Source, ir.Span]:
-        names = [ir.Name(value=str(c), span=_span_of(c)) for c in children if not _is_keyword(c)]
+        names = [ir.Name(value=str(c), span=span_of(c)) for c in children if not _is_keyword(c)]
         src = ir.Source(
             provider=names[0],
             dataset=names[1] if len(names) > 1 else None,
-            span=_span_of(meta),
+            span=span_of(meta),
         )
-        return ("source", src, _span_of(meta))
+        return ("source", src, span_of(meta))
 
     def where(
         self, meta: Any, children: list[Any]
     ) -> tuple[str, tuple[ir.Predicate, ...], ir.Span]:
         preds = tuple(c for c in children if not _is_keyword(c))
-        return ("where", preds, _span_of(meta))
+        return ("where", preds, span_of(meta))
 
     def _predicate(self, meta: Any, children: list[Any], op: ir.PredicateOp) -> ir.Predicate:
         parts = [c for c in children if not _is_keyword(c)]
         name, value = parts[0], parts[-1]
         return ir.Predicate(
-            dimension=ir.Name(value=str(name), span=_span_of(name)),
+            dimension=ir.Name(value=str(name), span=span_of(name)),
             op=op,
             value=value,
-            span=_span_of(meta),
+            span=span_of(meta),
         )
 
     def eq(self, meta: Any, children: list[Any]) -> ir.Predicate:
@@ -332,26 +277,26 @@ class _ToIR(Transformer):
         return self._predicate(meta, children, "NOT IN")
 
     def every(self, meta: Any, children: list[Any]) -> tuple[str, Any, ir.Span]:
-        return ("every", children[-1], _span_of(meta))
+        return ("every", children[-1], span_of(meta))
 
     def last(self, meta: Any, children: list[Any]) -> tuple[str, ir.Last, ir.Span]:
-        span = _span_of(meta)
+        span = span_of(meta)
         return ("window", ir.Last(duration=children[-1], span=span), span)
 
     def between(self, meta: Any, children: list[Any]) -> tuple[str, ir.Between, ir.Span]:
         start, end = [c for c in children if not _is_keyword(c)]
-        span = _span_of(meta)
+        span = span_of(meta)
         return ("window", ir.Between(start=start, end=end, span=span), span)
 
     def since(self, meta: Any, children: list[Any]) -> tuple[str, ir.Since, ir.Span]:
-        span = _span_of(meta)
+        span = span_of(meta)
         return ("window", ir.Since(start=children[-1], span=span), span)
 
     def list(self, meta: Any, children: list[Any]) -> ir.ListValue:
-        return ir.ListValue(items=tuple(children), span=_span_of(meta))
+        return ir.ListValue(items=tuple(children), span=span_of(meta))
 
     def string(self, meta: Any, children: list[Token]) -> ir.Literal:
-        return ir.Literal(value=_unquote(children[0]), span=_span_of(children[0]))
+        return ir.Literal(value=_unquote(children[0]), span=span_of(children[0]))
 
     def number(self, meta: Any, children: list[Token]) -> ir.Literal:
         text = str(children[0])
@@ -362,11 +307,11 @@ class _ToIR(Transformer):
         if not math.isfinite(value):
             raise QuerySyntaxError(
                 "E103",
-                f"the number {_shorten(text)} is too large",
-                span=_span_of(children[0]),
+                f"the number {shorten(text)} is too large",
+                span=span_of(children[0]),
                 hint="write a number of at most a few hundred digits",
             )
-        return ir.Literal(value=value, span=_span_of(children[0]))
+        return ir.Literal(value=value, span=span_of(children[0]))
 
     def duration_lit(self, meta: Any, children: list[Token]) -> ir.Duration:
         text = str(children[0])
@@ -377,132 +322,17 @@ class _ToIR(Transformer):
         if amount <= 0 or seconds > MAX_DURATION_SECONDS:
             raise QuerySyntaxError(
                 "E103",
-                f"the duration {_shorten(text)} is "
+                f"the duration {shorten(text)} is "
                 + ("not positive" if amount <= 0 else "longer than 1000 years"),
-                span=_span_of(children[0]),
+                span=span_of(children[0]),
                 hint="durations count at least one unit, e.g. 1h"
                 if amount <= 0
                 else "choose a duration of at most a few years, e.g. 365d",
             )
-        return ir.Duration(amount=amount, unit=unit, span=_span_of(children[0]))  # type: ignore[arg-type]
+        return ir.Duration(amount=amount, unit=unit, span=span_of(children[0]))  # type: ignore[arg-type]
 
     def param(self, meta: Any, children: list[Token]) -> ir.Param:
-        return ir.Param(name=str(children[0])[1:], span=_span_of(children[0]))
+        return ir.Param(name=str(children[0])[1:], span=span_of(children[0]))
 
 
-def _expected_words(expected: set[str]) -> str:
-    """Terminal names in words: keywords as written, the rest described (';' when alone)."""
-    if expected - {"_SEMI", "$END"}:
-        expected = expected - {"_SEMI"}
-    words = []
-    for name in sorted(expected):
-        if name.endswith("_KW"):
-            words.append(name[:-3])
-        else:
-            words.append(_WORDS.get(name, name.lower()))
-    words = sorted(set(words), key=lambda w: (not w.isupper(), w))
-    if len(words) > 1:
-        return ", ".join(words[:-1]) + " or " + words[-1]
-    return words[0] if words else "something else"
-
-
-@functools.cache
-def _example_errors() -> dict[str, UnexpectedInput]:
-    """How each labelled example fails, parsed once rather than for every error."""
-    errors: dict[str, UnexpectedInput] = {}
-    for examples in _EXAMPLES.values():
-        for example in examples:
-            try:
-                parser().parse(example)
-            except UnexpectedInput as exc:
-                errors[example] = exc
-    return errors
-
-
-def _parse_example(example: str) -> None:
-    """Stands in for parsing a labelled example: raises its (cached) error."""
-    error = _example_errors().get(example)
-    if error is not None:
-        raise error
-
-
-def _shorten(text: str, width: int = 24) -> str:
-    return text if len(text) <= width else f"{text[: width - 1]}…"
-
-
-def _expected_at(text: str, pos: int) -> set[str]:
-    """What the parser would have taken at ``pos`` (the lexer only knows it matched nothing)."""
-    try:
-        interactive = parser().parse_interactive(text[:pos])
-        interactive.exhaust_lexer()
-        return set(interactive.accepts())
-    except UnexpectedInput:
-        return set()
-
-
-def _point(pos: int, line: int, column: int) -> ir.Span:
-    return ir.Span(start=pos, end=pos + 1, line=line, column=column, end_line=line,
-                   end_column=column + 1)  # fmt: skip
-
-
-def _syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySyntaxError:
-    """A friendly E100/E101 for a Lark error on ``text`` (laid out like ``source``)."""
-    label = None
-    try:
-        label = exc.match_examples(_parse_example, _EXAMPLES, use_accepts=True)
-    except Exception:
-        label = None
-    if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
-        char = text[pos] if pos < len(text) else "?"
-        span = _point(pos, exc.line, exc.column)
-        if char in "'\"":
-            return QuerySyntaxError(
-                "E100",
-                "this string is not closed",
-                span=span,
-                source=source,
-                hint=f"end it with {char} on the same line; a quote inside is doubled, as in "
-                "'it''s'",
-            )
-        expected = _expected_words(_expected_at(text, pos))
-        message = f"unexpected character {char!r}; expected {expected}"
-        hint = _CHAR_HINTS.get(char) or label
-        return QuerySyntaxError("E100", message, span=span, source=source, hint=hint)
-    if isinstance(exc, UnexpectedToken | UnexpectedEOF):
-        token = getattr(exc, "token", None)
-        expected = set(getattr(exc, "expected", ()) or ())
-        if getattr(exc, "accepts", None):
-            expected = set(exc.accepts) or expected
-        words = _expected_words(expected)
-        if token is None or token.type in ("$END", "_SEMI"):
-            if token is not None and token.type == "_SEMI":
-                span = _span_of(token)
-            elif token is not None and token.end_pos:
-                # $END borrows the last token's position: point just after that token.
-                span = _point(token.end_pos, token.end_line or 1, token.end_column or 1)
-            else:
-                span = _point(0, 1, 1)
-            return QuerySyntaxError(
-                "E101",
-                f"the statement ends too early; expected {words}",
-                span=span,
-                source=source,
-                hint=label or "finish the statement",
-            )
-        span = _span_of(token)
-        hint = label
-        keywords = [e[:-3] for e in expected if e.endswith("_KW")]
-        if token.type == "NAME" and keywords:
-            guess = did_you_mean(str(token), keywords)
-            if guess:
-                hint = f"did you mean {guess}?"
-        if token.type.endswith("_KW"):
-            found = f"keyword {token.type.removesuffix('_KW')}"
-        elif token.type == "STRING":
-            found = f"string {_shorten(str(token))}"
-        else:
-            found = repr(_shorten(str(token)))
-        message = f"unexpected {found}; expected {words}"
-        return QuerySyntaxError("E100", message, span=span, source=source, hint=hint)
-    return QuerySyntaxError("E100", str(exc), source=source)
+from querylang.syntax_errors import shorten, syntax_error  # noqa: E402 - needs parser() above

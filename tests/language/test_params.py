@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from querylang import ir
-from querylang.binding import param_from_json, param_from_text
 from querylang.engine import plan_queries
 from querylang.errors import ParamError, QueryError
+from querylang.parameters import param_from_json, param_from_text
 from tests.conftest import NOW_TEXT
 
 BASE = "SELECT requests BY region FROM gcore WHERE region IN $regions EVERY $step LAST $window;"
