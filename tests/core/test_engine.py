@@ -158,3 +158,18 @@ def test_null_values_stay_null() -> None:
     result, _ = _run("SELECT hits FROM toy EVERY 1h LAST 4h", emu)
     nulls = [math.isnan(v) for v in result.frame.metrics["hits"]]
     assert nulls.count(True) == 2
+
+
+def test_explain_counts_calls_and_the_time_the_rate_limit_implies() -> None:
+    from querylang.catalog import RateLimit
+    from querylang.output import explain_json
+
+    limits = (RateLimit(calls=300, per_seconds=60), RateLimit(calls=24, per_seconds=2))
+    provider = ToyProvider(toy_dataset(rate_limits=limits))
+    text = "SELECT hits FROM toy WHERE zone IN ('a', 'b', 'c') EVERY 1h LAST 24d"
+    plans = explain(text, now=NOW, env=ENV, providers=registry_of(ToyPlugin(provider)))
+    data = explain_json(plans)
+    (query,) = data["queries"]
+    assert query["calls"] == len(data["requests"]) == 12 * 3  # 2-day pieces x 3 zones
+    assert query["min_seconds"] == 2.0  # 24 calls fit one 2-second window; 12 more wait
+    assert all("tok" not in json_text for json_text in map(str, data["requests"]))
