@@ -90,9 +90,9 @@ def provider_context(
         elif not value:
             if need_secrets:
                 raise CredentialsError(
-                    f"{provider.name} needs {cred.env} ({cred.description}), which is not set; "
-                    "nothing was sent",
-                    hint=f"export {cred.env}=<your token>, or add --sandbox to query the built-in "
+                    f"{provider.name} needs {cred.env} — {cred.description} — which is not "
+                    "set; nothing was sent",
+                    hint=f"export {cred.env}=<value>, or add --sandbox to query the built-in "
                     "emulator instead",
                 )
             value = f"<{cred.env}>"
@@ -172,15 +172,23 @@ def plan_queries(
         selected = select(qfile, query)
     except QueryError as exc:
         raise exc.with_source(source) from None
+    # Every query is checked before any credential is asked for: a user hears about a
+    # mistake in the query first, whatever the machine's setup.
     for q in selected:
         bound = bind(q, reg.providers, now=clock, params=values, source=source)
-        context = provider_context(
-            bound.provider, env, clock, sandbox=sandbox, need_secrets=need_secrets
-        )
+        context = provider_context(bound.provider, env, clock, sandbox=sandbox, need_secrets=False)
         try:
             plans.append(plan(bound, context))
         except QueryError as exc:
             raise exc.with_source(source) from None
+    if need_secrets and not sandbox:
+        plans = [
+            plan(
+                p.bound,
+                provider_context(p.bound.provider, env, clock, sandbox=False, need_secrets=True),
+            )
+            for p in plans
+        ]
     return plans
 
 

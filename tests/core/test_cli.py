@@ -230,3 +230,9 @@ def test_emulate_serves_a_provider_on_a_port() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_query_mistakes_are_reported_before_missing_credentials() -> None:
+    proc = cli("run", "-e", "SELECT sent_byte FROM gcore LAST 1d")
+    assert proc.returncode == 2
+    assert "E202" in proc.stderr and "GCORE_API_KEY" not in proc.stderr
