@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
-from querylang.timegrid import Granularity, TimeWindow, parse_ts
-from querylang.wire import Filter, NativeQuery, NativeRequest, NativeResponse, ProviderContext
+from querylang.timegrid import parse_ts
+from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext
 from querylang_providers.baishan import BaishanProvider
+from tests import wirecases
 
 HERE = Path(__file__).parent
 TOKEN = "bs-s3cr3t-token-42"
@@ -38,18 +39,7 @@ def context(
 
 def native_query(spec: dict[str, Any]) -> NativeQuery:
     """A NativeQuery from the plain-data form used by the golden files."""
-    start, end = spec["window"]
-    return NativeQuery(
-        dataset="cdn",
-        metrics=tuple(spec["metrics"]),
-        group_by=tuple(spec.get("group_by", ())),
-        filters=tuple(
-            Filter(dimension=f["dimension"], op=f["op"], values=tuple(f["values"]))
-            for f in spec.get("filters", ())
-        ),
-        granularity=Granularity.parse(spec.get("granularity", "1h")),
-        window=TimeWindow(parse_ts(start), parse_ts(end)),
-    )
+    return wirecases.native_query(spec, dataset="cdn")
 
 
 def fixture(name: str) -> bytes:
