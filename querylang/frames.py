@@ -138,8 +138,7 @@ class Frame:
                 key, width = factorize(key)
             key = key * size + codes
             width *= size
-        _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-        return ids.astype(np.int64), first
+        return _compress(key, width)
 
     def aggregate(
         self,
@@ -212,6 +211,10 @@ def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
     buckets for hundreds of series is tens of millions of labels but only a few distinct.
     """
     if column.dtype != object:
+        if column.dtype.kind in "iu" and len(column):
+            dense = _dense_codes(column)
+            if dense is not None:
+                return dense
         uniques, codes = np.unique(column, return_inverse=True)
         return codes.astype(np.int64), len(uniques)
     index: dict[Any, int] = {}
@@ -222,6 +225,37 @@ def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
     rank = np.empty(len(labels), dtype=np.int64)
     rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
     return rank[codes], len(labels)
+
+
+def _dense_limit(n: int) -> int:
+    return max(4 * n, 1 << 20)
+
+
+def _dense_codes(column: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Sorted-order codes of integers on a regular grid (bucket starts), without sorting."""
+    lo = int(column.min())
+    offsets = column.astype(np.int64) - lo
+    step = int(np.gcd.reduce(offsets)) or 1
+    width = int(offsets.max()) // step + 1
+    if width > _dense_limit(len(column)):
+        return None
+    slots = offsets // step
+    present = np.bincount(slots, minlength=width) > 0
+    rank = np.cumsum(present) - 1
+    return rank[slots], int(present.sum())
+
+
+def _compress(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids numbered in key order, and each group's first row."""
+    n = len(key)
+    if width <= _dense_limit(n):
+        present = np.bincount(key, minlength=width) > 0
+        ids = (np.cumsum(present) - 1)[key]
+        first = np.full(int(present.sum()), n, dtype=np.int64)
+        np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
+        return ids, first
+    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
+    return ids.astype(np.int64), first
 
 
 def _reduce(

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from querylang.frames import Frame, FrameBuilder, to_number
 
@@ -99,3 +101,26 @@ def test_to_arrow() -> None:
     assert table.column_names == ["time", "h", "n", "peak", "at"]
     assert table.schema.field("time").type == pa.timestamp("s", tz="UTC")
     assert table.column("n").null_count == 1
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.sampled_from(["a", "b", "c"]), st.integers(-3, 3)),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from([1, 60, 3600, 10**9]),
+)
+def test_grouping_matches_a_sort_based_reference(rows: list, scale: int) -> None:
+    time = np.array([t * scale for t, _, _ in rows], dtype=np.int64)
+    frame = Frame(
+        time,
+        {"d": np.array([d for _, d, _ in rows], dtype=object)},
+        {"v": np.array([v for _, _, v in rows], dtype=np.float64)},
+    )
+    out = frame.aggregate(["d"], {"v": "sum"})
+    expected: dict[tuple, float] = {}
+    for t, d, v in rows:
+        expected[(t * scale, d)] = expected.get((t * scale, d), 0.0) + v
+    assert [(r[0], r[1]) for r in out.rows()] == sorted(expected)
+    assert [r[2] for r in out.rows()] == [expected[k] for k in sorted(expected)]
