@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from querylang.catalog import Credential, Dataset, Setting
 from querylang.errors import ProviderError
 from querylang.hookspecs import AuthSession, Emulator, Verdict
-from querylang.wire import NativeRequest, NativeResponse
+from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+
+if TYPE_CHECKING:
+    from querylang.frames import Frame
 
 __all__ = ["HttpProvider", "parse_retry_after"]
 
@@ -41,10 +45,30 @@ class HttpProvider:
     credentials: Sequence[Credential] = ()
     settings: Sequence[Setting] = ()
     _datasets: Sequence[Dataset] = ()
+    # dataset name → the module that speaks its wire format, with
+    # compile(query, context) and decode(query, request, response)
+    dataset_modules: Mapping[str, ModuleType] = {}
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
         return {d.name: d for d in self._datasets}
+
+    # -- the wire -----------------------------------------------------------------------
+    def _module(self, dataset: str) -> ModuleType:
+        module = self.dataset_modules.get(dataset)
+        if module is None:
+            raise NotImplementedError(f"{self.name} has no wire module for dataset {dataset!r}")
+        return module
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        """Turn one planned piece into native requests (the dataset module's compile)."""
+        return self._module(query.dataset).compile(query, context)
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """Turn one successful response into a frame (the dataset module's decode)."""
+        return self._module(query.dataset).decode(query, request, response)
 
     # -- responses ----------------------------------------------------------------------
     def error_message(self, response: NativeResponse) -> str | None:

@@ -8,6 +8,7 @@ errors scrub it from the vendor's messages. Catalog in :mod:`.catalog`, compile/
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import MappingProxyType
 
 from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
@@ -30,14 +31,7 @@ class BaishanProvider(HttpProvider):
     credentials = CREDENTIALS
     settings = SETTINGS
     _datasets = (DATASET,)
-
-    def compile(
-        self, query: NativeQuery, context: ProviderContext
-    ) -> Sequence[NativeRequest] | Unsupported:
-        return bandwidth.compile(query, context)
-
-    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-        return bandwidth.decode(query, request, response)
+    dataset_modules = MappingProxyType({DATASET.name: bandwidth})
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         return checks.check(request, response)

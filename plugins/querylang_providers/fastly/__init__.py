@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from types import MappingProxyType
 
 from querylang.errors import ProviderError
 from querylang.frames import Frame
@@ -44,17 +45,10 @@ class FastlyProvider(HttpProvider):
     default_dataset = "stats"
     credentials = (CREDENTIAL,)
     _datasets = (DATASET,)
+    dataset_modules = MappingProxyType({"stats": stats})
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock  # reads Fastly-RateLimit-Reset (epoch seconds) against this
-
-    def compile(
-        self, query: NativeQuery, context: ProviderContext
-    ) -> Sequence[NativeRequest] | Unsupported:
-        return stats.compile(query, context)
-
-    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-        return stats.decode(query, request, response)
 
     # -- responses ----------------------------------------------------------------------
     def error_message(self, response: NativeResponse) -> str | None:

@@ -41,19 +41,11 @@ class GcoreProvider(HttpProvider):
     credentials = (Credential(env="GCORE_API_KEY", description="Gcore permanent API token"),)
 
     def __init__(self) -> None:
-        self._modules = _dataset_modules()
-        self._datasets = tuple(m.DATASET for m in self._modules.values())
-
-    def compile(
-        self, query: NativeQuery, context: ProviderContext
-    ) -> Sequence[NativeRequest] | Unsupported:
-        return self._modules[query.dataset].compile(query, context)
-
-    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-        return self._modules[query.dataset].decode(query, request, response)
+        self.dataset_modules = _dataset_modules()
+        self._datasets = tuple(m.DATASET for m in self.dataset_modules.values())
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
-        module = self._modules.get(request.tag.get("dataset", ""))
+        module = self.dataset_modules.get(request.tag.get("dataset", ""))
         if module is not None and hasattr(module, "check"):
             return module.check(self, request, response)
         return super().check(request, response)

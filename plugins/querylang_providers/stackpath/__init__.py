@@ -39,6 +39,7 @@ Decisions where the vendor document is silent or wrong:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import MappingProxyType
 
 from querylang.frames import Frame
 from querylang.hookspecs import AuthSession, Emulator, Verdict, hookimpl
@@ -64,14 +65,7 @@ class StackPathProvider(HttpProvider):
     credentials = CREDENTIALS
     settings = SETTINGS
     _datasets = (DATASET,)
-
-    def compile(
-        self, query: NativeQuery, context: ProviderContext
-    ) -> Sequence[NativeRequest] | Unsupported:
-        return cdn.compile(query, context)
-
-    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-        return cdn.decode(query, request, response)
+    dataset_modules = MappingProxyType({"cdn": cdn})
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """A gRPC code in the body decides; otherwise the HTTP status does."""
