@@ -7,13 +7,12 @@ errors scrub it from the vendor's messages. Catalog in :mod:`.catalog`, compile/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import MappingProxyType
 
-from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.baishan import bandwidth, checks
 from querylang_providers.baishan.catalog import BASE_URL, CREDENTIALS, DATASET, SETTINGS
 

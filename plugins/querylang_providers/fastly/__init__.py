@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import MappingProxyType
 
 from querylang.errors import ProviderError
-from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider, parse_retry_after
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.fastly import stats
 from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
 

@@ -7,14 +7,13 @@ Both datasets share the API host, the ``Authorization: APIKey <token>`` header a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import ModuleType
 
 from querylang.catalog import Credential
-from querylang.frames import Frame
 from querylang.hookspecs import Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.gcore import cdn
 
 __all__ = ["GcoreProvider", "register_providers"]

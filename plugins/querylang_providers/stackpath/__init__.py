@@ -38,13 +38,12 @@ Decisions where the vendor document is silent or wrong:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import MappingProxyType
 
-from querylang.frames import Frame
 from querylang.hookspecs import AuthSession, Emulator, Verdict, hookimpl
 from querylang.provider import HttpProvider
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.stackpath import auth, cdn, status
 from querylang_providers.stackpath.catalog import CREDENTIALS, DATASET, SETTINGS
 
