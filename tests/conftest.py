@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from querylang.emulation import serve
 from querylang.plugins import registry
 from querylang.timegrid import parse_ts
+
+# CI runs the same examples every time (no surprise seeds, no deadline on a busy machine);
+# locally hypothesis explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 NOW_TEXT = "2026-11-20T05:00:00Z"
 NOW = parse_ts(NOW_TEXT)
