@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from querylang.errors import ProviderError
-from querylang.frames import Frame, factorize
+from querylang.frames import Frame
 from querylang.planning import Piece, Plan
 from querylang.timegrid import Granularity
 
@@ -33,15 +33,6 @@ def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
     return floors[inverse]
 
 
-def _series_ids(frame: Frame, dims: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    key = np.zeros(len(frame), dtype=np.int64)
-    for d in dims:
-        codes, size = factorize(frame.dims[d])
-        key = key * size + codes
-    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-    return ids.astype(np.int64), first
-
-
 def _fill_zeros(frame: Frame, plan: Plan, piece: Piece) -> Frame:
     """Every series seen gets every bucket of the piece's window; missing ones are 0."""
     if len(frame) == 0:
@@ -49,7 +40,8 @@ def _fill_zeros(frame: Frame, plan: Plan, piece: Piece) -> Frame:
     buckets = np.array(
         plan.grain.boundaries(piece.native.window.start, piece.native.window.end), np.int64
     )
-    ids, first = _series_ids(frame, plan.group_by)
+    # Group by the dimensions alone: every row gets the same "time".
+    ids, first = frame.group_ids(plan.group_by, np.zeros(len(frame), dtype=np.int64))
     n_series, n_buckets = len(first), len(buckets)
     slot = np.searchsorted(buckets, frame.time)
     full_time = np.tile(buckets, n_series)
@@ -88,10 +80,10 @@ def _combine_rules(plan: Plan) -> dict[str, str]:
 
 def _combine(plan: Plan, frame: Frame, dims: Sequence[str]) -> Frame:
     """Collapse rows sharing (time, *dims) by each metric's combine rule."""
-    if tuple(dims) == tuple(frame.dims) and frame.duplicate_keys(dims) == 0:
-        return frame
-    rules = _combine_rules(plan)
     ids, first = frame.group_ids(dims)
+    if tuple(dims) == tuple(frame.dims) and len(first) == len(frame):
+        return frame  # nothing to collapse
+    rules = _combine_rules(plan)
     for name, rule in rules.items():
         if rule == "only":
             present = ~np.isnan(frame.metrics[name])
@@ -106,7 +98,7 @@ def _combine(plan: Plan, frame: Frame, dims: Sequence[str]) -> Frame:
                     "per series only",
                 )
     reducers = {name: ("max" if rule == "only" else rule) for name, rule in rules.items()}
-    return frame.aggregate(dims, reducers)
+    return frame.aggregate(dims, reducers, groups=(ids, first))
 
 
 def _rollup_reducer(plan: Plan, name: str) -> str:

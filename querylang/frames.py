@@ -147,29 +147,26 @@ class Frame:
         *,
         time: np.ndarray | None = None,
         weights: np.ndarray | None = None,
+        groups: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Frame:
         """Collapse rows sharing (time, *dims), reducing each metric by its reducer.
 
         Reducers: ``sum``, ``mean`` (weighted by ``weights``), ``min``, ``max``, ``last``
         (the latest row's value), ``at_max:<m>`` / ``at_min:<m>`` (this column's value where
-        metric ``m`` peaks). A group whose values are all NaN reduces to NaN.
+        metric ``m`` peaks). A group whose values are all NaN reduces to NaN. ``groups`` is
+        ``group_ids(dims, time)`` when the caller has already computed it.
         """
         time = self.time if time is None else np.asarray(time, np.int64)
-        ids, first = self.group_ids(dims, time)
+        ids, first = groups if groups is not None else self.group_ids(dims, time)
         n = len(first)
         out: dict[str, np.ndarray] = {}
         for name, how in reducers.items():
             out[name] = _reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
         return Frame(time[first], {d: self.dims[d][first] for d in dims}, out)
 
-    def duplicate_keys(self, dims: Sequence[str], extra: np.ndarray | None = None) -> int:
-        """How many rows repeat a (time, *dims[, extra]) key already seen."""
-        if len(self) == 0:
-            return 0
-        frame = self if extra is None else self.with_columns(dims={"\0extra": extra})
-        keys = [*dims, "\0extra"] if extra is not None else list(dims)
-        _, first = frame.group_ids(keys)
-        return len(self) - len(first)
+    def duplicate_keys(self, dims: Sequence[str]) -> int:
+        """How many rows repeat a (time, *dims) key already seen."""
+        return len(self) - len(self.group_ids(dims)[1])
 
     def sort(self) -> Frame:
         """Rows ordered by time, then by the dimensions in order."""

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from querylang.plugins import registry
-from querylang.timegrid import Granularity, TimeWindow, parse_ts
-from querylang.wire import Filter, NativeQuery, ProviderContext, Unsupported
+from querylang.timegrid import parse_ts
+from querylang.wire import NativeQuery, ProviderContext, Unsupported
 from querylang_providers.fastly import FastlyProvider
 from querylang_providers.fastly.catalog import DATASET, REGIONS
+from tests import wirecases
 
 HERE = Path(__file__).parent
 CASES = json.loads((HERE / "golden" / "compile.json").read_text())
@@ -26,18 +27,7 @@ CONTEXT = ProviderContext(
 
 def native(spec: dict) -> NativeQuery:
     """A NativeQuery from a golden case's ``query``."""
-    start, end = (parse_ts(t) for t in spec["window"])
-    return NativeQuery(
-        dataset="stats",
-        metrics=tuple(spec["metrics"]),
-        group_by=tuple(spec["group_by"]),
-        filters=tuple(
-            Filter(dimension=f["dimension"], op=f["op"], values=tuple(f["values"]))
-            for f in spec["filters"]
-        ),
-        granularity=Granularity.parse(spec["granularity"]),
-        window=TimeWindow(start, end),
-    )
+    return wirecases.native_query(spec, dataset="stats")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

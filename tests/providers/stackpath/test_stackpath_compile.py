@@ -8,28 +8,19 @@ from typing import Any
 
 import pytest
 
-from querylang.timegrid import Granularity, TimeWindow, parse_ts
-from querylang.wire import Filter, NativeQuery, ProviderContext, Unsupported
+from querylang.timegrid import parse_ts
+from querylang.wire import NativeQuery, ProviderContext, Unsupported
 from querylang_providers.stackpath import StackPathProvider
+from tests import wirecases
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "compile_cases.json").read_text())
 PROVIDER = StackPathProvider()
 SECRET = "s3cr3t-client-secret"
 
 
-def _query(spec: dict[str, Any]) -> NativeQuery:
-    start, end = (parse_ts(t) for t in spec["window"])
-    return NativeQuery(
-        dataset="cdn",
-        metrics=tuple(spec["metrics"]),
-        group_by=tuple(spec["group_by"]),
-        filters=tuple(
-            Filter(dimension=f["dimension"], op=f["op"], values=tuple(f["values"]))
-            for f in spec["filters"]
-        ),
-        granularity=Granularity.parse(spec["granularity"]),
-        window=TimeWindow(start, end),
-    )
+def _query(spec: dict) -> NativeQuery:
+    """A NativeQuery from a golden case's ``query``."""
+    return wirecases.native_query(spec, dataset="cdn")
 
 
 def _context(settings: dict[str, str]) -> ProviderContext:
