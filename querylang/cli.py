@@ -311,6 +311,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         sys.stderr.write("interrupted\n")
         return 130
     except BrokenPipeError:
+        # The reader went away (`| head`): that is not a failure. Point stdout at devnull so
+        # the interpreter's final flush cannot fail either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 0
     except Exception as exc:
         from querylang.errors import QuerylangError

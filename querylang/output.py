@@ -31,7 +31,11 @@ def _write_table(results: Sequence[Any], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # let the CLI end quietly, as with the other formats
+
+    console = _Console(file=out, highlight=False, soft_wrap=False)
     for result in results:
         title = result.name or result.source
         table = Table(title=f"{title} ({len(result.frame)} rows)", title_justify="left")

@@ -236,3 +236,16 @@ def test_query_mistakes_are_reported_before_missing_credentials() -> None:
     proc = cli("run", "-e", "SELECT sent_byte FROM gcore LAST 1d")
     assert proc.returncode == 2
     assert "E202" in proc.stderr and "GCORE_API_KEY" not in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "ndjson", "json"])
+def test_a_reader_that_stops_early_is_not_an_error(fmt: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "querylang.cli", "run", "--sandbox", "--now", NOW_TEXT,
+         "examples/sandbox.qry", "-f", fmt],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
