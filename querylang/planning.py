@@ -11,10 +11,23 @@ from attrs import frozen
 from querylang.binding import BoundFilter, BoundQuery
 from querylang.catalog import Dimension, GrainSpec
 from querylang.errors import BindingError, LimitError
+from querylang.steps import (
+    Combine,
+    Derive,
+    FillZeros,
+    PieceStep,
+    Rebucket,
+    Shape,
+    Step,
+    TrimToWindow,
+)
+from querylang.steps import (
+    Filter as KeepRows,
+)
 from querylang.timegrid import Granularity, TimeWindow, format_ts
 from querylang.wire import Filter, NativeQuery, NativeRequest, ProviderContext, Unsupported
 
-__all__ = ["Piece", "Plan", "plan"]
+__all__ = ["Piece", "Plan", "check_budget", "choose_grain", "cut_pieces", "plan"]
 
 DAY = 86400
 
@@ -40,7 +53,22 @@ class Plan:
     rebucket: bool
     pieces: tuple[Piece, ...]
     context: ProviderContext
-    steps: tuple[str, ...]
+    piece_steps: tuple[PieceStep, ...]  # run on each piece's decoded frames
+    post_steps: tuple[Step, ...]  # run once on all pieces merged
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """explain's account of the plan: the fetch, then every step's own description."""
+        n = len(self.requests)
+        windows = len({(p.native.window.start, p.native.window.end) for p in self.pieces})
+        fetch = f"fetch {', '.join(self.fetch)} at {self.grain} in {n} request(s)" + (
+            f" over {windows} time piece(s)" if windows > 1 else ""
+        )
+        return (
+            fetch,
+            *(s.describe() for s in self.piece_steps),
+            *(s.describe() for s in self.post_steps),
+        )
 
     @property
     def requests(self) -> tuple[NativeRequest, ...]:
@@ -169,32 +197,14 @@ def _list_chunks(filters: Sequence[Filter], dims: dict[str, Dimension]) -> list[
     return [tuple(combo) for combo in itertools.product(*options)] or [()]
 
 
-def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
-    """Decide what to ask the vendor and what to do here; compile every request."""
+def _fetch_list(
+    bound: BoundQuery, grain: Granularity, rebucket: bool, combines: bool, reason: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The metrics to ask the vendor for, and the ratios to recompute here from parts."""
     ds = bound.dataset
     label = _label(bound)
-    spec = choose_grain(bound)
-    grain = spec.granularity
-    rebucket = bound.every != grain
-    native_filters, client_filters, dims = _split_filters(bound)
-    by = tuple(d.name for d in bound.by)
-    extra = tuple(
-        dict.fromkeys(f.dimension.name for f in client_filters if f.dimension.name not in by)
-    )
-    group_by = by + extra
-    chunks = _list_chunks(native_filters, dims)
-    combines = (
-        bool(extra)
-        or len(chunks) > 1
-        or any(
-            dims[f.dimension].fan_out and (len(f.values) > 1 or f.op == "not_in")
-            for f in native_filters
-            if f.dimension not in by
-        )
-    )
     fetch: list[str] = []
     derived: list[str] = []
-    steps: list[str] = []
     for bm in bound.metrics:
         m = bm.metric
         if m.ratio is not None and (rebucket or combines or not m.native):
@@ -217,24 +227,34 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
         if combines and m.combine is None:
             raise LimitError(
                 "E406",
-                f"{m.name} cannot be combined across several "
-                f"{', '.join(extra or tuple(f.dimension for f in native_filters))} values",
+                f"{m.name} cannot be combined across several {reason} values",
                 span=bm.span,
-                hint=f"add BY {', '.join(extra or tuple(f.dimension for f in native_filters))} "
-                "so each series is reported on its own",
+                hint=f"add BY {reason} so each series is reported on its own",
             )
         fetch.append(m.name)
         if rebucket and m.rollup and m.rollup.startswith(("at_max:", "at_min:")):
             fetch.append(m.rollup.split(":", 1)[1])  # the metric whose peak picks the value
-    fetch_t = tuple(dict.fromkeys(fetch))
+    return tuple(dict.fromkeys(fetch)), tuple(derived)
 
+
+def cut_pieces(
+    bound: BoundQuery,
+    spec: GrainSpec,
+    fetch: tuple[str, ...],
+    group_by: tuple[str, ...],
+    chunks: Sequence[tuple[Filter, ...]],
+    context: ProviderContext,
+) -> tuple[Piece, ...]:
+    """Split the window by the vendor's per-request limit and compile every piece."""
+    grain = spec.granularity
     limit = spec.max_window
     windows = bound.window.split(grain, limit) if limit else [bound.window]
     pieces: list[Piece] = []
+    total = 0
     for window, filters in itertools.product(windows, chunks):
         native = NativeQuery(
-            dataset=ds.name,
-            metrics=fetch_t,
+            dataset=bound.dataset.name,
+            metrics=fetch,
             group_by=group_by,
             filters=filters,
             granularity=grain,
@@ -244,46 +264,119 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
         if isinstance(compiled, Unsupported):
             raise LimitError(
                 "E408",
-                f"{label} cannot answer this query: {compiled.reason}",
+                f"{_label(bound)} cannot answer this query: {compiled.reason}",
                 span=bound.query.span,
                 hint=compiled.hint,
             )
         pieces.append(Piece(native=native, requests=tuple(compiled)))
-        total = sum(len(p.requests) for p in pieces)
-        if total > ds.max_requests:
-            raise LimitError(
-                "E407",
-                f"this query needs more than {ds.max_requests} requests to {label}",
-                span=bound.query.span,
-                hint="narrow the window, use a coarser EVERY, or group by fewer dimensions",
-            )
-    n = sum(len(p.requests) for p in pieces)
-    steps.append(f"fetch {', '.join(fetch_t)} at {grain} in {n} request(s)"
-                 + (f" over {len(windows)} time piece(s)" if len(windows) > 1 else ""))  # fmt: skip
-    steps.append(f"keep rows within {bound.window}")
+        total += len(pieces[-1].requests)
+        check_budget(bound, total)
+    return tuple(pieces)
+
+
+def check_budget(bound: BoundQuery, calls: int) -> None:
+    """Refuse a plan that needs more requests than the dataset allows per query."""
+    ds = bound.dataset
+    if calls > ds.max_requests:
+        raise LimitError(
+            "E407",
+            f"this query needs more than {ds.max_requests} requests to {_label(bound)}",
+            span=bound.query.span,
+            hint="narrow the window, use a coarser EVERY, or group by fewer dimensions",
+        )
+
+
+def _combine_rules(bound: BoundQuery, fetch: Sequence[str]) -> dict[str, str]:
+    rules = {}
+    for name in fetch:
+        metric = bound.dataset.metric(name)
+        combine = metric.combine if metric is not None else None
+        rules[name] = combine if combine in ("sum", "max", "min") else "only"
+    return rules
+
+
+def _rollup_reducer(bound: BoundQuery, fetch: Sequence[str], name: str) -> str:
+    metric = bound.dataset.metric(name)
+    assert metric is not None
+    if name in fetch and metric.kind == "counter":
+        return "sum"
+    rollup = metric.rollup
+    if rollup is None or rollup == "ratio":
+        return "max"  # only reached when every target bucket holds one native bucket
+    return rollup
+
+
+def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
+    """Decide what to ask the vendor and what to do here; compile every request."""
+    ds = bound.dataset
+    spec = choose_grain(bound)
+    grain = spec.granularity
+    rebucket = bound.every != grain
+    native_filters, client_filters, dims = _split_filters(bound)
+    by = tuple(d.name for d in bound.by)
+    extra = tuple(
+        dict.fromkeys(f.dimension.name for f in client_filters if f.dimension.name not in by)
+    )
+    group_by = by + extra
+    chunks = _list_chunks(native_filters, dims)
+    combines = (
+        bool(extra)
+        or len(chunks) > 1
+        or any(
+            dims[f.dimension].fan_out and (len(f.values) > 1 or f.op == "not_in")
+            for f in native_filters
+            if f.dimension not in by
+        )
+    )
+    reason = ", ".join(extra or tuple(f.dimension for f in native_filters))
+    fetch, derived = _fetch_list(bound, grain, rebucket, combines, reason)
+    pieces = cut_pieces(bound, spec, fetch, group_by, chunks, context)
+
+    provider = bound.provider.name
+    rules = _combine_rules(bound, fetch)
+    piece_steps: list[PieceStep] = [TrimToWindow(grain=grain, window=bound.window)]
     if ds.omits_zeros:
-        steps.append("fill buckets the vendor left out with 0")
-    if len(chunks) > 1 or combines:
-        steps.append("add up series that the vendor reported in separate requests")
-    for f in client_filters:
-        op = "IN" if f.op == "in" else "NOT IN"
-        steps.append(f"keep rows where {f.dimension.name} {op} {f.values!r}")
-    if extra:
-        steps.append(f"combine over {', '.join(extra)}")
+        piece_steps.append(
+            FillZeros(grain=grain, group_by=group_by, provider=provider, rules=rules)
+        )
+    steps: list[Step] = [
+        Combine(
+            dims=group_by,
+            rules=rules,
+            provider=provider,
+            reason="parts" if len(chunks) > 1 or combines else "merge",
+        )
+    ]
+    steps += [
+        KeepRows(dimension=f.dimension.name, op=f.op, values=f.values) for f in client_filters
+    ]
+    if group_by != by:
+        steps.append(Combine(dims=by, rules=rules, provider=provider, reason="away", dropped=extra))
     if rebucket:
-        target = f"{bound.every} buckets" if bound.every else "one bucket for the whole window"
-        steps.append(f"re-bucket {grain} → {target}")
+        steps.append(
+            Rebucket(
+                grain=grain,
+                every=bound.every,
+                window=bound.window,
+                by=by,
+                reducers={name: _rollup_reducer(bound, fetch, name) for name in fetch},
+            )
+        )
     for name in derived:
-        steps.append(f"derive {name} from {', '.join(ds.metric(name).ratio.parts)}")  # type: ignore[union-attr]
+        ratio = ds.metric(name).ratio  # type: ignore[union-attr]
+        assert ratio is not None
+        steps.append(Derive(name=name, numerator=ratio.numerator, denominator=ratio.denominator))
+    steps.append(Shape(by=by, outputs=[(bm.output, bm.metric.name) for bm in bound.metrics]))
     return Plan(
         bound=bound,
         grain=grain,
-        fetch=fetch_t,
+        fetch=fetch,
         group_by=group_by,
         client_filters=tuple(client_filters),
-        derived=tuple(derived),
+        derived=derived,
         rebucket=rebucket,
-        pieces=tuple(pieces),
+        pieces=pieces,
         context=context,
-        steps=tuple(steps),
+        piece_steps=tuple(piece_steps),
+        post_steps=tuple(steps),
     )

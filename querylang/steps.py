@@ -1,0 +1,294 @@
+"""Post-steps as data: what the engine does after decoding, for every provider alike.
+
+The planner emits these frozen step objects; ``explain`` prints each one's
+``describe()`` and the engine runs each one's ``apply``. One object per decision, so
+what explain says and what runs cannot drift apart. A new behaviour is a new step
+class here plus one line in the planner.
+
+Two kinds:
+
+- **piece steps** run on the decoded frames of one piece (one native query): they get
+  the piece's window (``apply(frame, window)``);
+- **query steps** run once on all pieces merged (``apply(frame)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from attrs import field, frozen
+
+from querylang.errors import ProviderError
+from querylang.timegrid import Granularity, TimeWindow
+
+if TYPE_CHECKING:  # numpy and frames load only when a step runs (check needs neither)
+    import numpy as np
+
+    from querylang.frames import Frame
+
+__all__ = [
+    "Combine",
+    "Derive",
+    "FillZeros",
+    "Filter",
+    "PieceStep",
+    "Rebucket",
+    "Shape",
+    "Step",
+    "TrimToWindow",
+    "floor_times",
+]
+
+
+@runtime_checkable
+class Step(Protocol):
+    """A query step: applied once, to all pieces merged."""
+
+    def describe(self) -> str: ...
+
+    def apply(self, frame: Frame) -> Frame: ...
+
+
+@runtime_checkable
+class PieceStep(Protocol):
+    """A piece step: applied to one piece's frame, knowing the piece's window."""
+
+    def describe(self) -> str: ...
+
+    def apply(self, frame: Frame, window: TimeWindow) -> Frame: ...
+
+
+def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
+    """Bucket starts of ``times`` on ``grain``'s grid, vectorised."""
+    import numpy as np
+
+    times = np.asarray(times, np.int64)
+    if len(times) == 0:
+        return times
+    if grain.seconds is not None:
+        offset = grain.floor(0)  # the grid's phase (weeks start on Monday)
+        return times - (times - offset) % grain.seconds
+    uniques, inverse = np.unique(times, return_inverse=True)
+    floors = np.array([grain.floor(int(t)) for t in uniques], dtype=np.int64)
+    return floors[inverse]
+
+
+def _tuple(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _rules(rules: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(rules.items()) if isinstance(rules, Mapping) else tuple(rules)
+
+
+# ---- piece steps ---------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class TrimToWindow:
+    """Drop rows outside the piece's window and snap times to the native grid.
+
+    Vendor bounds that are inclusive would otherwise duplicate the boundary bucket when
+    two pieces meet.
+    """
+
+    grain: Granularity
+    window: TimeWindow  # the query's window, for explain; pieces trim to their own
+
+    def describe(self) -> str:
+        return f"keep rows within {self.window}"
+
+    def apply(self, frame: Frame, window: TimeWindow) -> Frame:
+        from querylang.frames import Frame
+
+        frame = frame.take((frame.time >= window.start) & (frame.time < window.end))
+        return Frame(floor_times(self.grain, frame.time), frame.dims, frame.metrics)
+
+
+@frozen(kw_only=True)
+class FillZeros:
+    """Every series seen gets every bucket of the piece's window; a missing one is 0.
+
+    Only emitted for vendors that document omitted points as zero. The piece's series
+    are combined first (one request per metric or per fan-out value share buckets), so
+    that afterwards a missing value really is a point the vendor left out.
+    """
+
+    grain: Granularity
+    group_by: tuple[str, ...] = field(converter=_tuple)
+    provider: str
+    rules: tuple[tuple[str, str], ...] = field(converter=_rules)
+
+    def describe(self) -> str:
+        return "fill buckets the vendor left out with 0"
+
+    def apply(self, frame: Frame, window: TimeWindow) -> Frame:
+        import numpy as np
+
+        from querylang.frames import Frame
+
+        frame = _combine(frame, self.group_by, self.rules, self.provider)
+        if len(frame) == 0:
+            return frame
+        buckets = np.array(self.grain.boundaries(window.start, window.end), np.int64)
+        # Group by the dimensions alone: every row gets the same "time".
+        ids, first = frame.group_ids(self.group_by, np.zeros(len(frame), dtype=np.int64))
+        n_series, n_buckets = len(first), len(buckets)
+        slot = np.searchsorted(buckets, frame.time)
+        full_time = np.tile(buckets, n_series)
+        full_dims = {d: np.repeat(frame.dims[d][first], n_buckets) for d in self.group_by}
+        full_metrics = {}
+        position = ids * n_buckets + slot
+        for name, col in frame.metrics.items():
+            out = np.zeros(n_series * n_buckets)
+            out[position] = np.nan_to_num(col, nan=0.0)
+            full_metrics[name] = out
+        return Frame(full_time, full_dims, full_metrics)
+
+
+# ---- query steps ---------------------------------------------------------------------
+
+
+def _combine(
+    frame: Frame, dims: Sequence[str], rules: Sequence[tuple[str, str]], provider: str
+) -> Frame:
+    """Collapse rows sharing (time, *dims) by each metric's combine rule."""
+    import numpy as np
+
+    ids, first = frame.group_ids(dims)
+    if tuple(dims) == tuple(frame.dims) and len(first) == len(frame):
+        return frame  # nothing to collapse
+    for name, rule in rules:
+        if rule == "only":
+            present = ~np.isnan(frame.metrics[name])
+            counts = np.bincount(ids, weights=present, minlength=len(first))
+            if (counts > 1).any():
+                raise ProviderError(
+                    provider,
+                    f"the answer holds {name} twice for one bucket and series, and {name} "
+                    "values cannot be added up",
+                    code="P601",
+                    hint=f"group BY the dimension that tells the series apart; {name} is reported "
+                    "per series only",
+                )
+    reducers = {name: ("max" if rule == "only" else rule) for name, rule in rules}
+    return frame.aggregate(dims, reducers, groups=(ids, first))
+
+
+@frozen(kw_only=True)
+class Combine:
+    """One row per bucket and series: rows sharing (time, *dims) are combined.
+
+    ``rules`` maps each fetched metric to ``sum``, ``max``, ``min`` or ``only`` (a value
+    that must not occur twice: P601 if it does). ``reason`` says why, for explain:
+    ``merge`` (pieces merged: a no-op unless requests overlap), ``parts`` (series the
+    vendor answered in separate requests), ``away`` (dimensions fetched only to filter).
+    """
+
+    dims: tuple[str, ...] = field(converter=_tuple)
+    rules: tuple[tuple[str, str], ...] = field(converter=_rules)
+    provider: str
+    reason: str = "merge"
+    dropped: tuple[str, ...] = field(default=(), converter=_tuple)
+
+    def describe(self) -> str:
+        if self.reason == "parts":
+            return "add up series that the vendor reported in separate requests"
+        if self.reason == "away":
+            return f"combine over {', '.join(self.dropped)}" if self.dropped else "combine"
+        return "merge pieces into one row per bucket and series"
+
+    def apply(self, frame: Frame) -> Frame:
+        return _combine(frame, self.dims, self.rules, self.provider)
+
+
+@frozen(kw_only=True)
+class Filter:
+    """Keep rows whose dimension value is (or is not) in a list: a filter the vendor lacks."""
+
+    dimension: str
+    op: str  # "in" or "not_in"
+    values: tuple[object, ...] = field(converter=tuple)
+
+    def describe(self) -> str:
+        op = "IN" if self.op == "in" else "NOT IN"
+        return f"keep rows where {self.dimension} {op} {self.values!r}"
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        hit = np.isin(frame.dims[self.dimension], np.array(self.values, dtype=object))
+        return frame.take(hit if self.op == "in" else ~hit)
+
+
+@frozen(kw_only=True)
+class Rebucket:
+    """Native buckets → EVERY buckets (or one whole-window bucket), by each metric's rule.
+
+    ``reducers`` maps each fetched metric to ``sum``, ``mean`` (duration-weighted),
+    ``min``, ``max`` or ``at_max:<metric>`` / ``at_min:<metric>``.
+    """
+
+    grain: Granularity
+    every: Granularity | None
+    window: TimeWindow
+    by: tuple[str, ...] = field(converter=_tuple)
+    reducers: tuple[tuple[str, str], ...] = field(converter=_rules)
+
+    def describe(self) -> str:
+        target = f"{self.every} buckets" if self.every else "one bucket for the whole window"
+        return f"re-bucket {self.grain} → {target}"
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        if self.every is None:
+            target = np.full(len(frame), self.window.start, dtype=np.int64)
+        else:
+            target = floor_times(self.every, frame.time)
+        weights = None
+        if self.grain.seconds is None:
+            weights = np.array([self.grain.add(int(t)) - int(t) for t in frame.time], np.float64)
+        return frame.aggregate(self.by, dict(self.reducers), time=target, weights=weights)
+
+
+@frozen(kw_only=True)
+class Derive:
+    """A ratio recomputed from its summed parts: num / den, null where den is 0."""
+
+    name: str
+    numerator: tuple[tuple[str, float], ...] = field(converter=tuple)
+    denominator: tuple[tuple[str, float], ...] = field(converter=tuple)
+
+    def describe(self) -> str:
+        parts = dict.fromkeys(m for m, _ in (*self.numerator, *self.denominator))
+        return f"derive {self.name} from {', '.join(parts)}"
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        num = sum(c * frame.metrics[m] for m, c in self.numerator)
+        den = sum(c * frame.metrics[m] for m, c in self.denominator)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(den == 0, np.nan, np.asarray(num) / np.asarray(den))
+        return frame.with_columns(metrics={self.name: value})
+
+
+@frozen(kw_only=True)
+class Shape:
+    """The result's layout: time, the BY dimensions, the metrics in SELECT order, sorted."""
+
+    by: tuple[str, ...] = field(converter=_tuple)
+    outputs: tuple[tuple[str, str], ...] = field(converter=tuple)  # (output name, metric)
+
+    def describe(self) -> str:
+        return "order columns as selected and sort rows by time and series"
+
+    def apply(self, frame: Frame) -> Frame:
+        return frame.project(self.by, list(self.outputs)).sort()
+
+
+#: Every step type, for the test that proves each has both ``describe`` and ``apply``.
+PIECE_STEPS: tuple[type, ...] = (TrimToWindow, FillZeros)
+QUERY_STEPS: tuple[type, ...] = (Combine, Filter, Rebucket, Derive, Shape)
