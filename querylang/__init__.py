@@ -3,32 +3,124 @@
 The pipeline, one module per stage::
 
     text ─ syntax.parse ─▶ ir.QueryFile ─ binding.bind ─▶ BoundQuery ─ planning.plan ─▶ Plan
-         ─ execution.execute ─▶ decoded Frames ─ aggregation.finish ─▶ Frame ─ output
+         ─ execution.execute ─▶ decoded Frames ─ aggregation.finish (steps) ─▶ Frame ─ output
 
-``engine`` runs the whole pipeline; ``hookspecs`` is the plugin contract.
+- ``syntax`` (Lark grammar → IR, with ``syntax_errors`` for messages), ``ir``;
+- ``parameters`` and ``binding`` (names against the catalogs, window resolution);
+- ``planning`` (native grain, pieces, request budget) emits ``steps`` (post-steps as data:
+  each has ``describe()`` for explain and ``apply()`` for the engine);
+- ``execution`` (concurrency, rate limits, retries), ``aggregation`` (runs the steps),
+  ``frames`` (the columnar result), ``output`` (table, CSV, JSON, ndjson);
+- ``engine`` ties them together behind ``run`` and ``explain``; ``cli`` is the command.
+
+A provider plugin needs only the names exported here (the contract itself is
+``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider``, the catalog types
+(``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
+``Setting``, ``Ratio``), the wire types (``NativeQuery``, ``NativeRequest``,
+``NativeResponse``, ``ProviderContext``, ``Unsupported``, ``Verdict``, ``AuthSession``),
+``Frame``/``FrameBuilder`` for decoding, ``ProviderError``, and ``Emulator`` with
+``json_response`` for the emulator.
+
 Heavy modules (numpy, httpx) load on first use, so ``import querylang`` stays cheap.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from querylang.catalog import (
+        Credential,
+        Dataset,
+        Dimension,
+        GrainSpec,
+        Metric,
+        RateLimit,
+        Ratio,
+        Setting,
+    )
+    from querylang.emulation import json_response, synthetic_totals
+    from querylang.engine import Column, Result, explain, run
+    from querylang.errors import (
+        CredentialsError,
+        ProviderError,
+        QueryError,
+        QuerylangError,
+        UsageError,
+    )
+    from querylang.formatting import fmt
+    from querylang.frames import Frame, FrameBuilder, to_number
+    from querylang.hookspecs import AuthSession, Emulator, Provider, Verdict, hookimpl
+    from querylang.planning import Piece, Plan
+    from querylang.provider import HttpProvider, parse_retry_after
+    from querylang.steps import PieceStep, Step
+    from querylang.syntax import parse
+    from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
+    from querylang.wire import (
+        Filter,
+        NativeQuery,
+        NativeRequest,
+        NativeResponse,
+        ProviderContext,
+        Unsupported,
+        build_url,
+    )
+
+try:
+    __version__ = version("querylang")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
+    "AuthSession",
     "Column",
+    "Credential",
+    "CredentialsError",
+    "Dataset",
+    "Dimension",
+    "Emulator",
+    "Filter",
     "Frame",
+    "FrameBuilder",
+    "GrainSpec",
+    "Granularity",
+    "HttpProvider",
+    "Metric",
+    "NativeQuery",
+    "NativeRequest",
+    "NativeResponse",
+    "Piece",
+    "PieceStep",
+    "Plan",
     "Provider",
+    "ProviderContext",
     "ProviderError",
     "QueryError",
     "QuerylangError",
+    "RateLimit",
+    "Ratio",
     "Result",
+    "Setting",
+    "Step",
+    "TimeWindow",
+    "Unsupported",
+    "UsageError",
+    "Verdict",
+    "__version__",
+    "build_url",
     "explain",
     "fmt",
+    "format_ts",
     "hookimpl",
+    "json_response",
     "parse",
+    "parse_retry_after",
+    "parse_ts",
     "run",
+    "synthetic_totals",
+    "to_number",
 ]
 
 _LAZY = {
@@ -37,13 +129,47 @@ _LAZY = {
     "explain": "querylang.engine",
     "run": "querylang.engine",
     "Frame": "querylang.frames",
+    "FrameBuilder": "querylang.frames",
+    "to_number": "querylang.frames",
+    "AuthSession": "querylang.hookspecs",
+    "Emulator": "querylang.hookspecs",
     "Provider": "querylang.hookspecs",
+    "Verdict": "querylang.hookspecs",
     "hookimpl": "querylang.hookspecs",
+    "CredentialsError": "querylang.errors",
     "ProviderError": "querylang.errors",
     "QueryError": "querylang.errors",
     "QuerylangError": "querylang.errors",
+    "UsageError": "querylang.errors",
     "parse": "querylang.syntax",
     "fmt": "querylang.formatting",
+    "HttpProvider": "querylang.provider",
+    "parse_retry_after": "querylang.provider",
+    "Credential": "querylang.catalog",
+    "Dataset": "querylang.catalog",
+    "Dimension": "querylang.catalog",
+    "GrainSpec": "querylang.catalog",
+    "Metric": "querylang.catalog",
+    "RateLimit": "querylang.catalog",
+    "Ratio": "querylang.catalog",
+    "Setting": "querylang.catalog",
+    "Filter": "querylang.wire",
+    "NativeQuery": "querylang.wire",
+    "NativeRequest": "querylang.wire",
+    "NativeResponse": "querylang.wire",
+    "ProviderContext": "querylang.wire",
+    "Unsupported": "querylang.wire",
+    "build_url": "querylang.wire",
+    "Granularity": "querylang.timegrid",
+    "TimeWindow": "querylang.timegrid",
+    "format_ts": "querylang.timegrid",
+    "parse_ts": "querylang.timegrid",
+    "json_response": "querylang.emulation",
+    "synthetic_totals": "querylang.emulation",
+    "Step": "querylang.steps",
+    "PieceStep": "querylang.steps",
+    "Plan": "querylang.planning",
+    "Piece": "querylang.planning",
 }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
@@ -19,6 +19,16 @@ from querylang.plugins import Registry, registry
 from querylang.syntax import parse
 from querylang.timegrid import parse_ts
 from querylang.wire import ProviderContext
+
+if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of check and --help
+    import httpx
+
+    from querylang.execution import ExecutionSettings
+    from querylang.frames import Frame
+    from querylang.planning import Plan
+
+#: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
+Now = int | float | str | dt.datetime | None
 
 __all__ = ["Column", "Result", "env_name", "explain", "plan_queries", "run", "select"]
 
@@ -40,8 +50,8 @@ class Result:
     name: str | None
     source: str
     columns: tuple[Column, ...]
-    frame: Any  # querylang.frames.Frame (imported lazily)
-    plan: Any  # querylang.planning.Plan
+    frame: Frame
+    plan: Plan
 
 
 def env_name(provider: str, suffix: str) -> str:
@@ -150,14 +160,14 @@ def plan_queries(
     text: str,
     *,
     path: str = "<query>",
-    now: Any = None,
+    now: Now = None,
     env: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
     query: str | None = None,
     sandbox: bool = False,
     need_secrets: bool = True,
     providers: Registry | None = None,
-) -> list[Any]:
+) -> list[Plan]:
     """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
     from querylang.planning import plan
 
@@ -192,13 +202,33 @@ def plan_queries(
     return plans
 
 
-def explain(text: str, **kwargs: Any) -> list[Any]:
+def explain(
+    text: str,
+    *,
+    path: str = "<query>",
+    now: Now = None,
+    env: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    query: str | None = None,
+    sandbox: bool = False,
+    need_secrets: bool = False,
+    providers: Registry | None = None,
+) -> list[Plan]:
     """The plans for ``text`` with their compiled requests; credentials are not required."""
-    kwargs.setdefault("need_secrets", False)
-    return plan_queries(text, **kwargs)
+    return plan_queries(
+        text,
+        path=path,
+        now=now,
+        env=env,
+        params=params,
+        query=query,
+        sandbox=sandbox,
+        need_secrets=need_secrets,
+        providers=providers,
+    )
 
 
-def _columns(plan: Any) -> tuple[Column, ...]:
+def _columns(plan: Plan) -> tuple[Column, ...]:
     bound = plan.bound
     cols = [Column(name="time", role="time")]
     cols += [Column(name=d.name, role="dimension") for d in bound.by]
@@ -212,21 +242,44 @@ def _columns(plan: Any) -> tuple[Column, ...]:
 def run(
     text: str,
     *,
-    settings: Any = None,
-    transport: Any = None,
-    **kwargs: Any,
+    path: str = "<query>",
+    now: Now = None,
+    env: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    query: str | None = None,
+    sandbox: bool = False,
+    providers: Registry | None = None,
+    settings: ExecutionSettings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[Result]:
-    """Run every selected query of ``text``; one Result per query, in file order."""
+    """Run every selected query of ``text``; one Result per query, in file order.
+
+    ``sandbox=True`` answers every provider from its built-in emulator (no credentials,
+    no network); ``transport`` replaces the HTTP transport (e.g. ``httpx.MockTransport``).
+    """
     from querylang.aggregation import finish, finish_piece
     from querylang.emulation import SandboxTransport, host_of
     from querylang.execution import execute
 
-    plans = plan_queries(text, **kwargs)
-    if kwargs.get("sandbox") and transport is None:
+    plans = plan_queries(
+        text,
+        path=path,
+        now=now,
+        env=env,
+        params=params,
+        query=query,
+        sandbox=sandbox,
+        providers=providers,
+    )
+    if sandbox and transport is None:
         clock = float(plans[0].context.now) if plans else time.time()
+
+        def pinned() -> float:
+            return clock
+
         routes = {}
         for p in plans:
-            routes[host_of(p.context.base_url)] = p.bound.provider.emulator(lambda c=clock: c)
+            routes[host_of(p.context.base_url)] = p.bound.provider.emulator(pinned)
         transport = SandboxTransport(routes)
     frames = execute(plans, settings, transport)
     results = []

@@ -165,7 +165,7 @@ async def _call(
                 status=http.status_code, headers=dict(http.headers), content=http.content
             )
         except httpx.HTTPError as exc:
-            error = _transport_error(provider.name, request, exc, settings.timeout)
+            error: Exception = _transport_error(provider.name, request, exc, settings.timeout)
             if attempt >= settings.max_attempts:
                 raise error from None
             await asyncio.sleep(settings.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))

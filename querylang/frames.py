@@ -266,6 +266,7 @@ def _reduce(
 ) -> np.ndarray:
     present = ~np.isnan(values)
     counts = np.bincount(ids, weights=present, minlength=n)
+    result: np.ndarray
     if how == "sum":
         result = np.bincount(ids, weights=np.where(present, values, 0.0), minlength=n)
     elif how == "mean":

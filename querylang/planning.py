@@ -363,10 +363,11 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
             )
         )
     for name in derived:
-        ratio = ds.metric(name).ratio  # type: ignore[union-attr]
+        metric = ds.metric(name)
+        ratio = metric.ratio if metric is not None else None
         assert ratio is not None
         steps.append(Derive(name=name, numerator=ratio.numerator, denominator=ratio.denominator))
-    steps.append(Shape(by=by, outputs=[(bm.output, bm.metric.name) for bm in bound.metrics]))
+    steps.append(Shape(by=by, outputs=tuple((bm.output, bm.metric.name) for bm in bound.metrics)))
     return Plan(
         bound=bound,
         grain=grain,

@@ -102,7 +102,9 @@ def repl(*, sandbox: bool, now: str | None, out: TextIO = sys.stdout) -> int:
         else:
             buffer.insert_text("\n")
 
-    prompt = PromptSession(completer=_completer(), key_bindings=keys, multiline=True)
+    prompt: PromptSession[str] = PromptSession(
+        completer=_completer(), key_bindings=keys, multiline=True
+    )
     out.write(HELP.format(sandbox="on" if sandbox else "off") + "\n")
     while True:
         try:

@@ -68,7 +68,8 @@ def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
         return times
     if grain.seconds is not None:
         offset = grain.floor(0)  # the grid's phase (weeks start on Monday)
-        return times - (times - offset) % grain.seconds
+        floored: np.ndarray = times - (times - offset) % grain.seconds
+        return floored
     uniques, inverse = np.unique(times, return_inverse=True)
     floors = np.array([grain.floor(int(t)) for t in uniques], dtype=np.int64)
     return floors[inverse]
@@ -76,6 +77,18 @@ def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
 
 def _tuple(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
+
+
+def _values(values: Sequence[object]) -> tuple[object, ...]:
+    return tuple(values)
+
+
+def _terms(terms: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
+    return tuple(terms)
+
+
+def _pairs(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(pairs)
 
 
 def _rules(rules: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -209,7 +222,7 @@ class Filter:
 
     dimension: str
     op: str  # "in" or "not_in"
-    values: tuple[object, ...] = field(converter=tuple)
+    values: tuple[object, ...] = field(converter=_values)
 
     def describe(self) -> str:
         op = "IN" if self.op == "in" else "NOT IN"
@@ -258,8 +271,8 @@ class Derive:
     """A ratio recomputed from its summed parts: num / den, null where den is 0."""
 
     name: str
-    numerator: tuple[tuple[str, float], ...] = field(converter=tuple)
-    denominator: tuple[tuple[str, float], ...] = field(converter=tuple)
+    numerator: tuple[tuple[str, float], ...] = field(converter=_terms)
+    denominator: tuple[tuple[str, float], ...] = field(converter=_terms)
 
     def describe(self) -> str:
         parts = dict.fromkeys(m for m, _ in (*self.numerator, *self.denominator))
@@ -280,7 +293,7 @@ class Shape:
     """The result's layout: time, the BY dimensions, the metrics in SELECT order, sorted."""
 
     by: tuple[str, ...] = field(converter=_tuple)
-    outputs: tuple[tuple[str, str], ...] = field(converter=tuple)  # (output name, metric)
+    outputs: tuple[tuple[str, str], ...] = field(converter=_pairs)  # (output name, metric)
 
     def describe(self) -> str:
         return "order columns as selected and sort rows by time and series"

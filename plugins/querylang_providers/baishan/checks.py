@@ -75,7 +75,7 @@ def _error(request: NativeRequest, status: int, code: int, said: str) -> Provide
     """A clear error for a failing ``code`` (HTTP status or envelope)."""
     where = f"HTTP {status}" if code == status else f"code {code} in an HTTP {status} answer"
     said_text = f": {said}" if said else ""
-    common = {"request": request.describe(), "status": status}
+    common: dict[str, Any] = {"request": request.describe(), "status": status}
     if code == 401:
         return ProviderError(
             PROVIDER,

@@ -132,7 +132,7 @@ async def authorize(
     sent_with: dict[int, str] = session.cache.setdefault("sent_with", {})
     previous = _bearer(request) or sent_with.get(id(request))
     async with session.lock:
-        token = session.cache.get("token")
+        token: str | None = session.cache.get("token")
         fresh = token is not None and time.monotonic() < session.cache.get("expires_at", 0.0)
         replaced = previous is not None and previous != token
         if not fresh or (refresh and not replaced):
@@ -140,5 +140,6 @@ async def authorize(
             margin = min(60.0, ttl / 10.0)  # renew a little before the vendor would refuse
             session.cache["token"] = token
             session.cache["expires_at"] = time.monotonic() + ttl - margin
+        assert token is not None
         sent_with[id(request)] = token
     return request.with_header("Authorization", f"Bearer {token}", secret=True)

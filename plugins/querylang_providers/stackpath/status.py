@@ -78,7 +78,8 @@ def rpc_status(response: NativeResponse) -> RpcStatus | None:
     code = body.get("code")
     if not isinstance(code, int) or code == 0:
         return None
-    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    raw = body.get("message")
+    message: str = raw if isinstance(raw, str) else ""
     extra = _details(body.get("details"))
     if extra and extra not in message:
         message = f"{message} ({extra})" if message else extra
