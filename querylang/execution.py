@@ -18,6 +18,7 @@ from attrs import frozen
 
 from querylang.catalog import RateLimit
 from querylang.errors import ProviderError
+from querylang.failures import malformed
 from querylang.frames import Frame
 from querylang.hookspecs import AuthSession, Provider
 from querylang.planning import Piece, Plan
@@ -201,15 +202,7 @@ def _decode(
     except ProviderError:
         raise
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise ProviderError(
-            provider.name,
-            f"the response could not be read: {exc}",
-            code="P600",
-            request=request.describe(),
-            status=response.status,
-            hint="the API answered in an unexpected shape; if it persists, report it with the "
-            "request above",
-        ) from None
+        raise malformed(provider.name, request, str(exc), status=response.status) from None
     expected_dims = tuple(piece.native.group_by)
     if tuple(frame.dims) != expected_dims or not set(frame.metrics) <= set(request.metrics):
         raise ProviderError(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from querylang.catalog import Credential, Dataset, Setting
 from querylang.errors import ProviderError
+from querylang.failures import Failure, FailureKind, kind_of_status, malformed
 from querylang.hookspecs import AuthSession, Emulator, Verdict
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
 
@@ -19,15 +23,36 @@ if TYPE_CHECKING:
 __all__ = ["HttpProvider", "parse_retry_after"]
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After-style header (delta seconds only); None if absent/bad."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header; None if absent/bad.
+
+    Both RFC 7231 forms are read: delta-seconds (``120``) and an HTTP-date
+    (``Wed, 21 Oct 2015 07:28:00 GMT``), the latter as the seconds from ``now`` (default:
+    the current time) until that date, never negative.
+    """
     if value is None:
         return None
+    text = value.strip()
     try:
-        seconds = float(value.strip())
+        seconds = float(text)
     except ValueError:
-        return None
+        return _retry_after_date(text, now)
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _retry_after_date(text: str, now: float | None) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
+        when = when.replace(tzinfo=dt.UTC)
+    try:
+        target = when.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, target - current)
 
 
 class HttpProvider:
@@ -89,68 +114,34 @@ class HttpProvider:
         names = " and ".join(c.env for c in self.credentials) or "the provider's credentials"
         return f"check {names}: set a valid, unexpired token with read access to statistics"
 
-    def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:
-        """A clear error for a non-2xx status."""
-        status = response.status
-        said = self.error_message(response)
-        said_text = f": {said}" if said else ""
-        if status == 401:
-            return ProviderError(
-                self.name,
-                f"the API rejected the credentials (HTTP 401){said_text}",
-                code="P401",
-                request=request.describe(),
-                status=status,
-                hint=self.auth_hint(),
-            )
-        if status == 403:
-            return ProviderError(
-                self.name,
-                f"access denied (HTTP 403){said_text}",
-                code="P403",
-                request=request.describe(),
-                status=status,
-                hint="the token is valid but lacks permission for these statistics or resources",
-            )
-        if status == 429:
-            return ProviderError(
-                self.name,
-                f"rate limited (HTTP 429) and still limited after the last retry{said_text}",
-                code="P429",
-                request=request.describe(),
-                status=status,
-                hint="run again later, or narrow the query so it needs fewer calls",
-                retryable=True,
-            )
-        if status >= 500:
-            return ProviderError(
-                self.name,
-                f"the API failed with HTTP {status}{said_text}",
-                code="P500",
-                request=request.describe(),
-                status=status,
-                hint="this is on the vendor's side; try again later",
-                retryable=True,
-            )
-        return ProviderError(
-            self.name,
-            f"the API refused the request (HTTP {status}){said_text}",
-            code="P400",
-            request=request.describe(),
-            status=status,
-            hint="the request was built from the query; check filter values such as IDs",
+    def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
+        """Classify an answer (None: success). Override to read a vendor's error envelope.
+
+        The default reads the HTTP status alone; the core's failure table
+        (``querylang.failures``) turns the kind into the code, the retry and the wording.
+        """
+        kind = kind_of_status(response.status)
+        if kind is None:
+            return None
+        retried = kind in (FailureKind.RATE_LIMITED, FailureKind.UNAVAILABLE)
+        return Failure(
+            kind=kind,
+            said=self.error_message(response),
+            hint=self.auth_hint() if kind is FailureKind.AUTH else None,
+            delay=parse_retry_after(response.header("Retry-After")) if retried else None,
         )
+
+    def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:
+        """A clear error for a failing answer, through the core's failure table."""
+        failure = self.failure(request, response) or Failure(kind=FailureKind.BAD_REQUEST)
+        return failure.error(self.name, request, response.status)
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """2xx ok; 429 and 5xx retried honouring Retry-After; 401 re-authorised once."""
-        if 200 <= response.status < 300:
+        failure = self.failure(request, response)
+        if failure is None:
             return Verdict.ok()
-        error = self.http_error(request, response)
-        if response.status == 429 or response.status >= 500:
-            return Verdict.retry(error, delay=parse_retry_after(response.header("Retry-After")))
-        if response.status == 401:
-            return Verdict.reauth(error)
-        return Verdict.fail(error)
+        return failure.verdict(self.name, request, response.status)
 
     async def authorize(
         self, request: NativeRequest, session: AuthSession, *, refresh: bool = False
@@ -166,11 +157,4 @@ class HttpProvider:
     ) -> ProviderError:
         """A clear error for a response that does not have the documented shape."""
         extra = f" ({detail})" if detail else ""
-        return ProviderError(
-            self.name,
-            f"the response could not be read: {problem}{extra}",
-            code="P600",
-            request=request.describe(),
-            hint="the API answered in an unexpected shape; if it persists, report it with the "
-            "request above",
-        )
+        return malformed(self.name, request, f"{problem}{extra}")

@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from types import MappingProxyType
 
-from querylang.errors import ProviderError
+from attrs import evolve
+
+from querylang.failures import Failure, FailureKind
 from querylang.hookspecs import Emulator, Verdict, hookimpl
-from querylang.provider import HttpProvider, parse_retry_after
+from querylang.provider import HttpProvider
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.fastly import stats
 from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
@@ -67,14 +69,34 @@ class FastlyProvider(HttpProvider):
             "scope (manage tokens at https://manage.fastly.com/account/personal/tokens)"
         )
 
-    def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:
-        """The base errors, with Fastly-specific hints for 400 and 404."""
-        error = super().http_error(request, response)
-        if response.status == 404:
-            error.hint = "check the service IDs in WHERE service IN (…): Fastly knows none such"
-        elif response.status == 400:
-            error.hint = self._bad_request_hint()
-        return error
+    def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
+        """The base kinds, with Fastly's hints for 400 and 404 and its reset header."""
+        failure = super().failure(request, response)
+        if failure is None:
+            return self._envelope_failure(response)
+        if failure.kind is FailureKind.NOT_FOUND:
+            hint = "check the service IDs in WHERE service IN (…): Fastly knows none such"
+            return evolve(failure, kind=FailureKind.BAD_REQUEST, hint=hint)
+        if failure.kind is FailureKind.BAD_REQUEST:
+            return evolve(failure, hint=self._bad_request_hint())
+        if failure.kind is FailureKind.RATE_LIMITED and failure.delay is None:
+            return evolve(failure, delay=self._reset_in(response))
+        return failure
+
+    def _envelope_failure(self, response: NativeResponse) -> Failure | None:
+        """A 2xx whose JSON envelope says ``status`` other than ``success``."""
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return None  # decode reports the malformed body
+        if isinstance(body, dict) and body.get("status", "success") != "success":
+            return Failure(
+                kind=FailureKind.BAD_REQUEST,
+                where=f"status {body.get('status')!r} in an HTTP {response.status} answer",
+                said=self.error_message(response) or "no message",
+                hint=self._bad_request_hint(),
+            )
+        return None
 
     def _bad_request_hint(self) -> str:
         return (
@@ -92,29 +114,9 @@ class FastlyProvider(HttpProvider):
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """Envelope errors fail; rate-limit headers pause; 429/5xx retry; 401 re-authorises."""
-        status = response.status
-        if status == 429:
-            delay = parse_retry_after(response.header("Retry-After"))
-            delay = self._reset_in(response) if delay is None else delay
-            return Verdict.retry(self.http_error(request, response), delay=delay)
-        if not 200 <= status < 300:
-            return super().check(request, response)
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            body = None  # decode reports the malformed body
-        if isinstance(body, dict) and body.get("status", "success") != "success":
-            said = self.error_message(response) or "no message"
-            return Verdict.fail(
-                ProviderError(
-                    self.name,
-                    f"the API answered status {body.get('status')!r} (HTTP {status}): {said}",
-                    code="P400",
-                    request=request.describe(),
-                    status=status,
-                    hint=self._bad_request_hint(),
-                )
-            )
+        failure = self.failure(request, response)
+        if failure is not None:
+            return failure.verdict(self.name, request, response.status)
         pause = None
         if (response.header("Fastly-RateLimit-Remaining") or "").strip() == "0":
             pause = self._reset_in(response)
