@@ -129,6 +129,8 @@ class _Binder:
         if isinstance(resolved, ir.Literal) and isinstance(resolved.value, str):
             try:
                 ts = parse_ts(resolved.value)
+            except BindingError as exc:  # out of range: point at the timestamp
+                raise BindingError(exc.code, exc.message, span=span, hint=exc.hint) from None
             except ValueError:
                 ts = None
             if ts is not None and not 0 <= ts < _LATEST:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib.resources
 import itertools
@@ -11,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from attrs import frozen
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from querylang import ir
 from querylang.errors import QueryError, QuerySyntaxError, SourceText
+from querylang.timegrid import MAX_DURATION_SECONDS
 
 __all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each", "parser", "scan"]
 
 Statement = ir.Query | ir.ParamDecl
-MAX_DURATION_SECONDS = 1000 * 366 * 86400  # far beyond any vendor's history; keeps dates valid
+MAX_NESTING = 32  # lists nested deeper than this are refused (E103), never a RecursionError
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 31 * 86400}
 
 KEYWORDS = (
@@ -80,6 +82,7 @@ def _parse_text(text: str, source: SourceText) -> list[Statement]:
     text = _without_bom(text)
     try:
         tree = parser().parse(text)
+        _check_nesting(tree)
         return _ToIR().transform(tree)
     except UnexpectedInput as exc:
         raise syntax_error(exc, text, source) from None
@@ -87,6 +90,32 @@ def _parse_text(text: str, source: SourceText) -> list[Statement]:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc.with_source(source) from None
         raise
+    except QueryError as exc:
+        raise exc.with_source(source) from None
+    except RecursionError:
+        raise QuerySyntaxError(
+            "E103",
+            "the statement is nested too deeply",
+            source=source,
+            hint=f"nest lists at most {MAX_NESTING} deep; IN takes a flat list such as (1, 2)",
+        ) from None
+
+
+def _check_nesting(tree: Tree) -> None:
+    """Refuse lists nested deeper than MAX_NESTING (walked without recursion)."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data == "list":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QuerySyntaxError(
+                    "E103",
+                    f"this list is nested more than {MAX_NESTING} deep",
+                    span=span_of(node.meta),
+                    hint="IN takes a flat list such as (1, 2)",
+                )
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
 
 
 def _without_bom(text: str) -> str:
@@ -129,8 +158,9 @@ def scan(text: str) -> Scan:
         try:
             tokens = tuple(_scanner().lex(text))
         except UnexpectedCharacters as exc:
-            stray.append(exc.pos_in_stream)
-            text = f"{text[: exc.pos_in_stream]} {text[exc.pos_in_stream + 1 :]}"
+            pos = exc.pos_in_stream or 0
+            stray.append(pos)
+            text = f"{text[:pos]} {text[pos + 1 :]}"
             continue
         finally:
             _COMMENTS.reset(reset)
@@ -292,19 +322,20 @@ class _ToIR(Transformer):
         span = span_of(meta)
         return ("window", ir.Since(start=children[-1], span=span), span)
 
-    def list(self, meta: Any, children: list[Any]) -> ir.ListValue:
+    def list(self, meta: Any, children: builtins.list[Any]) -> ir.ListValue:
         return ir.ListValue(items=tuple(children), span=span_of(meta))
 
-    def string(self, meta: Any, children: list[Token]) -> ir.Literal:
+    def string(self, meta: Any, children: builtins.list[Token]) -> ir.Literal:
         return ir.Literal(value=_unquote(children[0]), span=span_of(children[0]))
 
-    def number(self, meta: Any, children: list[Token]) -> ir.Literal:
+    def number(self, meta: Any, children: builtins.list[Token]) -> ir.Literal:
         text = str(children[0])
         try:
             value: int | float = float(text) if "." in text else int(text)
-        except ValueError:  # more digits than Python converts
-            value = math.inf
-        if not math.isfinite(value):
+            finite = math.isfinite(float(value))
+        except (ValueError, OverflowError):  # more digits than Python converts, or a float holds
+            finite = False
+        if not finite:
             raise QuerySyntaxError(
                 "E103",
                 f"the number {shorten(text)} is too large",
@@ -313,11 +344,11 @@ class _ToIR(Transformer):
             )
         return ir.Literal(value=value, span=span_of(children[0]))
 
-    def duration_lit(self, meta: Any, children: list[Token]) -> ir.Duration:
+    def duration_lit(self, meta: Any, children: builtins.list[Token]) -> ir.Duration:
         text = str(children[0])
         unit = "mo" if text.endswith("mo") else text[-1]
         digits = text[: -len(unit)].lstrip("0")
-        amount = int(digits or "0") if len(digits) < 30 else MAX_DURATION_SECONDS
+        amount = int(digits or "0") if len(digits) < 30 else MAX_DURATION_SECONDS + 1
         seconds = amount * _UNIT_SECONDS[unit]
         if amount <= 0 or seconds > MAX_DURATION_SECONDS:
             raise QuerySyntaxError(
@@ -331,7 +362,7 @@ class _ToIR(Transformer):
             )
         return ir.Duration(amount=amount, unit=unit, span=span_of(children[0]))  # type: ignore[arg-type]
 
-    def param(self, meta: Any, children: list[Token]) -> ir.Param:
+    def param(self, meta: Any, children: builtins.list[Token]) -> ir.Param:
         return ir.Param(name=str(children[0])[1:], span=span_of(children[0]))
 
 

@@ -93,15 +93,25 @@ def _example_errors() -> dict[str, UnexpectedInput]:
             try:
                 syntax.parser().parse(example)
             except UnexpectedInput as exc:
+                # Kept as data only: no traceback (and the frames it holds) is kept alive.
+                exc.__traceback__ = None
+                exc.__context__ = exc.__cause__ = None
                 errors[example] = exc
     return errors
 
 
 def _parse_example(example: str) -> None:
-    """Stands in for parsing a labelled example: raises its (cached) error."""
+    """Stands in for parsing a labelled example: raises a fresh copy of its cached error.
+
+    The cached object itself is never raised: raising it would chain each new traceback
+    onto it, so every syntax error would make it (and the memory it pins) grow.
+    """
     error = _example_errors().get(example)
     if error is not None:
-        raise error
+        fresh = type(error).__new__(type(error))
+        fresh.args = error.args
+        fresh.__dict__.update(error.__dict__)
+        raise fresh
 
 
 def shorten(text: str, width: int = 24) -> str:
@@ -127,11 +137,11 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
     """A friendly E100/E101 for a Lark error on ``text`` (laid out like ``source``)."""
     label = None
     try:
-        label = exc.match_examples(_parse_example, _EXAMPLES, use_accepts=True)
+        label = exc.match_examples(_parse_example, _EXAMPLES, use_accepts=True)  # type: ignore[arg-type]
     except Exception:
         label = None
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         char = text[pos] if pos < len(text) else "?"
         span = _point(pos, exc.line, exc.column)
         if char in "'\"":
@@ -143,16 +153,17 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
                 hint=f"end it with {char} on the same line; a quote inside is doubled, as in "
                 "'it''s'",
             )
-        expected = _expected_words(_expected_at(text, pos))
-        message = f"unexpected character {char!r}; expected {expected}"
+        choices = _expected_words(_expected_at(text, pos))
+        message = f"unexpected character {char!r}; expected {choices}"
         hint = _CHAR_HINTS.get(char) or label
         return QuerySyntaxError("E100", message, span=span, source=source, hint=hint)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
         token = getattr(exc, "token", None)
-        expected = set(getattr(exc, "expected", ()) or ())
-        if getattr(exc, "accepts", None):
-            expected = set(exc.accepts) or expected
-        words = _expected_words(expected)
+        wanted: set[str] = set(getattr(exc, "expected", ()) or ())
+        accepts = getattr(exc, "accepts", None)
+        if accepts:
+            wanted = set(accepts) or wanted
+        words = _expected_words(wanted)
         if token is None or token.type in ("$END", "_SEMI"):
             if token is not None and token.type == "_SEMI":
                 span = syntax.span_of(token)
@@ -170,7 +181,7 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
             )
         span = syntax.span_of(token)
         hint = label
-        keywords = [e[:-3] for e in expected if e.endswith("_KW")]
+        keywords = [e[:-3] for e in wanted if e.endswith("_KW")]
         if token.type == "NAME" and keywords:
             guess = did_you_mean(str(token), keywords)
             if guess:

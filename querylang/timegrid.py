@@ -11,7 +11,22 @@ import re
 
 from attrs import frozen
 
-__all__ = ["Granularity", "TimeWindow", "format_ts", "parse_duration", "parse_ts"]
+from querylang.errors import BindingError
+
+__all__ = [
+    "MAX_DURATION_SECONDS",
+    "Granularity",
+    "TimeWindow",
+    "format_ts",
+    "parse_duration",
+    "parse_ts",
+]
+
+MAX_DURATION_SECONDS = 1000 * 366 * 86400  # far beyond any vendor's history; keeps dates valid
+# A month counts as 31 days against that bound (as in the grammar).
+_BOUND_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 31 * 86400}
+_EARLIEST = 0  # 1970-01-01T00:00:00Z
+_LATEST = 221_845_392_000  # 9000-01-01: later instants overflow calendar arithmetic
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MONDAY_OFFSET = 4 * 86400  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
@@ -112,11 +127,27 @@ def _month_start(index: int) -> int:
 
 
 def parse_duration(text: str) -> Granularity:
-    """Parse ``7d`` / ``1mo`` into a Granularity; ValueError when malformed."""
+    """Parse ``7d`` / ``1mo`` into a Granularity; ValueError when malformed.
+
+    A well-formed duration longer than 1000 years is the E103 a literal in a query gives
+    (a BindingError, not a ValueError): the same bound holds however the text arrives.
+    """
     m = _DURATION_RE.match(text.strip())
-    if not m or int(m.group(1)) <= 0:
+    digits = m.group(1).lstrip("0") if m else ""
+    if not m or not digits:
         raise ValueError(f"not a duration: {text!r}")
-    return Granularity(int(m.group(1)), m.group(2))
+    unit = m.group(2)
+    if len(digits) > 30 or int(digits) * _BOUND_SECONDS[unit] > MAX_DURATION_SECONDS:
+        raise BindingError(
+            "E103",
+            f"the duration {_shorten(text.strip())} is longer than 1000 years",
+            hint="choose a duration of at most a few years, e.g. 365d",
+        )
+    return Granularity(int(digits), unit)
+
+
+def _shorten(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
 @frozen
@@ -153,7 +184,10 @@ class TimeWindow:
 
 
 def parse_ts(text: str) -> int:
-    """ISO 8601 → UNIX seconds; a date alone is midnight UTC, a naive time is UTC."""
+    """ISO 8601 → UNIX seconds; a date alone is midnight UTC, a naive time is UTC.
+
+    ValueError when malformed; E103 (a BindingError) outside the years 1970 to 8999.
+    """
     raw = text.strip()
     if not raw:
         raise ValueError("empty timestamp")
@@ -163,7 +197,19 @@ def parse_ts(text: str) -> int:
         raise ValueError(f"not an ISO 8601 timestamp: {text!r}") from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return int(value.timestamp())
+    try:
+        ts = int(value.timestamp())
+    except (OverflowError, OSError, ValueError):
+        ts = None
+    if ts is None or not _EARLIEST <= ts < _LATEST:
+        # Calendar arithmetic (windows, month grids, formatting) breaks near year 1 and
+        # year 9999, so such instants are refused here with the project's E103.
+        raise BindingError(
+            "E103",
+            f"{text.strip()!r} is outside the years 1970 to 8999",
+            hint="statistics start in 1970 at the earliest",
+        )
+    return ts
 
 
 def format_ts(ts: int) -> str:
