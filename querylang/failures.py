@@ -115,6 +115,7 @@ class Failure:
     delay: float | None = None  # retry: seconds the vendor asked to wait (None: back off)
     where: str | None = None  # e.g. "code 401 in an HTTP 200 answer"; default "HTTP <status>"
     credential: str = "credentials"  # what AUTH says was rejected ("token", "API key")
+    final: bool = False  # fail at once, even where the table retries or re-authorises
 
     @property
     def rule(self) -> Rule:
@@ -135,11 +136,13 @@ class Failure:
             request=request.describe() if request is not None else None,
             status=status,
             hint=self.hint or rule.hint,
-            retryable=rule.action == "retry",
+            retryable=rule.action == "retry" and not self.final,
         )
 
     def verdict(self, provider: str, request: NativeRequest, status: int) -> Verdict:
         error = self.error(provider, request, status)
+        if self.final:
+            return Verdict.fail(error)
         if self.rule.action == "retry":
             return Verdict.retry(error, delay=self.delay)
         if self.rule.action == "reauth":

@@ -3,7 +3,8 @@
 - ``code`` is 0 on success, otherwise the HTTP status it stands for (the body may carry
   it inside an HTTP 200); the message is in ``message`` or ``msg``.
 - Throttled (HTTP 429 or ``code`` 429): retried after ``X-Retry-After`` seconds.
-- 5xx: retried (after ``X-Retry-After`` when given). 401: fails at once — the token is
+- 5xx: retried with the usual short back-off (``X-Retry-After`` is the minute reset, worth
+  waiting for after a 429 only). 401: fails at once — the token is
   static, re-authorising cannot help. 404 ("bad request URL") points at the base URL.
 - ``X-Ratelimit-Remaining`` at or below :data:`RESERVE` on a success holds further calls
   until the minute resets (``X-Retry-After``, else the next minute by the ``Date``
@@ -20,7 +21,7 @@ import math
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from querylang.errors import ProviderError
+from querylang.failures import Failure, FailureKind, kind_of_status
 from querylang.hookspecs import Verdict
 from querylang.provider import parse_retry_after
 from querylang.wire import REDACTED, NativeRequest, NativeResponse
@@ -71,62 +72,34 @@ def _said(body: dict[str, Any] | None, response: NativeResponse, request: Native
     return _scrub(text, request)
 
 
-def _error(request: NativeRequest, status: int, code: int, said: str) -> ProviderError:
-    """A clear error for a failing ``code`` (HTTP status or envelope)."""
-    where = f"HTTP {status}" if code == status else f"code {code} in an HTTP {status} answer"
-    said_text = f": {said}" if said else ""
-    common: dict[str, Any] = {"request": request.describe(), "status": status}
-    if code == 401:
-        return ProviderError(
-            PROVIDER,
-            f"the API rejected the token ({where}){said_text}",
-            code="P401",
-            hint=f"check {TOKEN_ENV}: set a valid token with access to these domains "
-            "(ask your BaishanCloud account team for one)",
-            **common,
-        )
-    if code == 403:
-        return ProviderError(
-            PROVIDER,
-            f"access denied ({where}){said_text}",
-            code="P403",
-            hint="the token is valid but may not read statistics for these domains",
-            **common,
-        )
-    if code == 429:
-        return ProviderError(
-            PROVIDER,
-            f"rate limited ({where}) and still limited after the last retry{said_text}",
-            code="P429",
-            hint="the account allows 300 calls a minute and 24 every 2 seconds; run again "
-            "later or narrow the query (fewer domains, a shorter window, a coarser EVERY)",
-            retryable=True,
-            **common,
-        )
-    if 500 <= code < 600:
-        return ProviderError(
-            PROVIDER,
-            f"the API failed ({where}){said_text}",
-            code="P500",
-            hint="this is on BaishanCloud's side; try again later, or contact your account team",
-            retryable=True,
-            **common,
-        )
-    if code == 404:
-        return ProviderError(
-            PROVIDER,
-            f"the API does not know this URL ({where}){said_text}",
-            code="P400",
-            hint=f"check QUERYLANG_BAISHAN_BASE_URL (the default is {BASE_URL})",
-            **common,
-        )
-    return ProviderError(
-        PROVIDER,
-        f"the API refused the request ({where}){said_text}",
-        code="P400",
-        hint="the API's message says which parameter it refused; domain names in WHERE must "
-        "belong to the account",
-        **common,
+_HINTS = {
+    FailureKind.AUTH: f"check {TOKEN_ENV}: set a valid token with access to these domains "
+    "(ask your BaishanCloud account team for one)",
+    FailureKind.FORBIDDEN: "the token is valid but may not read statistics for these domains",
+    FailureKind.RATE_LIMITED: "the account allows 300 calls a minute and 24 every 2 seconds; "
+    "run again later or narrow the query (fewer domains, a shorter window, a coarser EVERY)",
+    FailureKind.UNAVAILABLE: "this is on BaishanCloud's side; try again later, or contact your "
+    "account team",
+    FailureKind.NOT_FOUND: f"check QUERYLANG_BAISHAN_BASE_URL (the default is {BASE_URL})",
+    FailureKind.BAD_REQUEST: "the API's message says which parameter it refused; domain names "
+    "in WHERE must belong to the account",
+}
+
+
+def _failure(status: int, code: int, said: str, retry_after: float | None) -> Failure:
+    """The kind of a failing ``code`` (HTTP status or envelope); the core words the error."""
+    kind = kind_of_status(code) or FailureKind.BAD_REQUEST
+    return Failure(
+        kind=kind,
+        said=said or None,
+        hint=_HINTS[kind],
+        where=f"HTTP {status}" if code == status else f"code {code} in an HTTP {status} answer",
+        credential="token",
+        # The token is static: re-authorising cannot help, so a 401 fails at once.
+        final=kind is FailureKind.AUTH,
+        # X-Retry-After is the minute reset: worth waiting for after a 429 only; a 5xx is
+        # retried with the usual short back-off.
+        delay=retry_after if kind is FailureKind.RATE_LIMITED else None,
     )
 
 
@@ -164,7 +137,5 @@ def check(request: NativeRequest, response: NativeResponse) -> Verdict:
             return Verdict.ok(pause=math.ceil(pause))
         return Verdict.ok()
     assert code is not None
-    error = _error(request, status, code, _said(body, response, request))
-    if code == 429 or 500 <= code < 600:
-        return Verdict.retry(error, delay=retry_after)
-    return Verdict.fail(error)
+    failure = _failure(status, code, _said(body, response, request), retry_after)
+    return failure.verdict(PROVIDER, request, status)

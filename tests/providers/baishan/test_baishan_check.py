@@ -117,3 +117,13 @@ def test_token_echoed_by_the_vendor_is_scrubbed() -> None:
 
 def test_success_body_that_is_not_json_is_left_to_decode() -> None:
     assert _check(b"not json").kind == "ok"
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_is_retried_with_back_off_not_after_the_minute_reset(status: int) -> None:
+    # X-Retry-After is the rate-limit minute reset; waiting 45 s before each 5xx retry made
+    # a 503 burst take over a minute (issue 19).
+    verdict = _check({"code": status, "message": "busy"}, status, **{"X-Retry-After": "45"})
+    assert verdict.kind == "retry"
+    assert verdict.delay is None
+    assert _error(verdict).code == "P500"
