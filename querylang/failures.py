@@ -64,7 +64,7 @@ TABLE: dict[FailureKind, Rule] = {
     FailureKind.UNAVAILABLE: Rule(
         "P500",
         "retry",
-        "the API failed ({where})",
+        "the API failed or is unavailable ({where})",
         "this is on the vendor's side; try again later",
     ),
     FailureKind.BAD_REQUEST: Rule(
@@ -76,7 +76,7 @@ TABLE: dict[FailureKind, Rule] = {
     FailureKind.NOT_FOUND: Rule(
         "P400",
         "fail",
-        "the API does not know this URL ({where})",
+        "not found: the API does not know this URL or resource ({where})",
         "check the provider's base URL setting (QUERYLANG_<PROVIDER>_BASE_URL)",
     ),
     FailureKind.MALFORMED: Rule(

@@ -12,7 +12,7 @@ from typing import Any
 
 from attrs import frozen
 
-from querylang.errors import ProviderError
+from querylang.failures import Failure, FailureKind
 from querylang.hookspecs import Verdict
 from querylang.provider import parse_retry_after
 from querylang.wire import NativeRequest, NativeResponse
@@ -90,34 +90,29 @@ def verdict(request: NativeRequest, response: NativeResponse, rpc: RpcStatus) ->
     """The verdict for a known gRPC code (fail, retry, re-authorise once); None otherwise."""
     if rpc.code not in GRPC_NAMES:
         return None
-    said = f": {rpc.message}" if rpc.message else ""
-    where = f"{rpc.name}, HTTP {response.status}"
-
-    def error(code: str, message: str, hint: str, *, retryable: bool = False) -> ProviderError:
-        return ProviderError(
-            "stackpath",
-            f"{message} ({where}){said}",
-            code=code,
-            request=request.describe(),
-            status=response.status,
-            hint=hint,
-            retryable=retryable,
-        )
-
+    delay = None
     if rpc.code == 16:
-        return Verdict.reauth(error("P401", "the API refused the access token", _AUTH_HINT))
-    if rpc.code == 8:
+        kind, hint = FailureKind.AUTH, _AUTH_HINT
+    elif rpc.code == 8:
+        kind, hint = FailureKind.RATE_LIMITED, None
         delay = parse_retry_after(response.header("Retry-After"))
-        hint = "run again later, or narrow the query so it needs fewer calls"
-        return Verdict.retry(error("P429", "rate limited", hint, retryable=True), delay=delay)
-    if rpc.code in (4, 13, 14):
-        hint = "this is on StackPath's side; try again later"
-        return Verdict.retry(error("P500", "the API is unavailable", hint, retryable=True))
-    if rpc.code == 7:
+    elif rpc.code in (4, 13, 14):
+        kind, hint = FailureKind.UNAVAILABLE, "this is on StackPath's side; try again later"
+    elif rpc.code == 7:
+        kind = FailureKind.FORBIDDEN
         hint = "the API client has no access to this stack's CDN metrics; check its permissions"
-        return Verdict.fail(error("P403", "access denied", hint))
-    if rpc.code == 5:
+    elif rpc.code == 5:
+        kind = FailureKind.NOT_FOUND
         hint = f"check the stack ID or slug ({STACK_ENV} or WHERE stack = '…') and site IDs"
-        return Verdict.fail(error("P400", "not found", hint))
-    hint = "the request was built from the query; check filter values (sites, pops, regions)"
-    return Verdict.fail(error("P400", "the API refused the request", hint))  # 3
+    else:  # 3 and the rest
+        kind = FailureKind.BAD_REQUEST
+        hint = "the request was built from the query; check filter values (sites, pops, regions)"
+    failure = Failure(
+        kind=kind,
+        said=rpc.message or None,
+        hint=hint,
+        delay=delay,
+        where=f"{rpc.name}, HTTP {response.status}",
+        credential="access token",
+    )
+    return failure.verdict("stackpath", request, response.status)

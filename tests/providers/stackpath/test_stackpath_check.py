@@ -37,7 +37,7 @@ def _rpc(code: int, message: str, details: list | None = None) -> dict:
         (429, 8, "retry", "P429", "rate limited"),
         (503, 14, "retry", "P500", "unavailable"),
         (500, 13, "retry", "P500", "unavailable"),
-        (401, 16, "reauth", "P401", "refused the access token"),
+        (401, 16, "reauth", "P401", "rejected the access token"),
     ],
 )
 def test_stackpath_check_grpc_codes(status, code, kind, error_code, words) -> None:
