@@ -263,7 +263,15 @@ def check_paths(
             hint=f"did you mean {guess!r}?" if guess else "check the parameter's name",
         )
         diagnostics.append(Diagnostic.of(error, None))
-    if fmt == "json":
+    if files == 0 and not status:
+        raise UsageError(
+            f"no .qry files under {', '.join(paths)}: nothing to check",
+            code="E501",
+            hint="pass query files, or a directory that holds *.qry files",
+        )
+    if fmt == "github":
+        _write_github(out, diagnostics)
+    elif fmt == "json":
         body = {"diagnostics": [d.to_json() for d in diagnostics], "files": files}
         out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -279,6 +287,34 @@ def _unreadable(name: str, reason: str) -> UsageError:
 
 def _providers(registry: Any) -> Mapping[str, Provider]:
     return registry.providers if hasattr(registry, "providers") else registry
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _write_github(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
+    """GitHub workflow commands: one ``::error ...::message`` line per diagnostic."""
+    for d in diagnostics:
+        props = [
+            (key, value)
+            for key, value in (
+                ("file", d.path),
+                ("line", d.line),
+                ("col", d.column),
+                ("endLine", d.end_line),
+                ("endColumn", d.end_column),
+                ("title", d.code),
+            )
+            if value is not None
+        ]
+        head = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props)
+        message = d.message + (f" (help: {d.hint})" if d.hint else "")
+        out.write(f"::error {head}::{_escape_data(message)}\n")
 
 
 def _write_text(out: TextIO, diagnostics: Sequence[Diagnostic], files: int) -> None:

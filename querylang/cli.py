@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from querylang import __version__
+
 __all__ = ["main"]
 
 EXAMPLE = "SELECT sent_bytes BY region FROM gcore EVERY 1d LAST 7d"
@@ -35,20 +37,49 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+class _BadChoice(str):
+    """A --format value outside the choices, reported as a usage error by the command."""
+
+    command = ""
+    choices: tuple[str, ...] = ()
+
+
+def _choice(command: str, choices: tuple[str, ...]) -> Any:
+    def convert(value: str) -> str:
+        if value in choices:
+            return value
+        bad = _BadChoice(value)
+        bad.command, bad.choices = command, choices
+        return bad
+
+    return convert
+
+
+def _check_choices(args: argparse.Namespace) -> None:
+    from querylang.errors import UsageError
+
+    value = getattr(args, "format", None)
+    if isinstance(value, _BadChoice):
+        raise UsageError(
+            f"{value.command} --format {str(value)!r} is not a format",
+            hint=f"choose one of: {', '.join(value.choices)}",
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="querylang",
         description="One query language for CDN and object-storage usage statistics.",
         epilog=f"example: querylang run --sandbox -e '{EXAMPLE}'",
     )
-    parser.add_argument("--version", action="version", version="querylang 0.1.0")
+    parser.add_argument("--version", action="version", version=f"querylang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     run = sub.add_parser("run", help="run queries and print the results")
     _add_source(run)
     run.add_argument(
-        "-f", "--format", choices=("table", "csv", "json", "ndjson"),
+        "-f", "--format", type=_choice("run", ("table", "csv", "json", "ndjson")),
         help="output format (default: table on a terminal, csv when piped)",
     )  # fmt: skip
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
@@ -61,14 +92,22 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
-    check.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "-f", "--format", type=_choice("check", ("text", "json", "github")), default="text",
+        help="text, json, or github (workflow annotations)",
+    )  # fmt: skip
     check.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
     check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
 
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
+    fmt.add_argument(
+        "paths", nargs="+", metavar="PATH", help="files or directories (*.qry), or - for stdin"
+    )
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any would")
+    fmt.add_argument(
+        "--diff", action="store_true", help="print a unified diff; change nothing; exit 1 if any"
+    )
 
     parse = sub.add_parser("parse", help="print the parsed query (IR) as JSON")
     parse.add_argument("path", nargs="?", help="query file, or - for standard input")
@@ -88,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("provider")
     emulate.add_argument("--port", type=int, default=8080)
     emulate.add_argument("--now", metavar="TS", help="pin the emulator's clock (ISO 8601)")
+    emulate.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return parser
 
 
@@ -199,9 +239,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
-    from querylang.formatting import format_paths
+    from querylang.formatting import format_paths, format_stdin
 
-    return format_paths(args.paths, check=args.check, out=out, err=sys.stderr)
+    if args.paths == ["-"]:
+        return format_stdin(sys.stdin, out)
+    return format_paths(args.paths, check=args.check, diff=args.diff, out=out, err=sys.stderr)
 
 
 def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
@@ -250,7 +292,15 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     import time
 
     clock = (lambda: float(pinned)) if pinned is not None else time.time
-    server = LoopbackServer(provider.emulator(clock), port=args.port)
+    try:
+        server = LoopbackServer(
+            provider.emulator(clock), port=args.port, log=None if args.quiet else sys.stderr
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot serve the {provider.name} emulator on port {args.port}: {exc.strerror or exc}",
+            hint="choose another port with --port N, or --port 0 for any free port",
+        ) from None
     out.write(
         f"{provider.name} emulator on {server.url} (Ctrl-C stops it)\n"
         f"  export {env_name(provider.name, 'BASE_URL')}={server.url}\n"
@@ -306,6 +356,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
+        _check_choices(args)
         return COMMANDS[args.command](args, out)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

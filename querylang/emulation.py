@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import httpx
@@ -108,8 +108,15 @@ def host_of(url: str) -> str:
 class LoopbackServer:
     """An emulator served over real HTTP on 127.0.0.1 (a thread per connection)."""
 
-    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: TextIO | None = None,
+    ) -> None:
         self.emulator = emulator
+        self.log = log  # where each request is logged (method, path, status); None: silent
         self.requests = 0
         handler = self._handler_class()
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -154,6 +161,11 @@ class LoopbackServer:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(content)
+                if server.log is not None:
+                    # The path alone: a query string may carry a token (BaishanCloud's does).
+                    path = urlsplit(self.path).path
+                    server.log.write(f"{self.command} {path} {response.status_code}\n")
+                    server.log.flush()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 

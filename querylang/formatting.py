@@ -24,6 +24,7 @@ clause; otherwise it is laid out one clause per line, so each comment keeps its 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -36,7 +37,15 @@ from querylang.errors import QueryError
 from querylang.layout import WIDTH, Line, fmt_param, fmt_query, fmt_value, layouts
 from querylang.syntax import Statement, parse, scan
 
-__all__ = ["fmt", "fmt_param", "fmt_query", "fmt_value", "format_paths", "query_files"]
+__all__ = [
+    "fmt",
+    "fmt_param",
+    "fmt_query",
+    "fmt_value",
+    "format_paths",
+    "format_stdin",
+    "query_files",
+]
 
 
 @frozen
@@ -149,8 +158,8 @@ def _render(stmt: Statement, notes: _Attached) -> tuple[list[_Note], list[str]]:
         lines, trailing = short, {0: [n.text for n, _ in notes.trailing]}
     else:
         lines, trailing = long, {}
-        for note, leaf in notes.trailing:
-            trailing.setdefault(_line_of(long, leaf), []).append(note.text)
+        for note, anchor in notes.trailing:
+            trailing.setdefault(_line_of(long, anchor), []).append(note.text)
     out: list[str] = []
     for i, line in enumerate(lines):
         indent = line.text[: len(line.text) - len(line.text.lstrip())]
@@ -235,11 +244,20 @@ def query_files(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
             yield raw, None
 
 
-def format_paths(paths: Sequence[str], *, check: bool, out: TextIO, err: TextIO) -> int:
+def format_stdin(src: TextIO, out: TextIO) -> int:
+    """``fmt -``: format standard input to ``out`` (a syntax error raises QueryError)."""
+    out.write(fmt(src.read(), "<stdin>"))
+    return 0
+
+
+def format_paths(
+    paths: Sequence[str], *, check: bool, out: TextIO, err: TextIO, diff: bool = False
+) -> int:
     """Reformat query files in place (or, with ``check``, list those that would change).
 
+    With ``diff``, print a unified diff of each change instead and change nothing.
     Returns 0 when nothing needed changing (or everything was rewritten), 1 when ``check``
-    found files to reformat, 2 when a file could not be read or parsed.
+    or ``diff`` found files to reformat, 2 when a file could not be read or parsed.
     """
     status = 0
     for name, path in query_files(paths):
@@ -261,7 +279,17 @@ def format_paths(paths: Sequence[str], *, check: bool, out: TextIO, err: TextIO)
             continue
         if formatted == text:
             continue
-        if check:
+        if diff:
+            out.writelines(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    fromfile=name,
+                    tofile=f"{name} (formatted)",
+                )
+            )
+            status = max(status, 1)
+        elif check:
             out.write(f"would reformat {name}\n")
             status = max(status, 1)
         else:

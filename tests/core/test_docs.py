@@ -52,9 +52,7 @@ def test_readme_command_runs(command: str) -> None:
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    command = (
-        "pip install -e '.[test]' && ruff check . && ruff format --check . && mypy && pytest"
-    )
+    command = "pip install -e '.[test]' && ruff check . && ruff format --check . && mypy && pytest"
     assert f"```sh\n{command}\n```" in README
     assert command in ci.splitlines()
 
