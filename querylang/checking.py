@@ -163,7 +163,7 @@ def _query_problems(
     query: ir.Query, context: _CheckContext, values: Mapping[str, ParamValue], source: SourceText
 ) -> list[QueryError]:
     """Binding problems (several, when they sit in separate items), else the plan's problem."""
-    from querylang.engine import provider_context
+    from querylang.context import provider_context
     from querylang.planning import plan
 
     errors: list[QueryError] = []

@@ -280,8 +280,9 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.context import env_name
     from querylang.emulation import LoopbackServer
-    from querylang.engine import env_name, resolve_now
+    from querylang.engine import resolve_now
     from querylang.errors import UsageError
     from querylang.plugins import registry
 

@@ -27,7 +27,7 @@ def _seconds(value: int | None) -> str | None:
 
 def catalog_json(provider: Provider, dataset: Dataset) -> dict[str, Any]:
     """A dataset's catalog as JSON-ready data."""
-    from querylang.engine import env_name
+    from querylang.context import env_name
 
     return {
         "provider": provider.name,

@@ -12,13 +12,12 @@ from attrs import frozen
 
 from querylang import ir
 from querylang.binding import bind
-from querylang.errors import CredentialsError, QueryError, SourceText, UsageError, did_you_mean
-from querylang.hookspecs import Provider
+from querylang.context import env_name, provider_context
+from querylang.errors import QueryError, SourceText, UsageError, did_you_mean
 from querylang.parameters import ParamValue, file_params, param_from_text
 from querylang.plugins import Registry, registry
 from querylang.syntax import parse
 from querylang.timegrid import parse_ts
-from querylang.wire import ProviderContext
 
 if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of check and --help
     import httpx
@@ -54,11 +53,6 @@ class Result:
     plan: Plan
 
 
-def env_name(provider: str, suffix: str) -> str:
-    """``QUERYLANG_<PROVIDER>_<SUFFIX>`` with dots turned into underscores."""
-    return f"QUERYLANG_{provider.upper().replace('.', '_').replace('-', '_')}_{suffix}"
-
-
 def resolve_now(now: int | float | str | dt.datetime | None) -> int:
     """The clock: pinned (``--now``) or the current time, as UNIX seconds."""
     if now is None:
@@ -76,42 +70,6 @@ def resolve_now(now: int | float | str | dt.datetime | None) -> int:
                 hint="write e.g. --now 2026-11-20T00:00:00Z",
             ) from None
     return int(now)
-
-
-def provider_context(
-    provider: Provider,
-    env: Mapping[str, str],
-    now: int,
-    *,
-    sandbox: bool,
-    need_secrets: bool,
-) -> ProviderContext:
-    """Base URL, credentials and settings for one provider, from the environment."""
-    base_url = (
-        provider.base_url
-        if sandbox
-        else env.get(env_name(provider.name, "BASE_URL")) or provider.base_url
-    )
-    credentials: dict[str, str] = {}
-    for cred in provider.credentials:
-        value = env.get(cred.env)
-        if sandbox:
-            value = "sandbox"
-        elif not value:
-            if need_secrets:
-                raise CredentialsError(
-                    f"{provider.name} needs {cred.env} — {cred.description} — which is not "
-                    "set; nothing was sent",
-                    hint=f"export {cred.env}=<value>, or add --sandbox to query the built-in "
-                    "emulator instead",
-                )
-            value = f"<{cred.env}>"
-        credentials[cred.env] = value
-    settings = {
-        s.env: s.sandbox if sandbox and s.sandbox is not None else env.get(s.env, s.default)
-        for s in provider.settings
-    }
-    return ProviderContext(base_url=base_url, credentials=credentials, settings=settings, now=now)
 
 
 def select(qfile: ir.QueryFile, name: str | None) -> tuple[ir.Query, ...]:
