@@ -48,9 +48,6 @@ class Plan:
     grain: Granularity
     fetch: tuple[str, ...]  # metrics fetched from the vendor
     group_by: tuple[str, ...]  # native grouping: BY, plus dimensions filtered client-side
-    client_filters: tuple[BoundFilter, ...]
-    derived: tuple[str, ...]  # ratio metrics recomputed client-side from their parts
-    rebucket: bool
     pieces: tuple[Piece, ...]
     context: ProviderContext
     piece_steps: tuple[PieceStep, ...]  # run on each piece's decoded frames
@@ -373,9 +370,6 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
         grain=grain,
         fetch=fetch,
         group_by=group_by,
-        client_filters=tuple(client_filters),
-        derived=derived,
-        rebucket=rebucket,
         pieces=pieces,
         context=context,
         piece_steps=tuple(piece_steps),
