@@ -9,12 +9,16 @@ shape). What runs here is exactly what ``explain`` lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from querylang.frames import Frame
 from querylang.planning import Piece, Plan
 from querylang.steps import floor_times
 
-__all__ = ["finish", "finish_piece", "floor_times"]
+if TYPE_CHECKING:
+    from querylang.federation import CrossPlan
+
+__all__ = ["finish", "finish_all", "finish_piece", "floor_times"]
 
 
 def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
@@ -28,6 +32,29 @@ def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
 def finish(plan: Plan, pieces: Sequence[Frame]) -> Frame:
     """All pieces' frames → the query's result frame."""
     frame = Frame.concat(pieces, plan.group_by, plan.fetch)
+    for step in plan.post_steps:
+        frame = step.apply(frame)
+    return frame
+
+
+def finish_all(plan: Plan | CrossPlan, answers: Sequence[Sequence[Sequence[Frame]]]) -> Frame:
+    """Decoded frames ([leg][piece][request]) → the result frame of a plan or cross plan.
+
+    A cross plan's legs are finished one by one (each provider's own steps, then its
+    standard columns and provider tag), stacked, and then given the cross steps.
+    """
+    from querylang.federation import CrossPlan
+
+    legs = plan.legs if isinstance(plan, CrossPlan) else (plan,)
+    frames = []
+    for leg, per_piece in zip(legs, answers, strict=True):
+        pieces = [finish_piece(leg, p, fs) for p, fs in zip(leg.pieces, per_piece, strict=True)]
+        frames.append(finish(leg, pieces))
+    if not isinstance(plan, CrossPlan):
+        return frames[0]
+    tagged = [step.apply(f) for step, f in zip(plan.leg_steps, frames, strict=True)]
+    dims = ("provider", *(d for d in plan.bound.by if d != "provider"))
+    frame = Frame.concat(tagged, dims, plan.bound.counters)
     for step in plan.post_steps:
         frame = step.apply(frame)
     return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from attrs import field, frozen
@@ -17,6 +18,7 @@ __all__ = [
     "RateLimit",
     "Ratio",
     "Setting",
+    "Standard",
 ]
 
 Kind = Literal["counter", "gauge", "ratio"]
@@ -133,6 +135,38 @@ class Setting:
 
 
 @frozen(kw_only=True)
+class Standard:
+    """How a dataset answers one standard counter (see :mod:`querylang.standard`).
+
+    ``terms`` is a linear combination of the dataset's native counters: one term with a
+    unit scale (``(("xferUsedTotalMB", 1e6),)`` turns MB into bytes), or several summed
+    (``(("resp_body_bytes", 1), ("resp_header_bytes", 1))``). ``note`` says where the
+    vendor's definition differs from the standard one.
+    """
+
+    name: str
+    terms: tuple[tuple[str, float], ...]
+    note: str = ""
+
+    @classmethod
+    def of(cls, name: str, *natives: str, scale: float = 1.0, note: str = "") -> Standard:
+        """``name`` = (sum of ``natives``, or the native metric of the same name) * ``scale``."""
+        return cls(name=name, terms=tuple((n, scale) for n in natives or (name,)), note=note)
+
+    def explain(self) -> str:
+        """The formula, e.g. ``xferUsedTotalMB * 10^6``."""
+        parts = []
+        for native, coef in self.terms:
+            if coef == 1:
+                parts.append(native)
+            elif coef >= 10 and math.log10(coef).is_integer():
+                parts.append(f"{native} * 10^{int(math.log10(coef))}")
+            else:
+                parts.append(f"{native} * {coef:g}")
+        return " + ".join(parts)
+
+
+@frozen(kw_only=True)
 class Dataset:
     """One thing to select FROM: ``provider`` or ``provider.dataset``."""
 
@@ -146,6 +180,7 @@ class Dataset:
     max_concurrency: int = 4
     omits_zeros: bool = False  # the vendor leaves out zero points: fill them with 0
     max_requests: int = 5000  # a plan needing more is refused rather than run
+    standard: tuple[Standard, ...] = ()  # the standard counters it answers, and how
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

@@ -19,7 +19,6 @@ import attrs
 from attrs import frozen
 
 from querylang import ir
-from querylang.binding import bind
 from querylang.errors import (
     ParamError,
     QueryError,
@@ -164,24 +163,28 @@ def _query_problems(
 ) -> list[QueryError]:
     """Binding problems (several, when they sit in separate items), else the plan's problem."""
     from querylang.context import provider_context
-    from querylang.planning import plan
+    from querylang.federation import bind_query, plan_query
+
+    def offline(provider: Any) -> Any:
+        return provider_context(
+            provider, context.env, context.now, sandbox=context.sandbox, need_secrets=False
+        )
 
     errors: list[QueryError] = []
     current: ir.Query | None = query
     while current is not None:
         try:
-            bound = bind(current, context.providers, now=context.now, params=values, source=source)
+            bound = bind_query(
+                current, context.providers, now=context.now, params=values, source=source
+            )
         except QueryError as exc:
             errors.append(exc.with_source(source))
             current = _without(current, exc.span)
             continue
         if errors:
             return errors
-        native = provider_context(
-            bound.provider, context.env, context.now, sandbox=context.sandbox, need_secrets=False
-        )
         try:
-            plan(bound, native)
+            plan_query(bound, offline)
         except QueryError as exc:
             return [exc.with_source(source)]
         return []

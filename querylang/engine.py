@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from querylang import ir
-from querylang.binding import bind
 from querylang.context import env_name, provider_context
 from querylang.errors import QueryError, SourceText, UsageError, did_you_mean
 from querylang.parameters import ParamValue, file_params, param_from_text
@@ -23,8 +22,11 @@ if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of chec
     import httpx
 
     from querylang.execution import ExecutionSettings
+    from querylang.federation import CrossPlan
     from querylang.frames import Frame
+    from querylang.hookspecs import Provider
     from querylang.planning import Plan
+    from querylang.wire import ProviderContext
 
 #: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
 Now = int | float | str | dt.datetime | None
@@ -50,7 +52,7 @@ class Result:
     source: str
     columns: tuple[Column, ...]
     frame: Frame
-    plan: Plan
+    plan: Plan | CrossPlan
 
 
 def resolve_now(now: int | float | str | dt.datetime | None) -> int:
@@ -125,9 +127,9 @@ def plan_queries(
     sandbox: bool = False,
     need_secrets: bool = True,
     providers: Registry | None = None,
-) -> list[Plan]:
+) -> list[Plan | CrossPlan]:
     """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
-    from querylang.planning import plan
+    from querylang.federation import bind_query, plan_query
 
     env = os.environ if env is None else env
     clock = resolve_now(now)
@@ -142,21 +144,20 @@ def plan_queries(
         raise exc.with_source(source) from None
     # Every query is checked before any credential is asked for: a user hears about a
     # mistake in the query first, whatever the machine's setup.
+    def offline(provider: Provider) -> ProviderContext:
+        return provider_context(provider, env, clock, sandbox=sandbox, need_secrets=False)
+
+    def online(provider: Provider) -> ProviderContext:
+        return provider_context(provider, env, clock, sandbox=False, need_secrets=True)
+
     for q in selected:
-        bound = bind(q, reg.providers, now=clock, params=values, source=source)
-        context = provider_context(bound.provider, env, clock, sandbox=sandbox, need_secrets=False)
+        bound = bind_query(q, reg.providers, now=clock, params=values, source=source)
         try:
-            plans.append(plan(bound, context))
+            plans.append(plan_query(bound, offline))
         except QueryError as exc:
             raise exc.with_source(source) from None
     if need_secrets and not sandbox:
-        plans = [
-            plan(
-                p.bound,
-                provider_context(p.bound.provider, env, clock, sandbox=False, need_secrets=True),
-            )
-            for p in plans
-        ]
+        plans = [plan_query(p.bound, online) for p in plans]
     return plans
 
 
@@ -171,7 +172,7 @@ def explain(
     sandbox: bool = False,
     need_secrets: bool = False,
     providers: Registry | None = None,
-) -> list[Plan]:
+) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required."""
     return plan_queries(
         text,
@@ -186,7 +187,19 @@ def explain(
     )
 
 
-def _columns(plan: Plan) -> tuple[Column, ...]:
+def _columns(plan: Plan | CrossPlan) -> tuple[Column, ...]:
+    from querylang.federation import CrossPlan
+
+    if isinstance(plan, CrossPlan):
+        cross = plan.bound
+        return (
+            Column(name="time", role="time"),
+            *(Column(name=d, role="dimension") for d in cross.by),
+            *(
+                Column(name=m.output, role="metric", unit=m.unit, kind=m.kind)
+                for m in cross.metrics
+            ),
+        )
     bound = plan.bound
     cols = [Column(name="time", role="time")]
     cols += [Column(name=d.name, role="dimension") for d in bound.by]
@@ -215,9 +228,10 @@ def run(
     ``sandbox=True`` answers every provider from its built-in emulator (no credentials,
     no network); ``transport`` replaces the HTTP transport (e.g. ``httpx.MockTransport``).
     """
-    from querylang.aggregation import finish, finish_piece
+    from querylang.aggregation import finish_all
     from querylang.emulation import SandboxTransport, host_of
     from querylang.execution import execute
+    from querylang.federation import CrossPlan
 
     plans = plan_queries(
         text,
@@ -230,28 +244,38 @@ def run(
         providers=providers,
     )
     if sandbox and transport is None:
-        clock = float(plans[0].context.now) if plans else time.time()
+        clock = float(plans[0].bound.now) if plans else time.time()
 
         def pinned() -> float:
             return clock
 
         routes = {}
-        for p in plans:
+        for p in _legs(plans):
             routes[host_of(p.context.base_url)] = p.bound.provider.emulator(pinned)
         transport = SandboxTransport(routes)
-    frames = execute(plans, settings, transport)
+    # Every provider's requests go out together, each within its own limits.
+    frames = iter(execute(_legs(plans), settings, transport))
     results = []
-    for plan, per_piece in zip(plans, frames, strict=True):
-        pieces = [
-            finish_piece(plan, piece, fs) for piece, fs in zip(plan.pieces, per_piece, strict=True)
-        ]
+    for plan in plans:
+        legs = plan.legs if isinstance(plan, CrossPlan) else (plan,)
+        answers = [next(frames) for _ in legs]
         results.append(
             Result(
                 name=plan.bound.name,
                 source=plan.bound.source_label,
                 columns=_columns(plan),
-                frame=finish(plan, pieces),
+                frame=finish_all(plan, answers),
                 plan=plan,
             )
         )
     return results
+
+
+def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:
+    """The per-provider plans to execute: a cross-provider plan's legs, in order."""
+    from querylang.federation import CrossPlan
+
+    out: list[Plan] = []
+    for p in plans:
+        out.extend(p.legs if isinstance(p, CrossPlan) else (p,))
+    return out

@@ -161,13 +161,18 @@ class Query:
     """One SELECT statement."""
 
     select: tuple[MetricRef, ...]
-    source: Source
+    sources: tuple[Source, ...]  # FROM a, b: one or more, each at most once
     by: tuple[Name, ...] = ()
     where: tuple[Predicate, ...] = ()
     every: Duration | Param | None = None
     window: Window | None = None
     name: Name | None = None
     span: Span = _span()
+
+    @property
+    def source(self) -> Source:
+        """The first (for a single-source query, the only) FROM item."""
+        return self.sources[0]
 
 
 @frozen(kw_only=True)

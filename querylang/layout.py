@@ -85,9 +85,11 @@ def _clauses(q: ir.Query) -> list[tuple[str, list[_Piece], str]]:
     out.append(("SELECT", metrics, ", "))
     if q.by:
         out.append(("BY", [_name(n) for n in q.by], ", "))
-    dataset = [_name(q.source.dataset)] if q.source.dataset else []
-    src = [_name(q.source.provider), *dataset]
-    out.append(("FROM", [_join(src, ".")], ""))
+    sources = [
+        _join([_name(s.provider), *([_name(s.dataset)] if s.dataset else [])], ".")
+        for s in q.sources
+    ]
+    out.append(("FROM", sources, ", "))
     if q.where:
         out.append(("WHERE", [_predicate(p) for p in q.where], " AND "))
     if q.every is not None:

@@ -28,13 +28,16 @@ if TYPE_CHECKING:  # numpy and frames load only when a step runs (check needs ne
     from querylang.frames import Frame
 
 __all__ = [
+    "Burst",
     "Combine",
     "Derive",
     "FillZeros",
     "Filter",
+    "MeanRate",
     "PieceStep",
     "Rebucket",
     "Shape",
+    "Standardize",
     "Step",
     "TrimToWindow",
     "floor_times",
@@ -208,6 +211,8 @@ class Combine:
     def describe(self) -> str:
         if self.reason == "parts":
             return "add up series that the vendor reported in separate requests"
+        if self.reason == "providers":
+            return "add up the providers' series, bucket by bucket"
         if self.reason == "away":
             return f"combine over {', '.join(self.dropped)}" if self.dropped else "combine"
         return "merge pieces into one row per bucket and series"
@@ -302,6 +307,159 @@ class Shape:
         return frame.project(self.by, list(self.outputs)).sort()
 
 
+# ---- cross-provider steps (querylang.federation) --------------------------------------
+
+
+def _columns(
+    columns: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+    return tuple((name, tuple(terms)) for name, terms in columns)
+
+
+def _formula(terms: Sequence[tuple[str, float]]) -> str:
+    out = []
+    for native, coef in terms:
+        out.append(native if coef == 1 else f"{native} * {coef:g}")
+    return " + ".join(out)
+
+
+@frozen(kw_only=True)
+class Standardize:
+    """One provider's native columns → standard columns in base units, tagged ``provider``.
+
+    Each column is a linear combination of native counters (a unit scale, or a sum); a
+    missing native value leaves the standard value missing, never zero.
+    """
+
+    provider: str
+    columns: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = field(converter=_columns)
+
+    def describe(self) -> str:
+        cols = ", ".join(
+            name if terms == ((name, 1.0),) else f"{name} = {_formula(terms)}"
+            for name, terms in self.columns
+        )
+        return f"{self.provider}: {cols}; tag rows provider = {self.provider!r}"
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        from querylang.frames import Frame
+
+        metrics = {
+            name: sum(
+                (coef * frame.metrics[native] for native, coef in terms), np.zeros(len(frame))
+            )
+            for name, terms in self.columns
+        }
+        tag = np.full(len(frame), self.provider, dtype=object)
+        return Frame(frame.time, {"provider": tag, **frame.dims}, metrics)
+
+
+def _bucket_seconds(times: np.ndarray, every: Granularity | None, window: TimeWindow) -> np.ndarray:
+    """Each bucket's length in seconds (calendar months differ; no EVERY: the window)."""
+    import numpy as np
+
+    if every is None:
+        return np.full(len(times), float(window.end - window.start))
+    if every.seconds is not None:
+        return np.full(len(times), float(every.seconds))
+    uniques, inverse = np.unique(times, return_inverse=True)
+    lengths = np.array([every.add(int(t)) - int(t) for t in uniques], dtype=np.float64)
+    return lengths[inverse]
+
+
+@frozen(kw_only=True)
+class Burst:
+    """5-minute rows → EVERY buckets: counters summed, and the peak and the 95th
+    percentile of the 5-minute mean rates (``source`` * 8 / 300 s).
+
+    The percentile is the burstable-billing one: the n present samples of a bucket in
+    ascending order, the value at rank ceil(0.95 * n). It runs after the providers are
+    added up, so it is the percentile of the combined series.
+    """
+
+    grain: Granularity
+    every: Granularity | None
+    window: TimeWindow
+    by: tuple[str, ...] = field(converter=_tuple)
+    sums: tuple[str, ...] = field(converter=_tuple)
+    source: str
+    peak: str | None = None
+    p95: str | None = None
+
+    def describe(self) -> str:
+        target = f"{self.every} buckets" if self.every else "one bucket for the whole window"
+        what = " and ".join(
+            w for w, on in (("peak", self.peak), ("95th percentile", self.p95)) if on
+        )
+        return (
+            f"re-bucket {self.grain} → {target}: counters summed, {what} of the "
+            f"{self.grain} rates {self.source} * 8 / {self.grain.seconds} s"
+        )
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        if self.every is None:
+            target = np.full(len(frame), self.window.start, dtype=np.int64)
+        else:
+            target = floor_times(self.every, frame.time)
+        rate = frame.metrics[self.source] * 8.0 / float(self.grain.seconds or 1)
+        ids, first = frame.group_ids(self.by, target)
+        out = frame.aggregate(self.by, {m: "sum" for m in self.sums}, time=target,
+                              groups=(ids, first))  # fmt: skip
+        extra: dict[str, np.ndarray] = {}
+        if self.peak:
+            peak = np.full(len(first), np.nan)
+            np.fmax.at(peak, ids, rate)
+            extra[self.peak] = peak
+        if self.p95:
+            extra[self.p95] = _percentile95(rate, ids, len(first))
+        return out.with_columns(metrics=extra)
+
+
+def _percentile95(values: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the value at rank ceil(0.95 * count) of its present values, ascending."""
+    import numpy as np
+
+    present = np.nonzero(~np.isnan(values))[0]
+    order = present[np.lexsort((values[present], ids[present]))]
+    counts = np.bincount(ids[present], minlength=n)
+    starts = np.cumsum(counts) - counts
+    out = np.full(n, np.nan)
+    has = counts > 0
+    rank = (95 * counts[has] + 99) // 100  # ceil(0.95 * n) in integers: 1-based
+    out[has] = values[order[starts[has] + rank - 1]]
+    return out
+
+
+@frozen(kw_only=True)
+class MeanRate:
+    """A mean rate over each bucket: ``source`` * 8 / the bucket's seconds (bit/s)."""
+
+    name: str
+    source: str
+    every: Granularity | None
+    window: TimeWindow
+
+    def describe(self) -> str:
+        return f"derive {self.name} = {self.source} * 8 / bucket seconds"
+
+    def apply(self, frame: Frame) -> Frame:
+        seconds = _bucket_seconds(frame.time, self.every, self.window)
+        return frame.with_columns(metrics={self.name: frame.metrics[self.source] * 8.0 / seconds})
+
+
 #: Every step type, for the test that proves each has both ``describe`` and ``apply``.
 PIECE_STEPS: tuple[type, ...] = (TrimToWindow, FillZeros)
-QUERY_STEPS: tuple[type, ...] = (Combine, Filter, Rebucket, Derive, Shape)
+QUERY_STEPS: tuple[type, ...] = (
+    Combine,
+    Filter,
+    Rebucket,
+    Derive,
+    Shape,
+    Standardize,
+    Burst,
+    MeanRate,
+)

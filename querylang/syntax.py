@@ -243,7 +243,7 @@ class _ToIR(Transformer):
         return ir.Query(
             name=name,
             select=tuple(select),
-            source=seen["source"],
+            sources=seen["source"],
             by=tuple(seen.get("by", ())),
             where=tuple(seen.get("where", ())),
             every=seen.get("every"),
@@ -269,14 +269,18 @@ class _ToIR(Transformer):
         )
         return ("by", names, span_of(meta))
 
-    def source(self, meta: Any, children: list[Any]) -> tuple[str, ir.Source, ir.Span]:
+    def source(
+        self, meta: Any, children: list[Any]
+    ) -> tuple[str, tuple[ir.Source, ...], ir.Span]:
+        return ("source", tuple(c for c in children if isinstance(c, ir.Source)), span_of(meta))
+
+    def source_item(self, meta: Any, children: list[Any]) -> ir.Source:
         names = [ir.Name(value=str(c), span=span_of(c)) for c in children if not _is_keyword(c)]
-        src = ir.Source(
+        return ir.Source(
             provider=names[0],
             dataset=names[1] if len(names) > 1 else None,
             span=span_of(meta),
         )
-        return ("source", src, span_of(meta))
 
     def where(
         self, meta: Any, children: list[Any]

@@ -155,7 +155,7 @@ def test_fmt_query_prints_ir_built_without_spans() -> None:
     query = ir.Query(
         name=ir.Name(value="q"),
         select=(ir.MetricRef(name=ir.Name(value="requests")),),
-        source=ir.Source(provider=ir.Name(value="gcore")),
+        sources=(ir.Source(provider=ir.Name(value="gcore")),),
         window=ir.Last(duration=ir.Duration(amount=7, unit="d")),
     )
     assert fmt_query(query) == "QUERY q AS SELECT requests FROM gcore LAST 7d;"

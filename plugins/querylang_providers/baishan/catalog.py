@@ -6,7 +6,16 @@ import datetime as dt
 import re
 import zoneinfo
 
-from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, RateLimit, Setting
+from querylang.catalog import (
+    Credential,
+    Dataset,
+    Dimension,
+    GrainSpec,
+    Metric,
+    RateLimit,
+    Setting,
+    Standard,
+)
 
 __all__ = [
     "BASE_URL",
@@ -67,11 +76,17 @@ DIMENSIONS = (
     ),
 )
 
+#: The standard counters (querylang.standard): data_type=traffic is bytes to clients.
+STANDARD = (
+    Standard.of("sent_bytes", "traffic", note="data_type=traffic; zero points are omitted"),
+)
+
 DATASET = Dataset(
     name="cdn",
     description="BaishanCloud CDN bandwidth and traffic (GET /v2/stat/bandwidth)",
     metrics=METRICS,
     dimensions=DIMENSIONS,
+    standard=STANDARD,
     grains=(
         GrainSpec.of("5m", max_window=10 * DAY),
         GrainSpec.of("1h", max_window=31 * DAY),

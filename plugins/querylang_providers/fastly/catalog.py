@@ -7,7 +7,7 @@ which is hits / (hits + miss) and is always re-derived from its parts, never ave
 
 from __future__ import annotations
 
-from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio
+from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio, Standard
 
 __all__ = [
     "ALIASES",
@@ -188,11 +188,28 @@ DIMENSIONS = (
     ),
 )
 
+#: The standard counters (querylang.standard). Fastly's own ``bandwidth`` also counts the
+#: bytes sent to origin (bereq_*), so sent_bytes is the response bytes alone; Fastly reports
+#: no bytes fetched from origin, so upstream_bytes is not answered.
+STANDARD = (
+    Standard.of(
+        "sent_bytes",
+        "resp_header_bytes",
+        "resp_body_bytes",
+        note="response header + body bytes; Fastly's bandwidth field adds bytes sent to origin",
+    ),
+    Standard.of("requests"),
+    *(Standard.of(f"responses_{c}xx", f"status_{c}xx") for c in "2345"),
+    Standard.of("cache_hits", "hits", note="pass and synthetic responses count as neither"),
+    Standard.of("cache_misses", "miss", note="pass and synthetic responses count as neither"),
+)
+
 DATASET = Dataset(
     name="stats",
     description="Fastly Historical Stats (GET /stats…)",
     metrics=METRICS,
     dimensions=DIMENSIONS,
+    standard=STANDARD,
     grains=(
         GrainSpec.of("1m", retention=RETENTION["minute"], max_window=MAX_WINDOW["minute"]),
         GrainSpec.of("1h", retention=RETENTION["hour"], max_window=MAX_WINDOW["hour"]),

@@ -40,7 +40,7 @@ DERIVED: dict[str, tuple[str, ...]] = {
 # Each base field is an integer multiple of one of a few driver series per (service, region):
 # sums stay exact while the emulator computes a handful of series instead of one per field.
 DRIVERS = {"hits": 600.0, "miss": 40.0, "pass": 25.0, "errors": 2.0}
-SCALES = {"bytes": 8_000.0, "time": 300.0, "count": 4.0}
+SCALES = {"bytes": 2_400_000.0, "time": 300.0, "count": 4.0}  # ~20 KB per request
 # The document's examples spell two fields the old way; full records do too, so decode's
 # aliasing is exercised end to end. One field the document does not list is added.
 SPELLING = {"log": "logging", "imgopto": "img_opto"}

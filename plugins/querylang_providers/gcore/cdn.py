@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from querylang.catalog import Dataset, Dimension, GrainSpec, Metric, Ratio
+from querylang.catalog import Dataset, Dimension, GrainSpec, Metric, Ratio, Standard
 from querylang.frames import Frame, FrameBuilder
 from querylang.timegrid import format_ts
 from querylang.wire import (
@@ -119,11 +119,22 @@ DIMENSIONS = (
     Dimension(name="protocol", description="request protocol", filterable=False),
 )
 
+#: The standard counters (querylang.standard): Gcore's own names already are the standard ones.
+STANDARD = (
+    Standard.of("sent_bytes", note="traffic from CDN servers to clients, headers included"),
+    Standard.of("upstream_bytes", note="traffic from the origin or shield to CDN servers"),
+    Standard.of("requests"),
+    *(Standard.of(f"responses_{c}xx") for c in "2345"),
+    Standard.of("cache_hits", "responses_hit", note="responses with Cache: HIT"),
+    Standard.of("cache_misses", "responses_miss", note="responses with Cache: MISS"),
+)
+
 DATASET = Dataset(
     name="cdn",
     description="Gcore CDN resource statistics (GET /cdn/statistics/series)",
     metrics=METRICS,
     dimensions=DIMENSIONS,
+    standard=STANDARD,
     grains=(
         GrainSpec.of("1m", retention=31 * DAY),
         GrainSpec.of("5m"),

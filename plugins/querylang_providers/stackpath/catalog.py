@@ -7,7 +7,16 @@ Units (decided here, see the package docstring): ``MB`` is 10^6 bytes and ``Mbps
 
 from __future__ import annotations
 
-from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio, Setting
+from querylang.catalog import (
+    Credential,
+    Dataset,
+    Dimension,
+    GrainSpec,
+    Metric,
+    Ratio,
+    Setting,
+    Standard,
+)
 
 __all__ = [
     "CREDENTIALS",
@@ -156,12 +165,24 @@ DIMENSIONS = (
     Dimension(name="billing_region", description="StackPath billing region"),
 )
 
+#: The standard counters (querylang.standard): StackPath counts in MB, taken as 10^6 bytes.
+STANDARD = (
+    Standard.of(
+        "sent_bytes",
+        "xferUsedTotalMB",
+        scale=1e6,
+        note="MB read as 10^6 bytes (the document does not say; 2^20 would be 4.9% more)",
+    ),
+    Standard.of("requests", "requestsCountTotal"),
+)
+
 DATASET = Dataset(
     name="cdn",
     description="StackPath CDN stack metrics (GET /cdn/v1/stacks/{stack_id}/metrics); "
     "MB = 10^6 bytes, Mbps = 10^6 bit/s; platform CDE unless filtered",
     metrics=METRICS,
     dimensions=DIMENSIONS,
+    standard=STANDARD,
     grains=(
         GrainSpec.of("5m", max_window=7 * DAY),
         GrainSpec.of("1h", max_window=31 * DAY),

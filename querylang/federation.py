@@ -1,0 +1,524 @@
+"""One question across providers: ``FROM a, b``, the ``provider`` dimension, standard metrics.
+
+A query takes this path when it names several sources, uses the ``provider`` dimension,
+or selects a standard metric (:mod:`querylang.standard`) that its one source has no native
+metric for. Otherwise it is bound and planned exactly as before (``binding.bind``).
+
+Binding checks that every name is answered by every provider (naming the ones that lack
+it and the ones that have it), then binds one *leg* per provider: an ordinary
+:class:`~querylang.binding.BoundQuery` for the native counters the standard metrics are
+made of. Planning plans each leg on its own (native grain, chunking, limits: an error
+names the leg's provider) and adds the steps that make one answer of them: each leg's
+natives become standard columns tagged with its provider; then the providers are added up
+(unless ``BY provider``), 5-minute peaks and percentiles are taken from the *combined*
+series, ratios and mean rates are recomputed from the summed parts, and the columns are
+shaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+from attrs import frozen
+
+from querylang import ir
+from querylang.binding import BoundQuery, bind
+from querylang.catalog import Dataset
+from querylang.errors import BindingError, LimitError, SourceText, did_you_mean
+from querylang.hookspecs import Provider
+from querylang.parameters import ParamValue
+from querylang.standard import (
+    BURST_GRAIN_SECONDS,
+    STANDARD,
+    answerable,
+    mapping,
+    standard_metric,
+)
+from querylang.steps import Burst, Combine, Derive, MeanRate, Shape, Standardize, Step
+from querylang.timegrid import Granularity, TimeWindow, format_ts
+
+if TYPE_CHECKING:
+    from querylang.planning import Plan
+    from querylang.wire import NativeRequest, ProviderContext
+
+__all__ = ["CrossMetric", "CrossPlan", "CrossQuery", "Leg", "bind_query", "plan_query"]
+
+PROVIDER = "provider"
+DAY = 86400
+FIVE_MINUTES = Granularity(5, "m")
+
+
+@frozen(kw_only=True)
+class CrossMetric:
+    """One SELECT item of a cross-provider query."""
+
+    output: str
+    name: str  # a standard metric, or a native counter every provider has
+    unit: str
+    kind: str  # counter | ratio | gauge (rates)
+    rule: str  # counter | ratio | rate | peak | p95 | native
+    span: ir.Span = ir.NO_SPAN
+
+
+@frozen(kw_only=True)
+class Leg:
+    """One provider's part: its bound native query and how its natives become columns."""
+
+    label: str
+    bound: BoundQuery
+    columns: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # column → native terms
+
+
+@frozen(kw_only=True)
+class CrossQuery:
+    """A query over one or more providers, in the standard vocabulary."""
+
+    query: ir.Query
+    legs: tuple[Leg, ...]
+    metrics: tuple[CrossMetric, ...]
+    by: tuple[str, ...]  # as written; may include "provider"
+    every: Granularity | None
+    window: TimeWindow
+    now: int
+    counters: tuple[str, ...]  # the summed columns every leg delivers
+    excluded: tuple[str, ...] = ()  # sources left out by WHERE provider …
+
+    @property
+    def name(self) -> str | None:
+        return self.query.name.value if self.query.name else None
+
+    @property
+    def source_label(self) -> str:
+        return ", ".join(leg.label for leg in self.legs)
+
+    @property
+    def burst(self) -> bool:
+        return any(m.rule in ("peak", "p95") for m in self.metrics)
+
+
+def _label(provider: Provider, dataset: Dataset) -> str:
+    if dataset.name == provider.default_dataset:
+        return provider.name
+    return f"{provider.name}.{dataset.name}"
+
+
+def _resolve(
+    query: ir.Query, providers: Mapping[str, Provider]
+) -> list[tuple[ir.Source, Provider, Dataset, str]]:
+    """Each FROM item's provider and dataset; E200/E201 for unknown ones, E212 for repeats."""
+    from querylang.binding import _Binder
+
+    out: list[tuple[ir.Source, Provider, Dataset, str]] = []
+    seen: set[str] = set()
+    for src in query.sources:
+        sub = attrs.evolve(query, sources=(src,))
+        provider, dataset = _Binder(sub, providers, {}, 0).source()
+        label = _label(provider, dataset)
+        if label in seen:
+            raise BindingError(
+                "E212",
+                f"{label} is listed twice in FROM",
+                span=src.span,
+                hint="name each provider or dataset once",
+            )
+        seen.add(label)
+        out.append((src, provider, dataset, label))
+    return out
+
+
+def is_cross(query: ir.Query, providers: Mapping[str, Provider]) -> bool:
+    """Whether ``query`` takes the cross-provider path (see the module docstring)."""
+    if len(query.sources) > 1:
+        return True
+    if any(n.value == PROVIDER for n in query.by) or any(
+        p.dimension.value == PROVIDER for p in query.where
+    ):
+        return True
+    src = query.source
+    provider = providers.get(src.provider.value)
+    if provider is None:
+        return False
+    dataset = provider.datasets.get(src.dataset.value if src.dataset else provider.default_dataset)
+    if dataset is None:
+        return False
+    return any(
+        dataset.metric(ref.name.value) is None and standard_metric(ref.name.value) is not None
+        for ref in query.select
+    )
+
+
+def _listing(labels: list[str]) -> str:
+    return ", ".join(labels) if labels else "none of them"
+
+
+class _CrossBinder:
+    def __init__(
+        self,
+        query: ir.Query,
+        providers: Mapping[str, Provider],
+        params: Mapping[str, ParamValue],
+        now: int,
+    ) -> None:
+        from querylang.binding import _Binder
+
+        self.query = query
+        self.providers = providers
+        self.params = params
+        self.now = now
+        self.values = _Binder(query, providers, params, now)
+
+    def sources(self) -> tuple[list[tuple[ir.Source, Provider, Dataset, str]], list[str]]:
+        """The FROM items left after ``WHERE provider …``, and the ones left out."""
+        sources = _resolve(self.query, self.providers)
+        labels = [s[3] for s in sources]
+        keep = list(labels)
+        for pred in self.query.where:
+            if pred.dimension.value != PROVIDER:
+                continue
+            as_list = pred.op in ("IN", "NOT IN")
+            values = self.values.scalars(pred.value, as_list=as_list)
+            for value, span in values:
+                if str(value) not in labels:
+                    guess = did_you_mean(str(value), labels)
+                    raise BindingError(
+                        "E207",
+                        f"{value!r} is not a provider of this query (FROM has {', '.join(labels)})",
+                        span=span,
+                        hint=f"did you mean {guess!r}?" if guess else "add it to FROM",
+                    )
+            named = {str(v) for v, _ in values}
+            inclusive = pred.op in ("=", "IN")
+            keep = [k for k in keep if (k in named) == inclusive]
+        if not keep:
+            spans = [p.span for p in self.query.where if p.dimension.value == PROVIDER]
+            raise BindingError(
+                "E207",
+                "the conditions on 'provider' exclude every provider in FROM",
+                span=spans[-1],
+                hint="the query could only return an empty result; check the WHERE clause",
+            )
+        return [s for s in sources if s[3] in keep], [k for k in labels if k not in keep]
+
+    def dimensions(self, legs: list[tuple[ir.Source, Provider, Dataset, str]]) -> None:
+        """Every BY and WHERE dimension must exist in every provider's dataset."""
+        names = [(n.value, n.span) for n in self.query.by]
+        names += [(p.dimension.value, p.dimension.span) for p in self.query.where]
+        seen: set[str] = set()
+        for name, span in names:
+            if name == PROVIDER or name in seen:
+                continue
+            seen.add(name)
+            having = [label for _, _, ds, label in legs if ds.dimension(name) is not None]
+            lacking = [label for _, _, ds, label in legs if ds.dimension(name) is None]
+            if lacking:
+                pool = [d.name for _, _, ds, _ in legs for d in ds.dimensions] + [PROVIDER]
+                guess = did_you_mean(name, pool)
+                raise BindingError(
+                    "E203",
+                    f"{_listing(lacking)} {'has' if len(lacking) == 1 else 'have'} no dimension "
+                    f"{name!r} ({_listing(having)} {'has' if len(having) == 1 else 'have'} it)",
+                    span=span,
+                    hint=f"did you mean {guess!r}?"
+                    if guess and not having
+                    else "group or filter only by dimensions every provider in FROM has, "
+                    "or by provider",
+                )
+
+    def metrics(self, legs: list[tuple[ir.Source, Provider, Dataset, str]]) -> list[CrossMetric]:
+        out: list[CrossMetric] = []
+        outputs: set[str] = {n.value for n in self.query.by}
+        for ref in self.query.select:
+            name = ref.name.value
+            std = standard_metric(name)
+            datasets = [(label, ds) for _, _, ds, label in legs]
+            if std is not None:
+                lacking = [label for label, ds in datasets if not answerable(ds, name)]
+                if lacking:
+                    having = [label for label, ds in datasets if answerable(ds, name)]
+                    raise BindingError(
+                        "E202",
+                        f"{_listing(lacking)} cannot answer the standard metric {name!r} "
+                        f"({_listing(having)} can)",
+                        span=ref.name.span,
+                        hint="leave "
+                        + " and ".join(lacking)
+                        + " out of FROM, or run `querylang describe standard` for who answers what",
+                    )
+                kind = {"counter": "counter", "ratio": "ratio"}.get(std.rule, "gauge")
+                metric = CrossMetric(
+                    output=ref.output_name,
+                    name=name,
+                    unit=std.unit,
+                    kind=kind,
+                    rule=std.rule,
+                    span=ref.span,
+                )
+            else:
+                metric = self.native(ref, datasets)
+            if metric.output in outputs or metric.output == "time":
+                raise BindingError(
+                    "E208",
+                    f"two result columns would be named {metric.output!r}",
+                    span=ref.span,
+                    hint="give one of them another name with AS",
+                )
+            outputs.add(metric.output)
+            out.append(metric)
+        return out
+
+    def native(self, ref: ir.MetricRef, datasets: list[tuple[str, Dataset]]) -> CrossMetric:
+        """A vendor-native counter that every provider in FROM has, with one unit."""
+        name = ref.name.value
+        found = [(label, ds.metric(name)) for label, ds in datasets]
+        having = [label for label, m in found if m is not None]
+        lacking = [label for label, m in found if m is None]
+        if lacking:
+            pool = [m.name for m in STANDARD] + [m.name for _, ds in datasets for m in ds.metrics]
+            guess = did_you_mean(name, pool)
+            raise BindingError(
+                "E202",
+                f"{_listing(lacking)} {'has' if len(lacking) == 1 else 'have'} no metric "
+                f"{name!r}" + (f" ({_listing(having)} {'has' if len(having) == 1 else 'have'} it)"
+                               if having else ""),
+                span=ref.name.span,
+                hint=f"did you mean {guess!r}?" if guess
+                else "use a standard metric: `querylang describe standard` lists them",
+            )  # fmt: skip
+        metrics = [m for _, m in found if m is not None]
+        units = {m.unit for m in metrics}
+        if any(m.kind != "counter" for m in metrics) or len(units) > 1:
+            raise BindingError(
+                "E202",
+                f"{name!r} is each vendor's own metric, and it cannot be added up across "
+                f"{', '.join(label for label, _ in datasets)}",
+                span=ref.name.span,
+                hint="use a standard metric (`querylang describe standard`), or query one "
+                "provider at a time",
+            )
+        return CrossMetric(
+            output=ref.output_name,
+            name=name,
+            unit=metrics[0].unit,
+            kind="counter",
+            rule="native",
+            span=ref.span,
+        )
+
+    def leg(
+        self,
+        src: ir.Source,
+        dataset: Dataset,
+        label: str,
+        metrics: list[CrossMetric],
+        source: SourceText | None,
+    ) -> Leg:
+        counters = _counters(metrics)
+        columns: list[tuple[str, tuple[tuple[str, float], ...]]] = []
+        for name in counters:
+            std = mapping(dataset, name)
+            terms = std.terms if std is not None else ((name, 1.0),)
+            columns.append((name, tuple((n, float(c)) for n, c in terms)))
+        natives = list(dict.fromkeys(n for _, terms in columns for n, _ in terms))
+        span = metrics[0].span
+        query = attrs.evolve(
+            self.query,
+            sources=(src,),
+            select=tuple(
+                ir.MetricRef(name=ir.Name(value=n, span=span), span=span) for n in natives
+            ),
+            by=tuple(n for n in self.query.by if n.value != PROVIDER),
+            where=tuple(p for p in self.query.where if p.dimension.value != PROVIDER),
+        )
+        bound = bind(query, self.providers, now=self.now, params=self.params, source=source)
+        return Leg(label=label, bound=bound, columns=tuple(columns))
+
+    def bind(self, source: SourceText | None) -> CrossQuery:
+        legs, excluded = self.sources()
+        by = [n.value for n in self.query.by]
+        for i, name in enumerate(by):
+            if name in by[:i]:
+                raise BindingError(
+                    "E209", f"{name!r} is listed twice", span=self.query.by[i].span,
+                    hint="list each column once",
+                )  # fmt: skip
+        self.dimensions(legs)
+        metrics = self.metrics(legs)
+        every = self.values.duration(self.query.every) if self.query.every is not None else None
+        bound_legs = [self.leg(src, ds, label, metrics, source) for src, _, ds, label in legs]
+        window = bound_legs[0].bound.window
+        cross = CrossQuery(
+            query=self.query,
+            legs=tuple(bound_legs),
+            metrics=tuple(metrics),
+            by=tuple(by),
+            every=every,
+            window=window,
+            now=self.now,
+            counters=_counters(metrics),
+            excluded=tuple(excluded),
+        )
+        if cross.burst:
+            _check_burst(cross)
+        return cross
+
+
+def _counters(metrics: list[CrossMetric] | tuple[CrossMetric, ...]) -> tuple[str, ...]:
+    """The summable columns the metrics are made of, in first-use order."""
+    names: list[str] = []
+    for m in metrics:
+        if m.rule in ("counter", "native"):
+            names.append(m.name)
+        else:
+            std = standard_metric(m.name)
+            assert std is not None
+            names.extend(std.parts)
+    return tuple(dict.fromkeys(names))
+
+
+def _check_burst(cross: CrossQuery) -> None:
+    """Peaks and percentiles need 5-minute (or finer) data for the whole window."""
+    metric = next(m for m in cross.metrics if m.rule in ("peak", "p95"))
+    for leg in cross.legs:
+        ds = leg.bound.dataset
+        fits = [
+            s
+            for s in ds.grains
+            if s.granularity.seconds is not None
+            and BURST_GRAIN_SECONDS % s.granularity.seconds == 0
+        ]
+        usable = [
+            s for s in fits if s.retention is None or cross.window.start >= cross.now - s.retention
+        ]
+        if usable:
+            continue
+        kept = max(fits, key=lambda s: s.retention or 0)
+        days = (kept.retention or 0) / DAY
+        earliest = format_ts(cross.now - (kept.retention or 0))
+        raise LimitError(
+            "E402",
+            f"{metric.name} needs 5-minute (or finer) data, but {leg.label} keeps "
+            f"{kept.granularity} data for only {days:g} days and the window starts "
+            f"{format_ts(cross.window.start)}",
+            span=metric.span,
+            hint=f"start the window at {earliest} or later, or leave {leg.label} out of FROM",
+        )
+
+
+def bind_query(
+    query: ir.Query,
+    providers: Mapping[str, Provider],
+    *,
+    now: int,
+    params: Mapping[str, ParamValue] | None = None,
+    source: SourceText | None = None,
+) -> BoundQuery | CrossQuery:
+    """Bind ``query``: the cross-provider path when it needs one, else ``binding.bind``."""
+    from querylang.errors import LimitError as _Limit
+    from querylang.errors import ParamError
+
+    if not is_cross(query, providers):
+        return bind(query, providers, now=now, params=params, source=source)
+    try:
+        return _CrossBinder(query, providers, params or {}, now).bind(source)
+    except (BindingError, ParamError, _Limit) as exc:
+        if source is not None:
+            exc.with_source(source)
+        raise
+
+
+# ---- planning -------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class CrossPlan:
+    """One plan per provider (run concurrently), and the steps that make one answer."""
+
+    bound: CrossQuery
+    legs: tuple[Plan, ...]
+    leg_steps: tuple[Standardize, ...]  # one per leg, after the leg's own steps
+    post_steps: tuple[Step, ...]  # on all legs' rows together
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return tuple(s.describe() for s in self.post_steps)
+
+    @property
+    def requests(self) -> tuple[NativeRequest, ...]:
+        return tuple(r for leg in self.legs for r in leg.requests)
+
+    @property
+    def min_seconds(self) -> float:
+        """Legs run concurrently, each within its own limits: the slowest one sets it."""
+        return max((leg.min_seconds for leg in self.legs), default=0.0)
+
+
+def plan_query(
+    bound: BoundQuery | CrossQuery, context: Callable[[Provider], ProviderContext]
+) -> Plan | CrossPlan:
+    """Plan a bound query; ``context(provider)`` gives each provider's context."""
+    from querylang.planning import plan
+
+    if isinstance(bound, BoundQuery):
+        return plan(bound, context(bound.provider))
+    fine = FIVE_MINUTES if bound.burst else bound.every
+    legs = []
+    for leg in bound.legs:
+        leg_bound = attrs.evolve(leg.bound, every=fine) if bound.burst else leg.bound
+        legs.append(plan(leg_bound, context(leg.bound.provider)))
+    return CrossPlan(
+        bound=bound,
+        legs=tuple(legs),
+        leg_steps=tuple(Standardize(provider=leg.label, columns=leg.columns) for leg in bound.legs),
+        post_steps=tuple(_post_steps(bound, fine)),
+    )
+
+
+def _post_steps(bound: CrossQuery, fine: Granularity | None) -> list[Step]:
+    steps: list[Step] = []
+    others = tuple(d for d in bound.by if d != PROVIDER)
+    dims = (PROVIDER, *others)
+    if PROVIDER not in bound.by:
+        steps.append(
+            Combine(
+                dims=others,
+                rules={c: "sum" for c in bound.counters},
+                provider=bound.source_label,
+                reason="providers",
+                dropped=(PROVIDER,),
+            )
+        )
+        dims = others
+    if bound.burst:
+        assert fine is not None
+        rules = {m.rule for m in bound.metrics}
+        steps.append(
+            Burst(
+                grain=fine,
+                every=bound.every,
+                window=bound.window,
+                by=dims,
+                sums=bound.counters,
+                source="sent_bytes",
+                peak="peak_bandwidth_bps" if "peak" in rules else None,
+                p95="p95_bandwidth_bps" if "p95" in rules else None,
+            )
+        )
+    for m in bound.metrics:
+        std = standard_metric(m.name)
+        if m.rule == "ratio" and std is not None:
+            hits, misses = std.parts
+            steps.append(
+                Derive(
+                    name=m.name,
+                    numerator=((hits, 1.0),),
+                    denominator=((hits, 1.0), (misses, 1.0)),
+                )
+            )
+        elif m.rule == "rate":
+            steps.append(
+                MeanRate(name=m.name, source="sent_bytes", every=bound.every, window=bound.window)
+            )
+    steps.append(Shape(by=bound.by, outputs=tuple((m.output, m.name) for m in bound.metrics)))
+    return list(dict.fromkeys(steps))
