@@ -116,7 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("providers", help="list installed provider plugins")
 
     describe = sub.add_parser("describe", help="show a provider's catalog")
-    describe.add_argument("provider", help="provider or provider.dataset, e.g. gcore.storage")
+    describe.add_argument(
+        "provider",
+        help="provider or provider.dataset, e.g. gcore.storage; `standard` for the standard "
+        "metrics and which provider answers each",
+    )
     describe.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
     repl = sub.add_parser("repl", help="an interactive prompt with completion")

@@ -10,7 +10,7 @@ from querylang.errors import UsageError, did_you_mean
 from querylang.hookspecs import Provider
 from querylang.plugins import registry
 
-__all__ = ["catalog_json", "describe"]
+__all__ = ["catalog_json", "describe", "describe_standard", "standard_json"]
 
 DAY = 86400
 
@@ -102,8 +102,70 @@ def _lookup(name: str) -> tuple[Provider, Dataset]:
     return provider, dataset
 
 
+def standard_json() -> dict[str, Any]:
+    """The standard vocabulary and, per installed dataset, how it answers each metric."""
+    from querylang.standard import STANDARD, how, mapping
+
+    reg = registry()
+    datasets = [
+        (p.name if d == p.default_dataset else f"{p.name}.{d}", ds)
+        for p in reg.providers.values()
+        for d, ds in p.datasets.items()
+    ]
+    metrics = []
+    for m in STANDARD:
+        notes = {}
+        for label, ds in datasets:
+            std = mapping(ds, m.name)
+            if std is not None and std.note:
+                notes[label] = std.note
+        metrics.append(
+            {
+                "name": m.name,
+                "unit": m.unit,
+                "rule": m.rule,
+                "description": m.description,
+                "providers": {label: how(ds, m.name) for label, ds in datasets},
+                "notes": notes,
+            }
+        )
+    return {"providers": [label for label, _ in datasets], "metrics": metrics}
+
+
+def describe_standard(fmt: str, out: TextIO) -> None:
+    """Print the matrix standard metric x provider: how each is obtained, or —."""
+    data = standard_json()
+    if fmt == "json":
+        json.dump(data, out, indent=2)
+        out.write("\n")
+        return
+    labels = data["providers"]
+    header = ["standard metric", "unit", *labels]
+    rows = [
+        [m["name"], m["unit"], *(m["providers"][label] or "—" for label in labels)]
+        for m in data["metrics"]
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, ["-" * w for w in widths], *rows):
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write("\nrules:\n")
+    for m in data["metrics"]:
+        out.write(f"  {m['name']}: {m['description']}\n")
+    notes = [
+        (m["name"], label, note) for m in data["metrics"] for label, note in m["notes"].items()
+    ]
+    if notes:
+        out.write("\nvendor differences:\n")
+        for name, label, note in notes:
+            out.write(f"  {name} from {label}: {note}\n")
+    out.write("\nengine: computed here from the provider's standard counters; — : not answered.\n")
+
+
 def describe(name: str, fmt: str, out: TextIO) -> None:
-    """Print the catalog of ``provider`` or ``provider.dataset``."""
+    """Print the catalog of ``provider`` or ``provider.dataset`` (``standard``: the vocabulary)."""
+    if name == "standard":
+        describe_standard(fmt, out)
+        return
     provider, dataset = _lookup(name)
     data = catalog_json(provider, dataset)
     if fmt == "json":

@@ -142,6 +142,7 @@ def plan_queries(
         selected = select(qfile, query)
     except QueryError as exc:
         raise exc.with_source(source) from None
+
     # Every query is checked before any credential is asked for: a user hears about a
     # mistake in the query first, whatever the machine's setup.
     def offline(provider: Provider) -> ProviderContext:

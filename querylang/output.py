@@ -90,23 +90,44 @@ def write_results(results: Sequence[Any], fmt: str, out: TextIO) -> None:
         raise UsageError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
 
 
+def _plan_json(p: Any) -> dict[str, Any]:
+    b = p.bound
+    return {
+        "name": b.name,
+        "source": b.source_label,
+        "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
+        "every": str(b.every) if b.every else None,
+        "native_granularity": str(p.grain),
+        "calls": len(p.requests),
+        "min_seconds": p.min_seconds,
+        "steps": list(p.steps),
+    }
+
+
 def explain_json(plans: Sequence[Any]) -> dict[str, Any]:
-    """The plans as ``explain --format json`` prints them."""
+    """The plans as ``explain --format json`` prints them.
+
+    A query over several providers has one entry in ``providers`` per provider (its own
+    plan, ending with its standard columns) and ``steps`` for what joins them.
+    """
     queries = []
     for p in plans:
-        b = p.bound
-        queries.append(
-            {
-                "name": b.name,
-                "source": b.source_label,
-                "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
-                "every": str(b.every) if b.every else None,
-                "native_granularity": str(p.grain),
-                "calls": len(p.requests),
-                "min_seconds": p.min_seconds,
-                "steps": list(p.steps),
-            }
-        )
+        legs = getattr(p, "legs", None)
+        if legs is None:
+            queries.append(_plan_json(p))
+            continue
+        entry = _plan_json(legs[0]) | {"name": p.bound.name, "source": p.bound.source_label}
+        entry["every"] = str(p.bound.every) if p.bound.every else None
+        entry.pop("native_granularity")
+        entry["calls"] = len(p.requests)
+        entry["min_seconds"] = p.min_seconds
+        entry["providers"] = [
+            _plan_json(leg) | {"steps": [*leg.steps, step.describe()]}
+            for leg, step in zip(legs, p.leg_steps, strict=True)
+        ]
+        entry["excluded"] = list(p.bound.excluded)
+        entry["steps"] = list(p.steps)
+        queries.append(entry)
     return {
         "requests": [r.to_json() for p in plans for r in p.requests],
         "queries": queries,
@@ -123,6 +144,9 @@ def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
     requests = iter(data["requests"])
     for _plan, q in zip(plans, data["queries"], strict=True):
         title = f"{q['name']}: " if q["name"] else ""
+        if "providers" in q:
+            _write_cross(q, requests, title, out)
+            continue
         out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
         out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
         out.write(f" (native {q['native_granularity']})\n")
@@ -138,3 +162,34 @@ def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
         out.write("  steps:\n")
         for step in q["steps"]:
             out.write(f"    - {step}\n")
+
+
+def _write_cross(q: dict[str, Any], requests: Any, title: str, out: TextIO) -> None:
+    """One query over several providers: each provider's plan, then the joining steps."""
+    out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
+    out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
+    limit = f", at least {q['min_seconds']:g} s under the rate limits" if q["min_seconds"] else ""
+    out.write(f"\n  {len(q['providers'])} provider(s), {q['calls']} call(s) in all{limit}\n")
+    if q["excluded"]:
+        out.write(f"  left out by WHERE provider: {', '.join(q['excluded'])}\n")
+    for leg in q["providers"]:
+        leg_limit = (
+            f", at least {leg['min_seconds']:g} s under its rate limit"
+            if leg["min_seconds"]
+            else ""
+        )
+        out.write(
+            f"  {leg['source']} (native {leg['native_granularity']}): {leg['calls']} call(s)"
+            f"{leg_limit}\n"
+        )
+        for _ in range(leg["calls"]):
+            req = next(requests)
+            out.write(f"    {req['method']} {req['url']}\n")
+            if req["body"] is not None:
+                out.write(f"      body: {json.dumps(req['body'])}\n")
+        out.write("    steps:\n")
+        for step in leg["steps"]:
+            out.write(f"      - {step}\n")
+    out.write("  then, on all providers' rows:\n")
+    for step in q["steps"]:
+        out.write(f"    - {step}\n")

@@ -133,12 +133,10 @@ def how(dataset: Dataset, name: str) -> str | None:
         assert std is not None
         return std.explain()
     if metric.rule == "ratio":
-        return "engine: from summed " + " and ".join(metric.parts)
+        return "engine, from summed parts"
     if metric.rule == "rate":
-        return "engine: sent_bytes * 8 / bucket seconds"
-    grain = burst_grain(dataset)
-    what = "peak" if metric.rule == "peak" else "95th percentile"
-    return f"engine: {what} of 5-minute rates from {grain} sent_bytes"
+        return "engine, from sent_bytes"
+    return f"engine, from {burst_grain(dataset)} sent_bytes"
 
 
 def burst_grain(dataset: Dataset) -> Granularity | None:

@@ -269,9 +269,7 @@ class _ToIR(Transformer):
         )
         return ("by", names, span_of(meta))
 
-    def source(
-        self, meta: Any, children: list[Any]
-    ) -> tuple[str, tuple[ir.Source, ...], ir.Span]:
+    def source(self, meta: Any, children: list[Any]) -> tuple[str, tuple[ir.Source, ...], ir.Span]:
         return ("source", tuple(c for c in children if isinstance(c, ir.Source)), span_of(meta))
 
     def source_item(self, meta: Any, children: list[Any]) -> ir.Source:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio
+from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio, Standard
 from querylang.frames import Frame, FrameBuilder
 from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
@@ -40,6 +40,8 @@ DATASET = Dataset(
     dimensions=(Dimension(name="site", description="edge site", values=SITES),),
     grains=tuple(GrainSpec.of(g, max_window=31 * DAY) for g in ("1m", "1h", "1d")),
     history=90 * DAY,
+    # The standard metrics (querylang.standard) it answers: FROM edgelog, gcore works.
+    standard=(Standard.of("sent_bytes", "bytes"), Standard.of("requests")),
 )
 
 
