@@ -20,9 +20,9 @@ from querylang.catalog import RateLimit
 from querylang.errors import ProviderError
 from querylang.failures import malformed
 from querylang.frames import Frame
-from querylang.hookspecs import AuthSession, Provider
+from querylang.hookspecs import Provider
 from querylang.planning import Piece, Plan
-from querylang.wire import NativeRequest, NativeResponse
+from querylang.wire import AuthSession, NativeRequest, NativeResponse
 
 __all__ = ["ExecutionSettings", "RateLimiter", "execute"]
 

@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from querylang.catalog import Credential, Dataset, Setting
 from querylang.errors import ProviderError
-from querylang.failures import Failure, FailureKind, kind_of_status, malformed
-from querylang.hookspecs import AuthSession, Emulator, Verdict
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.failures import Failure, FailureKind, Verdict, kind_of_status, malformed
+from querylang.hookspecs import Emulator
+from querylang.wire import (
+    AuthSession,
+    NativeQuery,
+    NativeRequest,
+    NativeResponse,
+    ProviderContext,
+    Unsupported,
+)
 
 if TYPE_CHECKING:
     from querylang.frames import Frame
