@@ -17,8 +17,8 @@ The pipeline, one module per stage::
 - ``engine`` ties them together behind ``run`` and ``explain``; ``cli`` is the command.
 
 A provider plugin needs only the names exported here (the contract itself is
-``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider``, the catalog types
-(``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
+``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider`` (with ``DatasetWire``), the
+catalog types (``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
 ``Setting``, ``Ratio``, ``Standard`` for the standard vocabulary), the wire types
 (``NativeQuery``, ``NativeRequest``, ``NativeResponse``, ``ProviderContext``,
 ``Unsupported``, ``AuthSession``), the failure table (``Failure``, ``FailureKind``,
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from querylang.failures import Failure, FailureKind, Verdict
     from querylang.formatting import fmt
     from querylang.frames import Frame, FrameBuilder, to_number
-    from querylang.hookspecs import Emulator, Provider, hookimpl
+    from querylang.hookspecs import DatasetWire, Emulator, Provider, hookimpl
     from querylang.planning import Piece, Plan
     from querylang.provider import HttpProvider, parse_retry_after
     from querylang.steps import PieceStep, Step
@@ -86,6 +86,7 @@ __all__ = [
     "Credential",
     "CredentialsError",
     "Dataset",
+    "DatasetWire",
     "Dimension",
     "Emulator",
     "Failure",
@@ -143,6 +144,7 @@ _LAZY = {
     "to_number": "querylang.frames",
     "AuthSession": "querylang.wire",
     "Emulator": "querylang.hookspecs",
+    "DatasetWire": "querylang.hookspecs",
     "Provider": "querylang.hookspecs",
     "Failure": "querylang.failures",
     "FailureKind": "querylang.failures",

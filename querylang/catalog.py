@@ -104,7 +104,9 @@ class GrainSpec:
     max_window: int | None = None  # seconds one request may span at this grain
 
     @classmethod
-    def of(cls, text: str, *, retention: int | None = None, max_window: int | None = None):
+    def of(
+        cls, text: str, *, retention: int | None = None, max_window: int | None = None
+    ) -> GrainSpec:
         return cls(granularity=Granularity.parse(text), retention=retention, max_window=max_window)
 
 

@@ -36,7 +36,15 @@ if TYPE_CHECKING:
         Unsupported,
     )
 
-__all__ = ["AuthSession", "Emulator", "Provider", "Verdict", "hookimpl", "hookspec"]
+__all__ = [
+    "AuthSession",
+    "DatasetWire",
+    "Emulator",
+    "Provider",
+    "Verdict",
+    "hookimpl",
+    "hookspec",
+]
 
 hookspec = pluggy.HookspecMarker("querylang")
 hookimpl = pluggy.HookimplMarker("querylang")
@@ -45,6 +53,24 @@ hookimpl = pluggy.HookimplMarker("querylang")
 @hookspec
 def register_providers(register: Callable[[Provider], None]) -> None:
     """Register this plugin's providers by calling ``register(provider)`` for each."""
+
+
+class DatasetWire(Protocol):
+    """One dataset's wire format: compile a planned piece, decode an answer (a module fits).
+
+    ``HttpProvider.dataset_modules`` maps each dataset name to one of these, so a provider
+    with several wire formats (Gcore's CDN and object storage) routes to the right one.
+    """
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        """Native requests for one planned piece, with no I/O (or why it cannot be asked)."""
+        ...
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """One successful answer as a frame, as a pure function."""
+        ...
 
 
 @runtime_checkable
