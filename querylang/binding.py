@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from attrs import frozen
 
@@ -13,6 +13,9 @@ from querylang.errors import BindingError, LimitError, ParamError, SourceText, d
 from querylang.hookspecs import Provider
 from querylang.parameters import ParamValue
 from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
+
+if TYPE_CHECKING:
+    from querylang.config import Connection
 
 __all__ = ["BoundFilter", "BoundMetric", "BoundQuery", "bind"]
 
@@ -48,6 +51,8 @@ class BoundQuery:
     every: Granularity | None
     window: TimeWindow
     now: int
+    account: str = ""  # the ``account`` dimension: the connection's or the provider's name
+    connection: Connection | None = None  # None: credentials from the environment
 
     @property
     def name(self) -> str | None:

@@ -13,7 +13,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import attrs
 from attrs import frozen
@@ -31,6 +31,9 @@ from querylang.formatting import query_files
 from querylang.hookspecs import Provider
 from querylang.parameters import ParamValue, file_params, param_from_text, used_params
 from querylang.syntax import parse_each
+
+if TYPE_CHECKING:
+    from querylang.config import Config
 
 __all__ = ["Diagnostic", "check_paths", "check_text"]
 
@@ -80,6 +83,7 @@ class _CheckContext:
     now: int
     env: Mapping[str, str]  # provider settings (such as a default stack)
     sandbox: bool  # settings' sandbox values, as ``run --sandbox`` would use
+    config: Config | None = None  # connections and groups FROM may name
 
 
 def check_text(
@@ -91,9 +95,10 @@ def check_text(
     params: Mapping[str, ParamValue] | None = None,
     env: Mapping[str, str] | None = None,
     sandbox: bool = False,
+    config: Config | None = None,
 ) -> list[QueryError]:
     """Every problem found in one query file, in source order (an empty list when clean)."""
-    context = _CheckContext(providers, now, os.environ if env is None else env, sandbox)
+    context = _CheckContext(providers, now, os.environ if env is None else env, sandbox, config)
     return _check_file(text, path, context, params or {})[0]
 
 
@@ -165,9 +170,14 @@ def _query_problems(
     from querylang.context import provider_context
     from querylang.federation import bind_query, plan_query
 
-    def offline(provider: Any) -> Any:
+    def offline(bound: Any) -> Any:
         return provider_context(
-            provider, context.env, context.now, sandbox=context.sandbox, need_secrets=False
+            bound.provider,
+            context.env,
+            context.now,
+            sandbox=context.sandbox,
+            need_secrets=False,
+            connection=bound.connection,
         )
 
     errors: list[QueryError] = []
@@ -175,7 +185,12 @@ def _query_problems(
     while current is not None:
         try:
             bound = bind_query(
-                current, context.providers, now=context.now, params=values, source=source
+                current,
+                context.providers,
+                now=context.now,
+                params=values,
+                source=source,
+                config=context.config,
             )
         except QueryError as exc:
             errors.append(exc.with_source(source))
@@ -221,6 +236,7 @@ def check_paths(
     registry: Any = None,
     env: Mapping[str, str] | None = None,
     sandbox: bool = False,
+    config: Config | None = None,
 ) -> int:
     """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable.
 
@@ -235,6 +251,7 @@ def check_paths(
         int(time.time()) if now is None else int(now),
         os.environ if env is None else env,
         sandbox,
+        config,
     )
     overrides = {
         k: v if isinstance(v, ParamValue) else param_from_text(k, str(v))

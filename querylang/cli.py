@@ -35,6 +35,15 @@ def _add_source(p: argparse.ArgumentParser) -> None:
         "--sandbox", action="store_true",
         help="answer from the built-in provider emulators: no credentials, no network",
     )  # fmt: skip
+    _add_config(p)
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", metavar="PATH",
+        help="the connections file (default: $QUERYLANG_CONFIG, else ./querylang.toml "
+        "upwards and the user config file)",
+    )  # fmt: skip
 
 
 class _BadChoice(str):
@@ -99,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
     check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
+    _add_config(check)
 
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
     fmt.add_argument(
@@ -126,6 +136,17 @@ def _parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+    _add_config(repl)
+
+    conns = sub.add_parser("connections", help="list the connections and groups of the config file")
+    conns.add_argument(
+        "--check", metavar="NAME",
+        help="make one cheap authenticated call with connection NAME and report the answer",
+    )  # fmt: skip
+    conns.add_argument("--sandbox", action="store_true", help="--check against the emulator")
+    conns.add_argument("-f", "--format", type=_choice("connections", ("text", "json")),
+                       default="text")  # fmt: skip
+    _add_config(conns)
 
     emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
     emulate.add_argument("provider")
@@ -205,6 +226,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         query=args.query,
         sandbox=args.sandbox,
         settings=settings,
+        config=args.config,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -220,7 +242,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox,
+        sandbox=args.sandbox, config=args.config,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0
@@ -228,7 +250,9 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.checking import check_paths
+    from querylang.config import load_config
     from querylang.engine import resolve_now
+    from querylang.plugins import registry
 
     # Nothing is sent, so settings take their sandbox values where a provider declares one
     # (a StackPath stack, say): check judges the query files, not this machine's setup.
@@ -239,6 +263,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         now=resolve_now(args.now),
         params=_params(args),
         sandbox=True,
+        config=load_config(args.config, providers=registry().providers),
     )
 
 
@@ -323,7 +348,16 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
-    return repl(sandbox=args.sandbox, now=args.now, out=out)
+    return repl(sandbox=args.sandbox, now=args.now, out=out, config=args.config)
+
+
+def _cmd_connections(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.connections import check_connection, list_connections
+
+    if args.check:
+        return check_connection(args.check, out, config=args.config, sandbox=args.sandbox)
+    list_connections(out, config=args.config, fmt=args.format)
+    return 0
 
 
 COMMANDS = {
@@ -336,6 +370,7 @@ COMMANDS = {
     "describe": _cmd_describe,
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
+    "connections": _cmd_connections,
 }
 
 
@@ -347,7 +382,10 @@ def _secrets() -> list[str]:
         envs = {c.env for p in registry().providers.values() for c in p.credentials}
     except Exception:
         envs = set()
-    return [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    from querylang.context import known_secrets
+
+    found = [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    return sorted({*found, *known_secrets()}, key=len, reverse=True)
 
 
 def _scrub(text: str) -> str:

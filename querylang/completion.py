@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from querylang.catalog import Dataset
 from querylang.hookspecs import Provider
+
+if TYPE_CHECKING:
+    from querylang.config import Config
 
 __all__ = ["Suggestion", "complete"]
 
@@ -38,8 +42,17 @@ def _statement(text: str) -> str:
     return text.rsplit(";", 1)[-1]
 
 
-def complete(before: str, providers: Mapping[str, Provider], after: str = "") -> list[Suggestion]:
-    """What may come next at the cursor; ``after`` (the rest of the line) helps find FROM."""
+def complete(
+    before: str,
+    providers: Mapping[str, Provider],
+    after: str = "",
+    *,
+    config: Config | None = None,
+) -> list[Suggestion]:
+    """What may come next at the cursor; ``after`` (the rest of the line) helps find FROM.
+
+    ``config`` adds its connection and group names after FROM.
+    """
     statement = _statement(before)
     tokens = _TOKEN.findall(statement)
     partial = ""
@@ -48,7 +61,17 @@ def complete(before: str, providers: Mapping[str, Provider], after: str = "") ->
     upper = [t.upper() for t in tokens]
     datasets = _datasets(providers)
     whole = _TOKEN.findall(statement + after.split(";", 1)[0])
-    source = next((whole[i + 1] for i, t in enumerate(whole[:-1]) if t.upper() == "FROM"), None)
+    source: str | None = next(
+        (whole[i + 1] for i, t in enumerate(whole[:-1]) if t.upper() == "FROM"), None
+    )
+    named: list[tuple[str, str]] = []
+    if config is not None:
+        for conn_name, conn in config.connections.items():
+            target = conn.provider + (f".{conn.dataset}" if conn.dataset else "")
+            named.append((conn_name, f"connection to {target}"))
+            if source == conn_name and target in datasets:
+                source = target  # complete the connection's provider's names
+        named += [(group, "group: " + ", ".join(m)) for group, m in config.groups.items()]
     pool = [datasets[source]] if source in datasets else list(datasets.values())
 
     def offer(words: list[tuple[str, str]]) -> list[Suggestion]:
@@ -64,8 +87,8 @@ def complete(before: str, providers: Mapping[str, Provider], after: str = "") ->
     clause = next((t for t in reversed(upper) if t in (*CLAUSES, "SELECT", "AND")), None)
     last = upper[-1]
     metrics = [(m.name, f"{m.unit}, {m.kind}") for ds in pool for m in ds.metrics]
-    if last == "FROM":
-        return offer([(name, ds.description) for name, ds in datasets.items()])
+    if last == "FROM" or (last == "," and clause == "FROM"):
+        return offer([*named, *((name, ds.description) for name, ds in datasets.items())])
     if last in ("SELECT", ",") and clause == "SELECT":
         return offer(metrics)
     if last in ("BY", ",") and clause == "BY":

@@ -21,17 +21,28 @@ from querylang.timegrid import parse_ts
 if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of check and --help
     import httpx
 
+    from querylang.binding import BoundQuery
+    from querylang.config import Config
     from querylang.execution import ExecutionSettings
     from querylang.federation import CrossPlan
     from querylang.frames import Frame
-    from querylang.hookspecs import Provider
+    from querylang.hookspecs import Emulator
     from querylang.planning import Plan
     from querylang.wire import ProviderContext
 
 #: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
 Now = int | float | str | dt.datetime | None
 
-__all__ = ["Column", "Result", "env_name", "explain", "plan_queries", "run", "select"]
+__all__ = [
+    "Column",
+    "Result",
+    "env_name",
+    "explain",
+    "plan_queries",
+    "resolve_config",
+    "run",
+    "select",
+]
 
 
 @frozen(kw_only=True)
@@ -127,6 +138,7 @@ def plan_queries(
     sandbox: bool = False,
     need_secrets: bool = True,
     providers: Registry | None = None,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Plan | CrossPlan]:
     """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
     from querylang.federation import bind_query, plan_query
@@ -137,6 +149,7 @@ def plan_queries(
     qfile = parse(text, path)
     values = _params(qfile, source, params)
     reg = providers or registry()
+    connections = resolve_config(config, reg, env)
     plans = []
     try:
         selected = select(qfile, query)
@@ -145,14 +158,30 @@ def plan_queries(
 
     # Every query is checked before any credential is asked for: a user hears about a
     # mistake in the query first, whatever the machine's setup.
-    def offline(provider: Provider) -> ProviderContext:
-        return provider_context(provider, env, clock, sandbox=sandbox, need_secrets=False)
+    def offline(bound: BoundQuery) -> ProviderContext:
+        return provider_context(
+            bound.provider,
+            env,
+            clock,
+            sandbox=sandbox,
+            need_secrets=False,
+            connection=bound.connection,
+        )
 
-    def online(provider: Provider) -> ProviderContext:
-        return provider_context(provider, env, clock, sandbox=False, need_secrets=True)
+    def online(bound: BoundQuery) -> ProviderContext:
+        return provider_context(
+            bound.provider,
+            env,
+            clock,
+            sandbox=False,
+            need_secrets=True,
+            connection=bound.connection,
+        )
 
     for q in selected:
-        bound = bind_query(q, reg.providers, now=clock, params=values, source=source)
+        bound = bind_query(
+            q, reg.providers, now=clock, params=values, source=source, config=connections
+        )
         try:
             plans.append(plan_query(bound, offline))
         except QueryError as exc:
@@ -173,6 +202,7 @@ def explain(
     sandbox: bool = False,
     need_secrets: bool = False,
     providers: Registry | None = None,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required."""
     return plan_queries(
@@ -185,6 +215,7 @@ def explain(
         sandbox=sandbox,
         need_secrets=need_secrets,
         providers=providers,
+        config=config,
     )
 
 
@@ -223,11 +254,13 @@ def run(
     providers: Registry | None = None,
     settings: ExecutionSettings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
     ``sandbox=True`` answers every provider from its built-in emulator (no credentials,
     no network); ``transport`` replaces the HTTP transport (e.g. ``httpx.MockTransport``).
+    ``config`` names the connections file (default: discovered, see ``querylang.config``).
     """
     from querylang.aggregation import finish_all
     from querylang.emulation import SandboxTransport, host_of
@@ -243,6 +276,7 @@ def run(
         query=query,
         sandbox=sandbox,
         providers=providers,
+        config=config,
     )
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
@@ -250,9 +284,13 @@ def run(
         def pinned() -> float:
             return clock
 
-        routes = {}
+        routes: dict[str, tuple[Emulator, str]] = {}
         for p in _legs(plans):
-            routes[host_of(p.context.base_url)] = p.bound.provider.emulator(pinned)
+            host = host_of(p.context.base_url)
+            if host not in routes:
+                # A named connection gets its own data: the account's name seeds it.
+                account = p.bound.account if p.bound.connection is not None else ""
+                routes[host] = (p.bound.provider.emulator(pinned), account)
         transport = SandboxTransport(routes)
     # Every provider's requests go out together, each within its own limits.
     frames = iter(execute(_legs(plans), settings, transport))
@@ -270,6 +308,17 @@ def run(
             )
         )
     return results
+
+
+def resolve_config(
+    config: Config | str | os.PathLike[str] | None, reg: Registry, env: Mapping[str, str]
+) -> Config:
+    """The connections and groups a run may name: given, read from a path, or discovered."""
+    from querylang.config import Config, load_config
+
+    if isinstance(config, Config):
+        return config
+    return load_config(config, providers=reg.providers, env=env)
 
 
 def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:

@@ -22,10 +22,18 @@ Type a query and end it with ';' (Tab completes names). Commands:
 class Session:
     """The REPL's state and how it handles one submitted text (no terminal needed)."""
 
-    def __init__(self, *, sandbox: bool = False, fmt: str = "table", now: str | None = None):
+    def __init__(
+        self,
+        *,
+        sandbox: bool = False,
+        fmt: str = "table",
+        now: str | None = None,
+        config: str | None = None,
+    ):
         self.sandbox = sandbox
         self.fmt = fmt
         self.now = now
+        self.config = config  # the connections file (None: discovered)
 
     def handle(self, text: str, out: TextIO, err: TextIO) -> bool:
         """Run one input; False when the user asked to quit."""
@@ -52,37 +60,51 @@ class Session:
                 from querylang.engine import explain
                 from querylang.output import write_explain
 
-                plans = explain(line[len(".explain") :], now=self.now, sandbox=self.sandbox)
+                plans = explain(
+                    line[len(".explain") :], now=self.now, sandbox=self.sandbox, config=self.config
+                )
                 write_explain(plans, "text", out)
             else:
                 from querylang.engine import run
                 from querylang.output import write_results
 
-                results = run(line, now=self.now, sandbox=self.sandbox)
+                results = run(line, now=self.now, sandbox=self.sandbox, config=self.config)
                 write_results(results, self.fmt, out)
         except QuerylangError as exc:
             err.write(exc.render() + "\n")
         return True
 
 
-def _completer() -> Any:
+def _completer(config: str | None = None) -> Any:
     from prompt_toolkit.completion import Completer, Completion
 
+    from querylang.config import load_config
     from querylang.plugins import registry
+
+    providers = registry().providers
+    try:
+        connections = load_config(config, providers=providers)
+    except QuerylangError:
+        connections = None  # the error shows when a query runs
 
     class QueryCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Iterable[Completion]:
             for s in complete(
-                document.text_before_cursor, registry().providers, document.text_after_cursor
+                document.text_before_cursor,
+                providers,
+                document.text_after_cursor,
+                config=connections,
             ):
                 yield Completion(s.text, start_position=-s.replace, display_meta=s.meta)
 
     return QueryCompleter()
 
 
-def repl(*, sandbox: bool, now: str | None, out: TextIO = sys.stdout) -> int:
+def repl(
+    *, sandbox: bool, now: str | None, out: TextIO = sys.stdout, config: str | None = None
+) -> int:
     """Read queries until .quit or end of input."""
-    session = Session(sandbox=sandbox, now=now)
+    session = Session(sandbox=sandbox, now=now, config=config)
     if not sys.stdin.isatty():  # scripted use: one statement per ';'
         for statement in sys.stdin.read().split(";"):
             if statement.strip() and not session.handle(statement, out, sys.stderr):
@@ -103,7 +125,7 @@ def repl(*, sandbox: bool, now: str | None, out: TextIO = sys.stdout) -> int:
             buffer.insert_text("\n")
 
     prompt: PromptSession[str] = PromptSession(
-        completer=_completer(), key_bindings=keys, multiline=True
+        completer=_completer(config), key_bindings=keys, multiline=True
     )
     out.write(HELP.format(sandbox="on" if sandbox else "off") + "\n")
     while True:
