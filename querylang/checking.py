@@ -13,6 +13,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import attrs
@@ -206,6 +207,19 @@ def _query_problems(
     return errors
 
 
+def _config_for(
+    config: Config | str | os.PathLike[str] | None, context: _CheckContext, path: Path
+) -> Config:
+    """The connections a file may name: the one given, else found from its folder up."""
+    from querylang.config import Config, load_config
+
+    if isinstance(config, Config):
+        return config
+    return load_config(
+        config, providers=context.providers, env=context.env, cwd=path.resolve().parent
+    )
+
+
 def _within(inner: ir.Span, outer: ir.Span) -> bool:
     return outer.start <= inner.start and inner.end <= outer.end
 
@@ -236,9 +250,12 @@ def check_paths(
     registry: Any = None,
     env: Mapping[str, str] | None = None,
     sandbox: bool = False,
-    config: Config | None = None,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> int:
     """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable.
+
+    ``config`` is the connections file (a loaded Config, or a path); without one, each
+    file's names are resolved with the config found from that file's folder upwards.
 
     ``registry`` is a plugin Registry or a name → provider mapping (default: the installed
     plugins); ``env`` supplies provider settings (default: the process environment), and
@@ -251,7 +268,6 @@ def check_paths(
         int(time.time()) if now is None else int(now),
         os.environ if env is None else env,
         sandbox,
-        config,
     )
     overrides = {
         k: v if isinstance(v, ParamValue) else param_from_text(k, str(v))
@@ -272,7 +288,8 @@ def check_paths(
             diagnostics.append(Diagnostic.of(_unreadable(name, reason), name))
             status = 2
             continue
-        errors, uses = _check_file(text, name, context, overrides)
+        connections = _config_for(config, context, path)  # a bad config file stops the check
+        errors, uses = _check_file(text, name, attrs.evolve(context, config=connections), overrides)
         used |= uses
         diagnostics += [Diagnostic.of(error, name) for error in errors]
     for name in sorted(set(overrides) - used):

@@ -5,8 +5,9 @@ Where it is read from, the first that applies:
 1. ``--config PATH`` (or ``config=`` in the Python API), else ``QUERYLANG_CONFIG``: that
    file alone;
 2. otherwise the user file (``config.toml`` in the platform's config directory, from
-   ``platformdirs``) and the project file (``querylang.toml`` in the current directory or
-   the nearest parent), merged by name with the project file winning.
+   ``platformdirs``) and the project file (``querylang.toml`` in the query file's folder or
+   the nearest parent — the current directory's for inline text), merged by name with the
+   project file winning.
 
 A connection names a provider (or ``provider.dataset``), where each credential comes from
 (``{ env = "NAME" }`` or ``{ command = "…" }`` — never the secret itself), and non-secret

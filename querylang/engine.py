@@ -149,7 +149,7 @@ def plan_queries(
     qfile = parse(text, path)
     values = _params(qfile, source, params)
     reg = providers or registry()
-    connections = resolve_config(config, reg, env)
+    connections = resolve_config(config, reg, env, path)
     plans = []
     try:
         selected = select(qfile, query)
@@ -311,14 +311,24 @@ def run(
 
 
 def resolve_config(
-    config: Config | str | os.PathLike[str] | None, reg: Registry, env: Mapping[str, str]
+    config: Config | str | os.PathLike[str] | None,
+    reg: Registry,
+    env: Mapping[str, str],
+    path: str = "<query>",
 ) -> Config:
-    """The connections and groups a run may name: given, read from a path, or discovered."""
+    """The connections and groups a run may name: given, read from a path, or discovered.
+
+    Discovery looks for ``querylang.toml`` from the query file's folder upwards (from the
+    current directory for inline text and standard input).
+    """
+    from pathlib import Path
+
     from querylang.config import Config, load_config
 
     if isinstance(config, Config):
         return config
-    return load_config(config, providers=reg.providers, env=env)
+    where = Path(path).resolve().parent if os.path.isfile(path) else None
+    return load_config(config, providers=reg.providers, env=env, cwd=where)
 
 
 def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:
