@@ -227,7 +227,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from querylang.checking import check_paths
+    from querylang.checking import check_paths, use_colour
     from querylang.engine import resolve_now
 
     # Nothing is sent, so settings take their sandbox values where a provider declares one
@@ -239,6 +239,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         now=resolve_now(args.now),
         params=_params(args),
         sandbox=True,
+        colour=use_colour(out),
     )
 
 
