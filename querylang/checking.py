@@ -113,11 +113,15 @@ def _check_file(
     queries = [s for s in statements if isinstance(s, ir.Query)]
     values = _file_values(statements, params, source, errors)
     errors += _duplicate_names(queries, source)
+    # In source order: by position, but a query's own problems stay in the order
+    # _query_problems gives them (its names and values, then its plan).
+    keyed = [((e.span.start, 0, 0), e) for e in errors]
     for query in queries:
-        errors += _query_problems(query, context, values, source)
-    for error in errors:
+        problems = _query_problems(query, context, values, source)
+        keyed += [((query.span.start, 1, i), e) for i, e in enumerate(problems)]
+    for _, error in keyed:
         error.hint = error.hint or f"`querylang explain-code {error.code}` explains this error"
-    return sorted(errors, key=lambda e: (e.span.start, e.span.end)), used_params(statements)
+    return [e for _, e in sorted(keyed, key=lambda k: k[0])], used_params(statements)
 
 
 def _file_values(
@@ -192,6 +196,7 @@ def _query_problems(
             if current is not None and not current.select:
                 current = _with_stand_in(current, next(stand_ins, None))
             continue
+        errors.sort(key=lambda e: (e.span.start, e.span.end))
         if where_dropped:  # the plan of a query less a condition may differ from the query's
             return errors
         try:
@@ -199,7 +204,7 @@ def _query_problems(
         except QueryError as exc:
             errors.append(exc.with_source(source))
         return errors
-    return errors
+    return sorted(errors, key=lambda e: (e.span.start, e.span.end))
 
 
 # A span no source text has: a stand-in metric sits there while a query's own metrics are
