@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
 
+    explain_code = sub.add_parser(
+        "explain-code", help="explain an error code, with an example (as rustc --explain)"
+    )
+    explain_code.add_argument("code", metavar="CODE", help="an error code such as E402")
+
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
     fmt.add_argument(
         "paths", nargs="+", metavar="PATH", help="files or directories (*.qry), or - for stdin"
@@ -243,6 +248,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     )
 
 
+def _cmd_explain_code(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.codes import explain_code
+
+    return explain_code(args.code, out)
+
+
 def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.formatting import format_paths, format_stdin
 
@@ -331,6 +342,7 @@ COMMANDS = {
     "run": _cmd_run,
     "explain": _cmd_explain,
     "check": _cmd_check,
+    "explain-code": _cmd_explain_code,
     "fmt": _cmd_fmt,
     "parse": _cmd_parse,
     "providers": _cmd_providers,
