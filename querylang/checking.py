@@ -378,7 +378,7 @@ def use_colour(out: TextIO, env: Mapping[str, str] | None = None) -> bool:
 
 def colourise(rendered: str) -> str:
     """ANSI colours for a rendered diagnostic: the error red, carets red, help cyan."""
-    lines = []
+    lines: list[str] = []
     for line in rendered.splitlines():
         head = re.match(r"^(.*?: )?(error\[[A-Z]\d+\])(: .*)$", line)
         if head and not lines:
