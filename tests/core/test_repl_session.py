@@ -185,7 +185,7 @@ def test_help_lists_every_command() -> None:
                 ".param",
                 ".quit",
             ],
-        ),  # fmt: skip
+        ),
         (".t", [".timing"]),
         (".format c", ["csv"]),
         (".sandbox ", ["on", "off"]),
