@@ -132,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
 
+    sub.add_parser("lsp", help="a language server for .qry files on standard I/O (for editors)")
+
     emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
     emulate.add_argument("provider")
     emulate.add_argument("--port", type=int, default=8080)
@@ -332,6 +334,12 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_lsp(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.lsp import start
+
+    return start()
+
+
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
@@ -349,6 +357,7 @@ COMMANDS = {
     "describe": _cmd_describe,
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
+    "lsp": _cmd_lsp,
 }
 
 
