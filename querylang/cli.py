@@ -52,6 +52,7 @@ def _choice(command: str, choices: tuple[str, ...]) -> Any:
         bad.command, bad.choices = command, choices
         return bad
 
+    convert.choices = choices  # type: ignore[attr-defined]  # for shell completion
     return convert
 
 
@@ -131,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+
+    completion = sub.add_parser(
+        "completion", help="print the shell code for Tab completion (bash, zsh or fish)"
+    )
+    completion.add_argument("shell", help="bash, zsh or fish")
 
     sub.add_parser("lsp", help="a language server for .qry files on standard I/O (for editors)")
 
@@ -334,6 +340,19 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_completion(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.errors import UsageError
+    from querylang.shell import SHELLS, script
+
+    if args.shell not in SHELLS:
+        raise UsageError(
+            f"no completion for the shell {args.shell!r}",
+            hint=f"choose one of: {', '.join(SHELLS)}",
+        )
+    out.write(script(args.shell))
+    return 0
+
+
 def _cmd_lsp(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.lsp import start
 
@@ -358,6 +377,7 @@ COMMANDS = {
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
     "lsp": _cmd_lsp,
+    "completion": _cmd_completion,
 }
 
 
@@ -381,7 +401,12 @@ def _scrub(text: str) -> str:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point: parse arguments, run one command, map errors to exit codes."""
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if argv is None:
+        from querylang.shell import complete
+
+        complete(parser)  # answers the shell's Tab and exits, when the shell is asking
+    args = parser.parse_args(argv)
     try:
         _check_choices(args)
         return COMMANDS[args.command](args, out)
