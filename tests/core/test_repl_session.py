@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prompt_toolkit.application import create_app_session
@@ -204,3 +205,31 @@ def test_a_script_splits_into_commands_and_statements() -> None:
     assert list(statements(script)) == [
         ".format csv", "PARAM $w = 2h;", "SELECT requests\nFROM gcore;", "SELECT x",
     ]  # fmt: skip
+
+
+def test_ctrl_c_during_a_query_returns_to_the_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    original = Session.run
+
+    def interrupted(self: Session, text: str, params: Any, out: Any) -> None:
+        calls.append(text)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # what Ctrl-C raises while the engine waits
+        original(self, text, params, out)
+
+    monkeypatch.setattr(Session, "run", interrupted)
+    keys = [".format csv", ENTER, "SELECT requests FROM gcore EVERY 1h LAST 2h;", ENTER,
+            "SELECT requests FROM gcore EVERY 1h LAST 2h;", ENTER, CTRL_D]  # fmt: skip
+    code, out, err = _keys(keys, tmp_path / "history")
+    assert code == 0 and err == "cancelled\n" and len(calls) == 2
+    assert out.endswith("format csv\n" + TWO_HOURS)
+
+
+def test_piped_input_runs_as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = ".format csv\nPARAM $w = 2h;\nSELECT requests\nFROM gcore EVERY 1h LAST $w;\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    out, err = io.StringIO(), io.StringIO()
+    assert repl(sandbox=True, now=NOW_TEXT, out=out, err=err, interactive=False) == 0
+    assert err.getvalue() == "" and out.getvalue() == "format csv\n$w = 2h\n" + TWO_HOURS
