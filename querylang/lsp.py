@@ -145,10 +145,8 @@ def server(*, now: int | None = None, sandbox: bool = True) -> Any:
         text = ls.workspace.get_text_document(params.text_document.uri).source
         pos = params.position
         offset = _offset(text, pos.line, pos.character)
-        line_end = text.find("\n", offset)
-        after = text[offset : len(text) if line_end < 0 else line_end]
         items = []
-        for s in complete(text[:offset], providers, after):
+        for s in complete(text[:offset], providers, text[offset:]):  # as the REPL calls it
             start = types.Position(line=pos.line, character=max(pos.character - s.replace, 0))
             items.append(
                 types.CompletionItem(

@@ -31,6 +31,17 @@ class Editor:
         self.to_server, self.from_server = to_server, from_server
         self.next_id = 0
         self.notifications: list[dict[str, Any]] = []
+        self.capabilities: dict[str, Any] = {}
+
+    def start(self) -> None:
+        result = self.request("initialize", {"processId": None, "rootUri": None,
+                                             "capabilities": {}})  # fmt: skip
+        self.notify("initialized", {})
+        self.capabilities = result["capabilities"]
+
+    def stop(self) -> None:
+        self.request("shutdown", None)
+        self.notify("exit", None)
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -83,13 +94,9 @@ def editor() -> Iterator[Editor]:
     thread = threading.Thread(target=ls.start_io, args=(stdin, stdout), daemon=True)
     thread.start()
     client = Editor(os.fdopen(client_to_server[1], "wb"), os.fdopen(server_to_client[0], "rb"))
-    result = client.request("initialize", {"processId": None, "rootUri": None,
-                                           "capabilities": {}})  # fmt: skip
-    client.notify("initialized", {})
-    client.capabilities = result["capabilities"]  # type: ignore[attr-defined]
+    client.start()
     yield client
-    client.request("shutdown", None)
-    client.notify("exit", None)
+    client.stop()
     thread.join(10)
     client.to_server.close()
     client.from_server.close()
@@ -102,7 +109,7 @@ def _open(editor: Editor, text: str, version: int = 1) -> list[dict[str, Any]]:
 
 
 def test_capabilities(editor: Editor) -> None:
-    caps = editor.capabilities  # type: ignore[attr-defined]
+    caps = editor.capabilities
     assert caps["completionProvider"] and caps["hoverProvider"]
     assert caps["documentFormattingProvider"]
 
@@ -147,6 +154,15 @@ def test_completion_is_the_repls(editor: Editor) -> None:
     assert labels == [s.text for s in complete(text, PROVIDERS)] and "region" in labels
     edit = next(i for i in result["items"] if i["label"] == "region")["textEdit"]
     assert edit["range"]["start"] == {"line": 0, "character": len(text) - 3}
+
+
+def test_completion_sees_the_source_after_the_cursor(editor: Editor) -> None:
+    text = "SELECT \nFROM gcore.storage EVERY 1d LAST 2d"
+    _open(editor, text)
+    result = editor.request("textDocument/completion", {
+        "textDocument": {"uri": URI}, "position": {"line": 0, "character": 7}})  # fmt: skip
+    labels = [item["label"] for item in result["items"]]
+    assert "traffic" in labels and "sent_bytes" not in labels
 
 
 def test_formatting_is_fmt(editor: Editor) -> None:
@@ -194,3 +210,24 @@ def test_without_pygls_the_command_names_the_extra(
     assert main(["lsp"], out=io.StringIO()) == 2
     err = capsys.readouterr().err
     assert "pygls" in err and "pip install 'querylang[lsp]'" in err
+
+
+def test_the_command_serves_the_protocol_on_standard_io() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "querylang.cli", "lsp"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    client = Editor(proc.stdin, proc.stdout)  # type: ignore[arg-type]
+    try:
+        client.start()
+        assert client.capabilities["hoverProvider"]
+        assert [d["code"] for d in _open(client, TYPO)] == ["E202", "E203"]
+        client.stop()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
