@@ -109,3 +109,10 @@ def test_colour_on_a_terminal_unless_no_color(
     monkeypatch.delenv("NO_COLOR")
     assert main(["check", str(path)], out=piped) == 1
     assert "\x1b[" not in piped.getvalue()
+
+
+@pytest.mark.parametrize("digits", [310, 1000, 4300])
+def test_a_number_of_hundreds_of_digits_is_e103_not_a_crash(digits: int) -> None:
+    text = f"SELECT sent_bytes FROM gcore WHERE resource = {'9' * digits} EVERY 1h LAST 1d"
+    ((code, line, column, _, hint),) = _problems(text)
+    assert (code, line, column) == ("E103", 1, 47) and hint
