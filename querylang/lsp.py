@@ -58,8 +58,8 @@ def hover_text(text: str, offset: int, providers: Mapping[str, Provider]) -> str
         return None
     word = found.group()
     statement = _statement_at(text, offset)
-    source = re.search(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_.]*)", statement, re.IGNORECASE)
-    names = [source.group(1)] if source else []
+    source = re.search(r"\bFROM\s+([\w.]+(?:\s*,\s*[\w.]+)*)", statement, re.IGNORECASE)
+    names = [n.strip() for n in source.group(1).split(",")] if source else []
     datasets = []
     for provider in providers.values():
         for name, dataset in provider.datasets.items():

@@ -231,3 +231,11 @@ def test_the_command_serves_the_protocol_on_standard_io() -> None:
     finally:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def test_hover_of_a_name_in_a_query_from_several_sources() -> None:
+    from querylang.lsp import hover_text
+
+    text = "SELECT requests BY service FROM gcore, fastly EVERY 1d LAST 7d"
+    found = hover_text(text, text.index("service") + 1, PROVIDERS)
+    assert found is not None and found.startswith("**service** (dimension) — fastly")
