@@ -95,7 +95,9 @@ def server(*, now: int | None = None, sandbox: bool = True) -> Any:
 
     def diagnostics(uri: str, text: str) -> list[Any]:
         clock = int(time.time()) if now is None else now
-        path = uri.removeprefix("file://")
+        from pygls.uris import to_fs_path
+
+        path = to_fs_path(uri) or uri  # an unsaved buffer keeps its URI as its name
         found = []
         for error in check_text(text, path, providers, now=clock, sandbox=sandbox):
             d = Diagnostic.of(error, path)
