@@ -171,8 +171,8 @@ class Session:
             for name, bound in sorted(self.params.items()):
                 out.write(f"${name} = {_value_text(bound.value)}\n")
             return
-        name, _, value = arg.partition(" ")
-        name = name.lstrip("$").rstrip("=")
+        name, _, value = arg.replace("=", " ", 1).partition(" ")  # NAME VALUE or NAME=VALUE
+        name = name.lstrip("$")
         value = value.strip().removeprefix("=").strip()
         if not name.isidentifier() or not value:
             raise UsageError(

@@ -118,6 +118,13 @@ def test_param_statements_and_dot_param_persist() -> None:
     )
 
 
+def test_dot_param_takes_name_value_or_name_equals_value() -> None:
+    session, out, err = _session(".param $window = 7d", ".param region=eu", ".param res (1, 2)")
+    assert err == ""
+    assert out == "$window = 7d\n$region = 'eu'\n$res = (1, 2)\n"
+    assert set(session.params) == {"window", "region", "res"}
+
+
 def test_an_unbound_parameter_says_how_to_set_it_here() -> None:
     _, _, err = _session("SELECT requests FROM gcore EVERY 1h LAST $window;")
     assert "error[E300]" in err and "--param" not in err
