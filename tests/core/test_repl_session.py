@@ -240,3 +240,17 @@ def test_piped_input_runs_as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert repl(sandbox=True, now=NOW_TEXT, out=out, err=err, interactive=False) == 0
     assert err.getvalue() == "" and out.getvalue() == "format csv\n$w = 2h\n" + TWO_HOURS
+
+
+def test_the_prompts_completer_is_the_pure_function() -> None:
+    from prompt_toolkit.document import Document
+
+    from querylang.completion import complete
+    from querylang.repl import _completer
+
+    completer = _completer(PROVIDERS)
+    for text in ("SELECT sent_b", "SELECT requests FROM gcore WHERE region = ", ".form"):
+        got = [(c.text, -c.start_position) for c in completer.get_completions(Document(text), None)]
+        want = complete_command(text, PROVIDERS, ("table", "csv", "json", "ndjson")) if (
+            text.startswith(".")) else complete(text, PROVIDERS)  # fmt: skip
+        assert got == [(s.text, s.replace) for s in want] and got
