@@ -61,6 +61,7 @@ def _choice(command: str, choices: tuple[str, ...]) -> Any:
         bad.command, bad.choices = command, choices
         return bad
 
+    convert.choices = choices  # type: ignore[attr-defined]  # for shell completion
     return convert
 
 
@@ -110,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
     _add_config(check)
 
+    explain_code = sub.add_parser(
+        "explain-code", help="explain an error code, with an example (as rustc --explain)"
+    )
+    explain_code.add_argument("code", metavar="CODE", help="an error code such as E402")
+
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
     fmt.add_argument(
         "paths", nargs="+", metavar="PATH", help="files or directories (*.qry), or - for stdin"
@@ -147,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     conns.add_argument("-f", "--format", type=_choice("connections", ("text", "json")),
                        default="text")  # fmt: skip
     _add_config(conns)
+
+    completion = sub.add_parser(
+        "completion", help="print the shell code for Tab completion (bash, zsh or fish)"
+    )
+    completion.add_argument("shell", help="bash, zsh or fish")
+
+    sub.add_parser("lsp", help="a language server for .qry files on standard I/O (for editors)")
 
     emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
     emulate.add_argument("provider")
@@ -249,7 +262,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from querylang.checking import check_paths
+    from querylang.checking import check_paths, use_colour
     from querylang.engine import resolve_now
 
     # Nothing is sent, so settings take their sandbox values where a provider declares one
@@ -262,7 +275,14 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         params=_params(args),
         sandbox=True,
         config=args.config,
+        colour=use_colour(out),
     )
+
+
+def _cmd_explain_code(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.codes import explain_code
+
+    return explain_code(args.code, out)
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
@@ -343,6 +363,25 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_completion(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.errors import UsageError
+    from querylang.shell import SHELLS, script
+
+    if args.shell not in SHELLS:
+        raise UsageError(
+            f"no completion for the shell {args.shell!r}",
+            hint=f"choose one of: {', '.join(SHELLS)}",
+        )
+    out.write(script(args.shell))
+    return 0
+
+
+def _cmd_lsp(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.lsp import start
+
+    return start()
+
+
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
@@ -362,6 +401,7 @@ COMMANDS = {
     "run": _cmd_run,
     "explain": _cmd_explain,
     "check": _cmd_check,
+    "explain-code": _cmd_explain_code,
     "fmt": _cmd_fmt,
     "parse": _cmd_parse,
     "providers": _cmd_providers,
@@ -369,6 +409,8 @@ COMMANDS = {
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
     "connections": _cmd_connections,
+    "lsp": _cmd_lsp,
+    "completion": _cmd_completion,
 }
 
 
@@ -395,7 +437,12 @@ def _scrub(text: str) -> str:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point: parse arguments, run one command, map errors to exit codes."""
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if argv is None:
+        from querylang.shell import complete
+
+        complete(parser)  # answers the shell's Tab and exits, when the shell is asking
+    args = parser.parse_args(argv)
     try:
         _check_choices(args)
         return COMMANDS[args.command](args, out)

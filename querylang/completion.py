@@ -14,7 +14,20 @@ from querylang.hookspecs import Provider
 if TYPE_CHECKING:
     from querylang.config import Config
 
-__all__ = ["Suggestion", "complete"]
+__all__ = ["COMMANDS", "Suggestion", "complete", "complete_command"]
+
+# The REPL's dot-commands: name → (the argument's fixed choices or None, what it does).
+COMMANDS: dict[str, tuple[tuple[str, ...] | None, str]] = {
+    ".help": ((), "list the commands"),
+    ".format": (("table", "csv", "json", "ndjson"), "how results print"),
+    ".output": (None, "FILE: write results to FILE; no FILE: back to the terminal"),
+    ".timing": (("on", "off"), "print how long each query took"),
+    ".explain": (None, "QUERY: show the plan and requests instead of running"),
+    ".sandbox": (("on", "off"), "answer from the built-in emulators"),
+    ".now": (None, "TS: pin the clock (ISO 8601); off: the real clock; alone: show it"),
+    ".param": (None, "NAME VALUE: set $NAME for the session; alone: list them"),
+    ".quit": ((), "leave (Ctrl-D too)"),
+}
 
 CLAUSES = ("BY", "FROM", "WHERE", "EVERY", "LAST", "BETWEEN", "SINCE")
 _TOKEN = re.compile(r"'(?:[^']|'')*'?|\$?[A-Za-z_][A-Za-z0-9_.]*|\d+[a-z]*|!=|<>|[=(),;]")
@@ -114,3 +127,28 @@ def complete(
     if clause in ("WHERE", "AND"):
         nxt += [("AND", "keyword"), ("IN", "keyword"), ("NOT IN", "keyword")]
     return offer(nxt)
+
+
+def complete_command(
+    before: str, providers: Mapping[str, Provider], formats: tuple[str, ...] | None = None
+) -> list[Suggestion]:
+    """Completion of a dot-command line: the command's name, then its argument."""
+    name, space, rest = before.partition(" ")
+    if not space:
+        return [
+            Suggestion(c, len(name), help_)
+            for c, (_, help_) in COMMANDS.items()
+            if c.startswith(name.lower())
+        ]
+    if name == ".explain":
+        return complete(rest, providers)
+    if name == ".now":
+        choices: tuple[str, ...] | None = ("off",)
+    elif name == ".format" and formats is not None:
+        choices = formats
+    else:
+        choices = COMMANDS.get(name, (None, ""))[0]
+    word = rest.lstrip()
+    if not choices or " " in word:
+        return []
+    return [Suggestion(c, len(word), name[1:]) for c in choices if c.startswith(word.lower())]

@@ -187,6 +187,8 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
             guess = did_you_mean(str(token), keywords)
             if guess:
                 hint = f"did you mean {guess}?"
+        if token.type == "NAME" and "STRING" in wanted and not hint:
+            hint = f"a text value is quoted: '{shorten(str(token))}'"
         if token.type.endswith("_KW"):
             found = f"keyword {token.type.removesuffix('_KW')}"
         elif token.type == "STRING":
