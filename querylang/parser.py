@@ -38,13 +38,20 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
-    """The LALR parser, built on first use."""
+    """The one LALR parser of the process, built on first use.
+
+    Lark's grammar cache (a file in the temporary directory, keyed by the grammar, the
+    options and Lark's version) makes every later process load it instead of building it.
+    Its lexer hands each comment it skips to :func:`scan`, when a scan is collecting them.
+    """
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _keep_comment},
+        cache=True,
     )
 
 
@@ -62,20 +69,14 @@ class Scan:
     stray: tuple[int, ...]  # offsets of characters that start no token
 
 
-_COMMENTS: ContextVar[list[Token]] = ContextVar("querylang_comments")
+_COMMENTS: ContextVar[list[Token] | None] = ContextVar("querylang_comments", default=None)
 
 
 def _keep_comment(token: Token) -> Token:
-    _COMMENTS.get().append(token)
+    collected = _COMMENTS.get()
+    if collected is not None:  # a parse (not a scan) ignores comments
+        collected.append(token)
     return token
-
-
-@functools.cache
-def _scanner() -> Lark:
-    """A second instance of the grammar whose lexer also hands over the comments it skips."""
-    return Lark(
-        grammar_text(), parser="lalr", lexer="basic", lexer_callbacks={"COMMENT": _keep_comment}
-    )
 
 
 def scan(text: str) -> Scan:
@@ -86,7 +87,7 @@ def scan(text: str) -> Scan:
         comments: list[Token] = []
         reset = _COMMENTS.set(comments)
         try:
-            tokens = tuple(_scanner().lex(text))
+            tokens = tuple(parser().lex(text))
         except UnexpectedCharacters as exc:
             pos = exc.pos_in_stream or 0
             stray.append(pos)
