@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of chec
     from querylang.frames import Frame
     from querylang.hookspecs import Provider
     from querylang.planning import Plan
+    from querylang.store import Store
     from querylang.wire import ProviderContext
 
 #: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
@@ -173,9 +174,15 @@ def explain(
     sandbox: bool = False,
     need_secrets: bool = False,
     providers: Registry | None = None,
+    cache: Store | None = None,
+    refresh: bool = False,
 ) -> list[Plan | CrossPlan]:
-    """The plans for ``text`` with their compiled requests; credentials are not required."""
-    return plan_queries(
+    """The plans for ``text`` with their compiled requests; credentials are not required.
+
+    With ``cache``, the requests are only those for buckets the store lacks, and each plan
+    says what the store answers.
+    """
+    plans = plan_queries(
         text,
         path=path,
         now=now,
@@ -186,6 +193,9 @@ def explain(
         need_secrets=need_secrets,
         providers=providers,
     )
+    if cache is not None:
+        plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
+    return plans
 
 
 def _columns(plan: Plan | CrossPlan) -> tuple[Column, ...]:
@@ -223,11 +233,16 @@ def run(
     providers: Registry | None = None,
     settings: ExecutionSettings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    cache: Store | None = None,
+    refresh: bool = False,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
     ``sandbox=True`` answers every provider from its built-in emulator (no credentials,
     no network); ``transport`` replaces the HTTP transport (e.g. ``httpx.MockTransport``).
+    ``cache`` is a result store (``querylang.store.Store``): final buckets it holds are
+    not fetched again, and the final buckets fetched are kept in it; ``refresh=True``
+    fetches everything and renews the store's copy.
     """
     from querylang.aggregation import finish_all
     from querylang.emulation import SandboxTransport, host_of
@@ -244,6 +259,8 @@ def run(
         sandbox=sandbox,
         providers=providers,
     )
+    if cache is not None:
+        plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
 
@@ -255,7 +272,13 @@ def run(
             routes[host_of(p.context.base_url)] = p.bound.provider.emulator(pinned)
         transport = SandboxTransport(routes)
     # Every provider's requests go out together, each within its own limits.
-    frames = iter(execute(_legs(plans), settings, transport))
+    answers_by_leg = execute(_legs(plans), settings, transport)
+    if cache is not None:
+        from querylang.store import save_answers
+
+        for leg, leg_answers in zip(_legs(plans), answers_by_leg, strict=True):
+            save_answers(leg, leg_answers, cache)
+    frames = iter(answers_by_leg)
     results = []
     for plan in plans:
         legs = plan.legs if isinstance(plan, CrossPlan) else (plan,)
@@ -280,3 +303,18 @@ def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:
     for p in plans:
         out.extend(p.legs if isinstance(p, CrossPlan) else (p,))
     return out
+
+
+def _with_store(
+    plan: Plan | CrossPlan, store: Store, *, sandbox: bool, refresh: bool
+) -> Plan | CrossPlan:
+    """The plan (each leg of a cross plan) asking the store before the vendor."""
+    import attrs
+
+    from querylang.federation import CrossPlan
+    from querylang.store import use_store
+
+    if isinstance(plan, CrossPlan):
+        legs = tuple(use_store(leg, store, sandbox=sandbox, refresh=refresh) for leg in plan.legs)
+        return attrs.evolve(plan, legs=legs)
+    return use_store(plan, store, sandbox=sandbox, refresh=refresh)
