@@ -66,6 +66,26 @@ def _check_choices(args: argparse.Namespace) -> None:
         )
 
 
+def _add_cache_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache", action="store_true",
+        help="neither read nor write the result store: fetch everything",
+    )  # fmt: skip
+    p.add_argument(
+        "--refresh", action="store_true",
+        help="fetch everything again and renew the result store's final buckets",
+    )  # fmt: skip
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The result store for run / explain: on unless --no-cache or QUERYLANG_CACHE=off."""
+    from querylang.store import Store, cache_enabled
+
+    if args.no_cache or not cache_enabled():
+        return None
+    return Store.default()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="querylang",
@@ -85,10 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    _add_cache_flags(run)
 
     explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
     _add_source(explain)
     explain.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    _add_cache_flags(explain)
+
+    cache = sub.add_parser("cache", help="the result store: where it is, its size; clear it")
+    cache.add_argument("action", choices=("info", "clear"), help="info: size and contents; clear")
+    cache.add_argument("--provider", metavar="NAME", help="clear only this provider's buckets")
+    cache.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -205,6 +232,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         query=args.query,
         sandbox=args.sandbox,
         settings=settings,
+        cache=_store(args),
+        refresh=args.refresh,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -220,7 +249,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox,
+        sandbox=args.sandbox, cache=_store(args), refresh=args.refresh,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0
@@ -320,6 +349,33 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.store import Store
+
+    store = Store.default()
+    if args.action == "clear":
+        dropped = store.clear(args.provider)
+        what = f"{args.provider}'s" if args.provider else "all"
+        out.write(f"cleared {what} stored series ({dropped}) from {store.path}\n")
+        return 0
+    info = store.info()
+    if args.format == "json":
+        json.dump(info, out, indent=2)
+        out.write("\n")
+        return 0
+    state = "" if info["exists"] else " (not created yet)"
+    out.write(f"result store: {info['path']}{state}\n")
+    limit = info["max_bytes"] / 1024 / 1024
+    out.write(f"size: {info['bytes'] / 1024 / 1024:.2f} MB of at most {limit:g} MB\n")
+    for row in info["providers"]:
+        span = f", {row['from']} … {row['to']}" if row["from"] else ""
+        out.write(
+            f"  {row['provider']} ({row['account']}): {row['series']} series, "
+            f"{row['buckets']} bucket(s){span}\n"
+        )
+    return 0
+
+
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
@@ -336,6 +392,7 @@ COMMANDS = {
     "describe": _cmd_describe,
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
+    "cache": _cmd_cache,
 }
 
 

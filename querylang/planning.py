@@ -67,7 +67,7 @@ class Plan:
             f" over {windows} time piece(s)" if windows > 1 else ""
         )
         return (
-            *((self.store.describe(),) if self.store is not None else ()),
+            *((self.store.describe(),) if self.store and self.store.worth_saying else ()),
             fetch,
             *(s.describe() for s in self.piece_steps),
             *(s.describe() for s in self.post_steps),

@@ -26,6 +26,15 @@ class Session:
         self.sandbox = sandbox
         self.fmt = fmt
         self.now = now
+        self.cache: Any = None  # the result store, opened on the first query; off: False
+
+    def store(self) -> Any:
+        """The result store (on by default, like the CLI's; QUERYLANG_CACHE=off turns it off)."""
+        if self.cache is None:
+            from querylang.store import Store, cache_enabled
+
+            self.cache = Store.default() if cache_enabled() else False
+        return self.cache or None
 
     def handle(self, text: str, out: TextIO, err: TextIO) -> bool:
         """Run one input; False when the user asked to quit."""
@@ -52,13 +61,15 @@ class Session:
                 from querylang.engine import explain
                 from querylang.output import write_explain
 
-                plans = explain(line[len(".explain") :], now=self.now, sandbox=self.sandbox)
+                plans = explain(
+                    line[len(".explain") :], now=self.now, sandbox=self.sandbox, cache=self.store()
+                )
                 write_explain(plans, "text", out)
             else:
                 from querylang.engine import run
                 from querylang.output import write_results
 
-                results = run(line, now=self.now, sandbox=self.sandbox)
+                results = run(line, now=self.now, sandbox=self.sandbox, cache=self.store())
                 write_results(results, self.fmt, out)
         except QuerylangError as exc:
             err.write(exc.render() + "\n")

@@ -43,6 +43,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUse",
+    "cache_enabled",
     "default_path",
     "fetch_windows",
     "final_before",
@@ -77,6 +78,12 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
 
         folder = platformdirs.user_cache_dir("querylang", appauthor=False)
     return Path(folder) / FILE_NAME
+
+
+def cache_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """The store is on unless ``QUERYLANG_CACHE`` is ``off`` / ``0`` / ``no``."""
+    env = os.environ if env is None else env
+    return env.get("QUERYLANG_CACHE", "").strip().lower() not in ("off", "0", "no", "false")
 
 
 def _max_bytes(env: Mapping[str, str]) -> int:
@@ -509,6 +516,11 @@ class StoreUse:
     final_before: int
     frames: tuple[Frame, ...] = field(eq=False, repr=False)
     account: str = ""
+
+    @property
+    def worth_saying(self) -> bool:
+        """Whether explain mentions the store: it answers something, or is being renewed."""
+        return self.refresh or self.stored > 0
 
     def describe(self) -> str:
         total = self.buckets * self.chunks
