@@ -233,7 +233,7 @@ class Store:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA busy_timeout=60000")
-                with _transaction(db):
+                with _transaction(db, immediate=True):
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             db.execute(statement)
@@ -323,7 +323,7 @@ class Store:
                     if t in wanted:
                         rows.setdefault((t, d), {})[metric] = math.nan if v is None else v
             now = time.time()
-            with _transaction(self.db):
+            with _transaction(self.db, immediate=True):
                 self.db.executemany(
                     "UPDATE series SET used=? WHERE id=?", [(now, sid) for sid in ids.values()]
                 )
