@@ -150,6 +150,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     describe.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
+    sync = sub.add_parser(
+        "sync", help="merge a query file's results into a DuckDB, Parquet or PostgreSQL table"
+    )
+    _add_source(sync)
+    sync.add_argument(
+        "--to", metavar="TARGET",
+        help="usage.duckdb (default), duckdb:PATH, parquet:DIR, or postgresql://user@host/db",
+    )  # fmt: skip
+    sync.add_argument("--table", metavar="NAME", help="table name (default: the query's name)")
+    sync.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
+    sync.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
+    _add_cache_flags(sync)
+
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
@@ -349,6 +362,48 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.engine import run
+    from querylang.execution import ExecutionSettings
+    from querylang.sync import SyncError, sync_results, table_of, target_of
+
+    target_of(args.to)  # a wrong target is reported before anything is fetched
+    text, path = _read_source(args)
+    results = run(
+        text,
+        path=path,
+        now=args.now,
+        params=_params(args),
+        query=args.query,
+        sandbox=args.sandbox,
+        settings=ExecutionSettings(
+            timeout=args.timeout, max_attempts=max(args.retries, 0) + 1, progress=False
+        ),
+        cache=_store(args),
+        refresh=args.refresh,
+    )
+    if args.table and len(results) > 1:
+        raise SyncError(
+            "E521",
+            f"--table names one table, but {path} has {len(results)} queries",
+            hint="pick one with --query NAME, or drop --table to use each query's name",
+        )
+    unnamed = [r for r in results if r.name is None]
+    if len(unnamed) > 1 and not args.table:
+        raise SyncError(
+            "E521",
+            f"{path} has {len(unnamed)} unnamed queries, which would share one table",
+            hint="name them (QUERY name AS SELECT …), or sync one at a time with --table",
+        )
+    tables = [table_of(r, name=args.table or r.name or "usage") for r in results]
+    for report in sync_results(tables, args.to):
+        out.write(
+            f"synced {report.rows} row(s) ({report.provisional} provisional) into "
+            f"{report.target} table {report.table}; it now holds {report.total} row(s)\n"
+        )
+    return 0
+
+
 def _cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.store import Store
 
@@ -393,6 +448,7 @@ COMMANDS = {
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
     "cache": _cmd_cache,
+    "sync": _cmd_sync,
 }
 
 
