@@ -305,45 +305,68 @@ class Store:
         """The stored rows of ``times`` as one frame: ``dims``, then one column per metric."""
         import numpy as np
 
+        metrics = list(keys)
         if not times:
-            return Frame.empty(dims, list(keys))
+            return Frame.empty(dims, metrics)
         wanted = set(times)
         lo, hi = min(times), max(times)
+        index: dict[tuple[int, str], int] = {}  # (time, dims) → row
+        columns: list[list[float]] = [[] for _ in metrics]
         try:
             ids = self._ids(keys.values(), create=False)
-            rows: dict[tuple[int, str], dict[str, float]] = {}
-            for metric, key in keys.items():
-                sid = ids.get(key)
+            for m, metric in enumerate(metrics):
+                sid = ids.get(keys[metric])
                 if sid is None:
                     continue
                 for t, d, v in self.db.execute(
                     "SELECT time, dims, value FROM points WHERE series=? AND time>=? AND time<=?",
                     (sid, lo, hi),
                 ):
-                    if t in wanted:
-                        rows.setdefault((t, d), {})[metric] = math.nan if v is None else v
-            now = time.time()
-            with _transaction(self.db, immediate=True):
-                self.db.executemany(
-                    "UPDATE series SET used=? WHERE id=?", [(now, sid) for sid in ids.values()]
-                )
+                    if t not in wanted:
+                        continue
+                    row = index.setdefault((t, d), len(index))
+                    if row == len(columns[m]):
+                        columns[m].append(math.nan if v is None else v)
+                        continue
+                    for col in columns:  # a row this metric is the first to have
+                        col.extend([math.nan] * (row + 1 - len(col)))
+                    columns[m][row] = math.nan if v is None else v
+            self._touch(list(ids.values()))
         except sqlite3.Error as exc:
             raise self._fail(exc, "read") from None
-        order = sorted(rows)
-        decoded = [json.loads(d) for _, d in order]
-        return Frame(
-            np.array([t for t, _ in order], dtype=np.int64),
+        n = len(index)
+        for col in columns:
+            col.extend([math.nan] * (n - len(col)))
+        decoded: dict[str, list[Any]] = {}
+        dim_rows = [decoded.get(d) or decoded.setdefault(d, json.loads(d)) for _, d in index]
+        frame = Frame(
+            np.fromiter((t for t, _ in index), dtype=np.int64, count=n),
             {
-                name: np.array([values[i] for values in decoded], dtype=object)
+                name: np.array([r[i] for r in dim_rows] if n else [], dtype=object)
                 for i, name in enumerate(dims)
-            }
-            if order
-            else {name: np.empty(0, object) for name in dims},
+            },
             {
-                metric: np.array([rows[k].get(metric, math.nan) for k in order], dtype=np.float64)
-                for metric in keys
+                metric: np.array(col, dtype=np.float64)
+                for metric, col in zip(metrics, columns, strict=True)
             },
         )
+        return frame
+
+    def _touch(self, sids: Sequence[int]) -> None:
+        """Mark series as used (for least-recently-used trimming), at most once an hour."""
+        now = time.time()
+        marks = ",".join("?" * len(sids))
+        stale = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT id FROM series WHERE id IN ({marks}) AND used < ?", (*sids, now - 3600)
+            )
+        ]
+        if stale:
+            with _transaction(self.db, immediate=True):
+                self.db.executemany(
+                    "UPDATE series SET used=? WHERE id=?", [(now, i) for i in stale]
+                )
 
     # -- writing ------------------------------------------------------------------------
     def save(self, keys: Mapping[str, SeriesKey], frame: Frame, buckets: Sequence[int]) -> None:
