@@ -57,10 +57,6 @@ DEFAULT_MAX_MB = 1024
 FILE_NAME = "results.sqlite3"
 SCHEMA_VERSION = 1
 
-#: Until a dataset declares when its buckets become final, a bucket counts as final one
-#: day after it ends: later than any built-in vendor's documented reporting delay.
-DEFAULT_FINALITY = 86400
-
 
 class StoreError(QuerylangError):
     """The result store cannot be opened, read or written."""
@@ -177,10 +173,13 @@ def series_keys(plan: Plan, filters: Sequence[Filter], account: str) -> dict[str
 
 
 def final_before(plan: Plan) -> int:
-    """Buckets ending at or before this time are final (the vendor will not revise them)."""
-    delay = getattr(plan.bound.dataset, "finality", None)
-    seconds = delay if isinstance(delay, int) else DEFAULT_FINALITY
-    return plan.bound.now - seconds
+    """Native buckets ending at or before this time are final: the vendor will not revise them.
+
+    The delay is the dataset's for the plan's native grain (``querylang.finality``).
+    """
+    from querylang.finality import final_after
+
+    return plan.bound.now - final_after(plan.bound.dataset, plan.grain)
 
 
 _SCHEMA = """
