@@ -570,13 +570,15 @@ class StoreUse:
 
 
 def fetch_windows(
-    grain: Granularity, missing: Sequence[int], limit: int | None
+    grain: Granularity, missing: Sequence[int], limit: int | None, *, bridge: bool = False
 ) -> list[TimeWindow]:
-    """The fewest windows, each within ``limit`` seconds, covering the ``missing`` buckets.
+    """The windows to fetch: the ``missing`` buckets in the fewest calls of ``limit`` seconds.
 
-    Greedy from the earliest missing bucket: each window runs to the end of the last
-    missing bucket that still fits, so buckets already stored between two gaps are fetched
-    again when that saves a call (calls, not bytes, are what vendors limit).
+    Each gap (a run of consecutive missing buckets) is cut into as few windows as the
+    vendor's per-request limit allows, and stored buckets are not fetched again. With
+    ``bridge`` (a vendor whose rate limit makes calls the scarce thing) two gaps share one
+    call when both fit in one request window, fetching the stored buckets between them
+    again rather than spending a call.
     """
     out: list[TimeWindow] = []
     i = 0
@@ -586,6 +588,8 @@ def fetch_windows(
         end = grain.add(start)
         i += 1
         while i < len(ordered):
+            if not bridge and ordered[i] != end:
+                break
             nxt_end = grain.add(ordered[i])
             if limit is not None and nxt_end - start > limit:
                 break
@@ -622,6 +626,7 @@ def use_store(plan: Plan, store: Store, *, sandbox: bool, refresh: bool = False)
         )
     spec = bound.dataset.grain(grain)
     limit = spec.max_window if spec is not None else None
+    bridge = bool(bound.dataset.rate_limits)  # calls are scarce: spend bytes to save them
     pieces: list[Piece] = []
     frames: list[Frame] = []
     stored = 0
@@ -629,7 +634,7 @@ def use_store(plan: Plan, store: Store, *, sandbox: bool, refresh: bool = False)
         keys = series_keys(plan, filters, account)
         have = store.covered(list(keys.values()), window.start, window.end)
         missing = [b for b in all_buckets if b not in have]
-        windows = fetch_windows(grain, missing, limit) if missing else []
+        windows = fetch_windows(grain, missing, limit, bridge=bridge) if missing else []
         refetched = {b for w in windows for b in all_buckets if w.start <= b < w.end}
         from_store = [b for b in all_buckets if b in have and b not in refetched]
         stored += len(from_store)

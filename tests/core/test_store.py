@@ -82,15 +82,20 @@ def test_half_in_the_store_fetches_only_the_other_half(gcore, store) -> None:
     _same(plain.frame, half.frame)
 
 
-def test_two_gaps_are_fetched_in_one_call_when_the_vendor_allows(gcore, store) -> None:
-    # Stored: Oct 5-10 and Oct 20-25. Gcore takes any window at 1d, so the gaps before,
-    # between and after are one call; the stored days inside it are simply fetched again.
+def test_stored_buckets_between_gaps_are_not_fetched_again(gcore, store) -> None:
+    # Stored: Oct 5-10 and Oct 20-25. Gcore declares no rate limit, so each gap (before,
+    # between, after) is one call of its own, sent concurrently; nothing stored is re-read.
     for a, b in (("2026-10-05", "2026-10-10"), ("2026-10-20", "2026-10-25")):
         run(_query(a, b), now=NOW_TEXT, env=_genv(gcore), cache=store)
     before = gcore.requests
     result = run(_query("2026-10-01", "2026-11-01"), now=NOW_TEXT, env=_genv(gcore), cache=store)
-    assert gcore.requests - before == 1
-    assert _windows(result[0]) == [(parse_ts("2026-10-01"), parse_ts("2026-11-01"))]
+    assert gcore.requests - before == 3
+    assert sorted(_windows(result[0])) == [
+        (parse_ts("2026-10-01"), parse_ts("2026-10-05")),
+        (parse_ts("2026-10-10"), parse_ts("2026-10-20")),
+        (parse_ts("2026-10-25"), parse_ts("2026-11-01")),
+    ]
+    assert result[0].plan.store.stored == 10
     plain = run(_query("2026-10-01", "2026-11-01"), now=NOW_TEXT, env=_genv(gcore))[0]
     _same(plain.frame, result[0].frame)
 
@@ -114,8 +119,9 @@ def test_gaps_within_the_vendor_limit_merge_and_longer_ones_split(baishan, store
     text = _bquery("2026-08-01", "2026-09-30")
     plain = run(text, now=NOW_TEXT, env=_benv(baishan))[0]
     assert len(plain.plan.requests) == 2
-    # With Aug 6-11 stored, the missing Aug 1-6 and Aug 11-Sep 30 still need two calls, and
-    # the first one runs on past the stored days (31 days from Aug 1) rather than stopping.
+    # With Aug 6-11 stored, the missing Aug 1-6 and Aug 11-Sep 30 still need two calls: its
+    # rate limit (300 a minute) makes calls the scarce thing, so the first one runs on past
+    # the stored days (31 days from Aug 1) rather than stopping and costing a third call.
     run(_bquery("2026-08-06", "2026-08-11"), now=NOW_TEXT, env=_benv(baishan), cache=store)
     before = baishan.requests
     got = run(text, now=NOW_TEXT, env=_benv(baishan), cache=store)[0]
@@ -138,12 +144,19 @@ def test_fetch_windows_are_the_fewest_within_the_limit() -> None:
     day = Granularity(1, "d")
     t0 = parse_ts("2026-01-01")
     buckets = [t0 + i * DAY for i in (0, 1, 2, 10, 11, 40)]
-    assert fetch_windows(day, buckets, None) == [TimeWindow(t0, t0 + 41 * DAY)]
-    assert fetch_windows(day, buckets, 31 * DAY) == [
+    gaps = [
+        TimeWindow(t0, t0 + 3 * DAY),
+        TimeWindow(t0 + 10 * DAY, t0 + 12 * DAY),
+        TimeWindow(t0 + 40 * DAY, t0 + 41 * DAY),
+    ]
+    assert fetch_windows(day, buckets, None) == gaps
+    assert fetch_windows(day, buckets, 31 * DAY) == gaps
+    assert fetch_windows(day, buckets, None, bridge=True) == [TimeWindow(t0, t0 + 41 * DAY)]
+    assert fetch_windows(day, buckets, 31 * DAY, bridge=True) == [
         TimeWindow(t0, t0 + 12 * DAY),
         TimeWindow(t0 + 40 * DAY, t0 + 41 * DAY),
     ]
-    assert fetch_windows(day, buckets, 2 * DAY) == [
+    assert fetch_windows(day, buckets, 2 * DAY, bridge=True) == [
         TimeWindow(t0, t0 + 2 * DAY),
         TimeWindow(t0 + 2 * DAY, t0 + 3 * DAY),
         TimeWindow(t0 + 10 * DAY, t0 + 12 * DAY),

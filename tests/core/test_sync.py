@@ -6,6 +6,7 @@ Expected rows come from a plain run of the same query (no store, no sync).
 from __future__ import annotations
 
 import io
+import re
 import socket
 import sys
 from pathlib import Path
@@ -216,3 +217,42 @@ def test_a_changed_query_is_refused_rather_than_mixed(tmp_path: Path, capsys) ->
     assert _sync("--sandbox", "-e", other, "--to", target)[0] == 2
     assert "has the columns" in capsys.readouterr().err
     assert len(_duckdb_rows(Path(target))) == 70  # the old table is untouched
+
+
+def _focus_sql() -> str:
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "reference.md").read_text()
+    section = reference[reference.index("### Sync tables and FOCUS") :]
+    return re.search(r"```sql\n(.*?)```", section, re.S).group(1)
+
+
+def _usage_expected() -> dict[tuple, float]:
+    text = (Path(__file__).resolve().parents[2] / "examples" / "usage.qry").read_text()
+    result = run(text, now=NOW_TEXT, sandbox=True)[0]
+    return {(t, provider): sent for t, provider, sent in result.frame.rows()}
+
+
+def _check_focus(rows) -> None:
+    expected = _usage_expected()
+    assert len(rows) == len(expected) == 28
+    for start, end, provider, account, category, meter, quantity, unit in rows:
+        assert (_epoch(end) - _epoch(start), account, category, meter, unit) == (
+            DAY, "sandbox", "Usage", "sent_bytes", "bytes"
+        )  # fmt: skip
+        assert quantity == expected[(_epoch(start), provider)]
+
+
+def test_the_documented_focus_view_runs_on_duckdb(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    target = str(tmp_path / "u.duckdb")
+    assert _sync("--sandbox", "examples/usage.qry", "--to", target)[0] == 0
+    with duckdb.connect(target) as db:
+        db.execute(_focus_sql())
+        _check_focus(db.execute("SELECT * FROM cdn_daily_focus").fetchall())
+
+
+def test_the_documented_focus_view_runs_on_postgresql(postgres: str, monkeypatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert _sync("--sandbox", "examples/usage.qry", "--to", postgres)[0] == 0
+    with psycopg.connect(postgres) as conn:
+        conn.execute(_focus_sql())
+        _check_focus(conn.execute("SELECT * FROM cdn_daily_focus").fetchall())
