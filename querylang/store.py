@@ -493,6 +493,11 @@ class Store:
         """Forget everything (or one provider's series); the number of series dropped."""
         if not self.path.exists():
             return 0
+        if provider is None:
+            try:
+                self.db  # noqa: B018 - opening it is the check
+            except StoreError:
+                return self._remove()  # not a store any more (damaged, foreign): start afresh
         try:
             with _transaction(self.db, immediate=True):
                 query = "SELECT id FROM series" + (" WHERE provider=?" if provider else "")
@@ -504,6 +509,16 @@ class Store:
         except sqlite3.Error as exc:
             raise self._fail(exc, "cleared") from None
         return len(ids)
+
+    def _remove(self) -> int:
+        """Delete the store's files outright; 0 series are known to have been dropped."""
+        self.close()
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                (self.path.parent / (self.path.name + suffix)).unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._fail(exc, "cleared") from None
+        return 0
 
 
 @contextlib.contextmanager

@@ -133,7 +133,7 @@ def table_of(result: Any, *, name: str) -> Table:
     joined = " + ".join(dict.fromkeys(accounts.values()))
     rows = []
     times = frame.time.tolist()
-    dim_lists = [[str(v) for v in frame.dims[d].tolist()] for d in dims]
+    dim_lists = [["" if v is None else str(v) for v in frame.dims[d].tolist()] for d in dims]
     metric_lists = [frame.metrics[c.name].tolist() for c in metric_cols]
     for i in range(n):
         start = times[i]

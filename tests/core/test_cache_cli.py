@@ -120,3 +120,51 @@ def test_a_bad_size_limit_is_a_clear_error(monkeypatch, capsys) -> None:
 def test_a_zero_limit_means_no_limit(value, monkeypatch) -> None:
     monkeypatch.setenv("QUERYLANG_CACHE_MAX_MB", value)
     assert Store.default().max_bytes == 0
+
+
+def test_a_damaged_store_is_a_clear_error_and_cache_clear_starts_afresh(capsys) -> None:
+    _store_file().parent.mkdir(parents=True, exist_ok=True)
+    _store_file().write_bytes(b"this is not a database, whatever it once was" * 100)
+    assert _main("run", "--sandbox", "--now", NOW_TEXT, "-e", Q) == (1, "")
+    err = capsys.readouterr().err
+    assert err.startswith("error[E520]: the result store") and "querylang cache clear" in err
+    assert "Traceback" not in err
+    assert _main("cache", "clear")[0] == 0
+    code, out = _main("run", "--sandbox", "--now", NOW_TEXT, "-e", Q, "--format", "csv")
+    assert code == 0 and out.count("\n") == 1 + 10 * 7
+
+
+def test_separate_cli_processes_share_the_store(gcore_server) -> None:
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "GCORE_API_KEY": "cli-store-key-4321",
+        "QUERYLANG_GCORE_BASE_URL": gcore_server.url,
+    }
+    runs = [
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "querylang.cli",
+                "run",
+                "--now",
+                NOW_TEXT,
+                "-e",
+                Q,
+                "--format",
+                "csv",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") == 71
+    assert gcore_server.requests == 1  # the second process asked the vendor nothing
+    assert b"cli-store-key-4321" not in _store_file().read_bytes()
