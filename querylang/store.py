@@ -150,12 +150,28 @@ def account_of(plan: Plan, sandbox: bool) -> str:
     return str(named) if named else plan.bound.provider.name
 
 
-def series_keys(plan: Plan, filters: Sequence[Filter], account: str) -> dict[str, SeriesKey]:
-    """One key per fetched metric, for one chunk of native filters."""
+_KNOWN_NATIVE = {"dataset", "metrics", "group_by", "filters", "granularity", "window"}
+
+
+def _native_extras(native: NativeQuery) -> str:
+    """Any other field of the native query (a later addition, e.g. a time zone): in the key."""
+    import attrs
+
+    extras = {
+        f.name: repr(getattr(native, f.name))
+        for f in attrs.fields(type(native))
+        if f.name not in _KNOWN_NATIVE
+    }
+    return json.dumps(extras, sort_keys=True, separators=(",", ":")) if extras else ""
+
+
+def series_keys(plan: Plan, native: NativeQuery, account: str) -> dict[str, SeriesKey]:
+    """One key per fetched metric, for one piece's native query (its window aside)."""
     settings = json.dumps(sorted(plan.context.settings.items()), separators=(",", ":"))
     secrets = {v for v in plan.context.credentials.values() if v}
     for secret in secrets:  # a setting echoing a secret would leak it into the key
         settings = settings.replace(secret, "***") if len(secret) >= 4 else settings
+    filters = _filters_json(native.filters) + _native_extras(native)
     return {
         m: SeriesKey(
             account=account,
@@ -165,7 +181,7 @@ def series_keys(plan: Plan, filters: Sequence[Filter], account: str) -> dict[str
             dataset=plan.bound.dataset.name,
             grain=str(plan.grain),
             metric=m,
-            filters=_filters_json(filters),
+            filters=filters,
             group_by=json.dumps(list(plan.group_by)),
         )
         for m in plan.fetch
@@ -623,6 +639,8 @@ def use_store(plan: Plan, store: Store, *, sandbox: bool, refresh: bool = False)
     window = bound.window
     cutoff = final_before(plan)
     account = account_of(plan, sandbox)
+    # One template native query per chunk of filters: new pieces differ only in window.
+    templates = {p.native.filters: p.native for p in reversed(plan.pieces)}
     chunks = list(dict.fromkeys(p.native.filters for p in plan.pieces))
     all_buckets = grain.boundaries(window.start, window.end)
     if refresh or not chunks:
@@ -646,7 +664,7 @@ def use_store(plan: Plan, store: Store, *, sandbox: bool, refresh: bool = False)
     frames: list[Frame] = []
     stored = 0
     for filters in chunks:
-        keys = series_keys(plan, filters, account)
+        keys = series_keys(plan, templates[filters], account)
         have = store.covered(list(keys.values()), window.start, window.end)
         missing = [b for b in all_buckets if b not in have]
         windows = fetch_windows(grain, missing, limit, bridge=bridge) if missing else []
@@ -656,14 +674,7 @@ def use_store(plan: Plan, store: Store, *, sandbox: bool, refresh: bool = False)
         if from_store:
             frames.append(store.load(keys, plan.group_by, from_store))
         for w in windows:
-            native = NativeQuery(
-                dataset=bound.dataset.name,
-                metrics=plan.fetch,
-                group_by=plan.group_by,
-                filters=filters,
-                granularity=grain,
-                window=w,
-            )
+            native = evolve(templates[filters], window=w)
             compiled = bound.provider.compile(native, plan.context)
             if isinstance(compiled, Unsupported):  # pragma: no cover - planned before
                 return plan
@@ -700,7 +711,7 @@ def save_answers(plan: Plan, frames: Sequence[Sequence[Frame]], store: Store) ->
         final = [b for b in grain.boundaries(w.start, w.end) if grain.add(b) <= cutoff]
         if not final:
             continue
-        keys = series_keys(plan, piece.native.filters, use.account)
+        keys = series_keys(plan, piece.native, use.account)
         if use.refresh:
             store.forget(keys.values(), w.start, w.end)
         store.save(keys, finish_piece(plan, piece, answers), final)
