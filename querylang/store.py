@@ -486,7 +486,7 @@ class Store:
             return out
         try:
             rows = self.db.execute(
-                "SELECT s.provider, s.account, count(DISTINCT s.id), count(b.time), "
+                "SELECT s.provider, s.account, count(DISTINCT s.id), count(DISTINCT b.time), "
                 "min(b.time), max(b.time) FROM series s LEFT JOIN buckets b ON b.series=s.id "
                 "GROUP BY s.provider, s.account ORDER BY s.provider, s.account"
             ).fetchall()
