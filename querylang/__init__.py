@@ -5,21 +5,25 @@ The pipeline, one module per stage::
     text ─ syntax.parse ─▶ ir.QueryFile ─ binding.bind ─▶ BoundQuery ─ planning.plan ─▶ Plan
          ─ execution.execute ─▶ decoded Frames ─ aggregation.finish (steps) ─▶ Frame ─ output
 
-- ``syntax`` (Lark grammar → IR, with ``syntax_errors`` for messages), ``ir``;
+- ``parser`` (the grammar's Lark parser and lexer), ``syntax`` (text → IR, with ``syntax_errors``
+  for messages), ``ir``; ``printer`` (IR → canonical text) and ``formatting`` (``fmt``);
 - ``parameters`` and ``binding`` (names against the catalogs, window resolution);
 - ``planning`` (native grain, pieces, request budget) emits ``steps`` (post-steps as data:
   each has ``describe()`` for explain and ``apply()`` for the engine);
 - ``execution`` (concurrency, rate limits, retries), ``aggregation`` (runs the steps),
   ``frames`` (the columnar result), ``output`` (table, CSV, JSON, ndjson);
+- ``standard`` (the standard vocabulary) and ``federation`` (one query over several
+  providers);
 - ``engine`` ties them together behind ``run`` and ``explain``; ``cli`` is the command.
 
 A provider plugin needs only the names exported here (the contract itself is
-``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider``, the catalog types
-(``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
-``Setting``, ``Ratio``), the wire types (``NativeQuery``, ``NativeRequest``,
-``NativeResponse``, ``ProviderContext``, ``Unsupported``, ``Verdict``, ``AuthSession``),
-``Frame``/``FrameBuilder`` for decoding, ``ProviderError``, and ``Emulator`` with
-``json_response`` for the emulator.
+``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider`` (with ``DatasetWire``), the
+catalog types (``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
+``Setting``, ``Ratio``, ``Standard`` for the standard vocabulary), the wire types
+(``NativeQuery``, ``NativeRequest``, ``NativeResponse``, ``ProviderContext``,
+``Unsupported``, ``AuthSession``), the failure table (``Failure``, ``FailureKind``,
+``Verdict``), ``Frame``/``FrameBuilder`` for decoding, ``ProviderError``, and ``Emulator``
+with ``json_response`` for the emulator.
 
 Heavy modules (numpy, httpx) load on first use, so ``import querylang`` stays cheap.
 """
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
         RateLimit,
         Ratio,
         Setting,
+        Standard,
     )
     from querylang.emulation import json_response, synthetic_totals
     from querylang.engine import Column, Result, explain, run
@@ -50,15 +55,17 @@ if TYPE_CHECKING:
         QuerylangError,
         UsageError,
     )
+    from querylang.failures import Failure, FailureKind, Verdict
     from querylang.formatting import fmt
     from querylang.frames import Frame, FrameBuilder, to_number
-    from querylang.hookspecs import AuthSession, Emulator, Provider, Verdict, hookimpl
+    from querylang.hookspecs import DatasetWire, Emulator, Provider, hookimpl
     from querylang.planning import Piece, Plan
     from querylang.provider import HttpProvider, parse_retry_after
     from querylang.steps import PieceStep, Step
     from querylang.syntax import parse
     from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
     from querylang.wire import (
+        AuthSession,
         Filter,
         NativeQuery,
         NativeRequest,
@@ -79,8 +86,11 @@ __all__ = [
     "Credential",
     "CredentialsError",
     "Dataset",
+    "DatasetWire",
     "Dimension",
     "Emulator",
+    "Failure",
+    "FailureKind",
     "Filter",
     "Frame",
     "FrameBuilder",
@@ -103,6 +113,7 @@ __all__ = [
     "Ratio",
     "Result",
     "Setting",
+    "Standard",
     "Step",
     "TimeWindow",
     "Unsupported",
@@ -131,10 +142,13 @@ _LAZY = {
     "Frame": "querylang.frames",
     "FrameBuilder": "querylang.frames",
     "to_number": "querylang.frames",
-    "AuthSession": "querylang.hookspecs",
+    "AuthSession": "querylang.wire",
     "Emulator": "querylang.hookspecs",
+    "DatasetWire": "querylang.hookspecs",
     "Provider": "querylang.hookspecs",
-    "Verdict": "querylang.hookspecs",
+    "Failure": "querylang.failures",
+    "FailureKind": "querylang.failures",
+    "Verdict": "querylang.failures",
     "hookimpl": "querylang.hookspecs",
     "CredentialsError": "querylang.errors",
     "ProviderError": "querylang.errors",
@@ -153,6 +167,7 @@ _LAZY = {
     "RateLimit": "querylang.catalog",
     "Ratio": "querylang.catalog",
     "Setting": "querylang.catalog",
+    "Standard": "querylang.catalog",
     "Filter": "querylang.wire",
     "NativeQuery": "querylang.wire",
     "NativeRequest": "querylang.wire",

@@ -41,7 +41,7 @@ def finish_all(plan: Plan | CrossPlan, answers: Sequence[Sequence[Sequence[Frame
     """Decoded frames ([leg][piece][request]) → the result frame of a plan or cross plan.
 
     A cross plan's legs are finished one by one (each provider's own steps, then its
-    standard columns and provider tag), stacked, and then given the cross steps.
+    standard columns and provider and account tags), stacked, and then given the cross steps.
     """
     from querylang.federation import CrossPlan
 
@@ -55,7 +55,8 @@ def finish_all(plan: Plan | CrossPlan, answers: Sequence[Sequence[Sequence[Frame
     if not isinstance(plan, CrossPlan):
         return frames[0]
     tagged = [step.apply(f) for step, f in zip(plan.leg_steps, frames, strict=True)]
-    dims = ("provider", *(d for d in plan.bound.by if d != "provider"))
+    tags = ("provider", "account")
+    dims = (*tags, *(d for d in plan.bound.by if d not in tags))
     frame = Frame.concat(tagged, dims, plan.bound.counters)
     for step in plan.post_steps:
         frame = step.apply(frame)

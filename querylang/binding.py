@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from attrs import frozen
 
@@ -13,6 +13,9 @@ from querylang.errors import BindingError, LimitError, ParamError, SourceText, d
 from querylang.hookspecs import Provider
 from querylang.parameters import ParamValue
 from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
+
+if TYPE_CHECKING:
+    from querylang.config import Connection
 
 __all__ = ["BoundFilter", "BoundMetric", "BoundQuery", "bind"]
 
@@ -48,6 +51,8 @@ class BoundQuery:
     every: Granularity | None
     window: TimeWindow
     now: int
+    account: str = ""  # the ``account`` dimension: the connection's or the provider's name
+    connection: Connection | None = None  # None: credentials from the environment
 
     @property
     def name(self) -> str | None:
@@ -97,14 +102,20 @@ class _Binder:
                     f"PARAM ${value.name} = VALUE",
                 )
             if isinstance(bound.value, ir.Param):
-                raise ParamError("E301", f"${value.name} is bound to another parameter",
-                                 span=value.span)  # fmt: skip
+                raise ParamError(
+                    "E301",
+                    f"${value.name} is bound to another parameter",
+                    span=value.span,
+                    hint=f"give ${value.name} a literal value",
+                )
             return bound.value, bound, value.span
         return value, None, value.span
 
     def ill_typed(self, param: ParamValue | None, span: ir.Span, want: str, got: str) -> Exception:
         if param is None:
-            return BindingError("E207", f"expected {want}, got {got}", span=span)
+            return BindingError(
+                "E207", f"expected {want}, got {got}", span=span, hint=f"write {want} here"
+            )
         name = next((k for k, v in self.params.items() if v is param), "?")
         return ParamError(
             "E301",
@@ -195,7 +206,9 @@ class _Binder:
                 "E201",
                 f"{provider.name} has no dataset {name!r} (it has {names})",
                 span=src.dataset.span,
-                hint=f"did you mean {provider.name}.{guess}?" if guess else None,
+                hint=f"did you mean {provider.name}.{guess}?"
+                if guess
+                else f"write FROM {provider.name} or one of the datasets listed",
             )
         return provider, dataset
 
@@ -233,7 +246,9 @@ class _Binder:
                 "E203",
                 f"{label} has no dimension {name.value!r} (it has {names})",
                 span=name.span,
-                hint=f"did you mean {guess!r}?" if guess else None,
+                hint=f"did you mean {guess!r}?"
+                if guess
+                else f"use one of the dimensions listed (`querylang describe {label}`)",
             )
         return dim
 
@@ -265,7 +280,9 @@ class _Binder:
                     "E205",
                     f"{label} cannot filter on {dim.name!r}",
                     span=pred.dimension.span,
-                    hint=f"group BY {dim.name} instead" if dim.groupable else None,
+                    hint=f"group BY {dim.name} instead"
+                    if dim.groupable
+                    else f"`querylang describe {label}` shows which dimensions filter",
                 )
             as_list = pred.op in ("IN", "NOT IN")
             values = tuple(
@@ -303,7 +320,11 @@ class _Binder:
                 "E207",
                 f"{text!r} is not a {dim.name} (one of {', '.join(dim.values)})",
                 span=span,
-                hint=f"did you mean {guess!r}?" if guess else None,
+                hint=f"did you mean {guess!r}?"
+                if guess
+                else f"use one of the listed values, e.g. {dim.name} = '{dim.values[0]}'"
+                if dim.values
+                else None,
             )
         return text
 

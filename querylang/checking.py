@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import attrs
 from attrs import frozen
@@ -31,6 +33,9 @@ from querylang.formatting import query_files
 from querylang.hookspecs import Provider
 from querylang.parameters import ParamValue, file_params, param_from_text, used_params
 from querylang.syntax import parse_each
+
+if TYPE_CHECKING:
+    from querylang.config import Config
 
 __all__ = ["Diagnostic", "check_paths", "check_text"]
 
@@ -80,6 +85,7 @@ class _CheckContext:
     now: int
     env: Mapping[str, str]  # provider settings (such as a default stack)
     sandbox: bool  # settings' sandbox values, as ``run --sandbox`` would use
+    config: Config | None = None  # connections and groups FROM may name
 
 
 def check_text(
@@ -91,9 +97,10 @@ def check_text(
     params: Mapping[str, ParamValue] | None = None,
     env: Mapping[str, str] | None = None,
     sandbox: bool = False,
+    config: Config | None = None,
 ) -> list[QueryError]:
     """Every problem found in one query file, in source order (an empty list when clean)."""
-    context = _CheckContext(providers, now, os.environ if env is None else env, sandbox)
+    context = _CheckContext(providers, now, os.environ if env is None else env, sandbox, config)
     return _check_file(text, path, context, params or {})[0]
 
 
@@ -112,9 +119,15 @@ def _check_file(
     queries = [s for s in statements if isinstance(s, ir.Query)]
     values = _file_values(statements, params, source, errors)
     errors += _duplicate_names(queries, source)
+    # In source order: by position, but a query's own problems stay in the order
+    # _query_problems gives them (its names and values, then its plan).
+    keyed = [((e.span.start, 0, 0), e) for e in errors]
     for query in queries:
-        errors += _query_problems(query, context, values, source)
-    return sorted(errors, key=lambda e: (e.span.start, e.span.end)), used_params(statements)
+        problems = _query_problems(query, context, values, source)
+        keyed += [((query.span.start, 1, i), e) for i, e in enumerate(problems)]
+    for _, error in keyed:
+        error.hint = error.hint or f"`querylang explain-code {error.code}` explains this error"
+    return [e for _, e in sorted(keyed, key=lambda k: k[0])], used_params(statements)
 
 
 def _file_values(
@@ -161,34 +174,95 @@ def _duplicate_names(queries: Sequence[ir.Query], source: SourceText) -> list[Qu
 def _query_problems(
     query: ir.Query, context: _CheckContext, values: Mapping[str, ParamValue], source: SourceText
 ) -> list[QueryError]:
-    """Binding problems (several, when they sit in separate items), else the plan's problem."""
+    """Every binding problem (each bad item set aside in turn), then the plan's problem."""
     from querylang.context import provider_context
     from querylang.federation import bind_query, plan_query
 
-    def offline(provider: Any) -> Any:
+    def offline(bound: Any) -> Any:
         return provider_context(
-            provider, context.env, context.now, sandbox=context.sandbox, need_secrets=False
+            bound.provider,
+            context.env,
+            context.now,
+            sandbox=context.sandbox,
+            need_secrets=False,
+            connection=bound.connection,
         )
 
     errors: list[QueryError] = []
     current: ir.Query | None = query
+    where_dropped = False
+    stand_ins = iter(_stand_ins(query, context.providers))
     while current is not None:
         try:
             bound = bind_query(
-                current, context.providers, now=context.now, params=values, source=source
+                current,
+                context.providers,
+                now=context.now,
+                params=values,
+                source=source,
+                config=context.config,
             )
         except QueryError as exc:
+            if _within(exc.span, _STAND_IN):  # the stand-in metric does not fit: try another
+                current = _with_stand_in(current, next(stand_ins, None))
+                continue
             errors.append(exc.with_source(source))
+            where_dropped |= any(_within(exc.span, p.span) for p in current.where)
             current = _without(current, exc.span)
+            if current is not None and not current.select:
+                current = _with_stand_in(current, next(stand_ins, None))
             continue
-        if errors:
+        errors.sort(key=lambda e: (e.span.start, e.span.end))
+        if where_dropped:  # the plan of a query less a condition may differ from the query's
             return errors
         try:
             plan_query(bound, offline)
         except QueryError as exc:
-            return [exc.with_source(source)]
-        return []
-    return errors
+            errors.append(exc.with_source(source))
+        return errors
+    return sorted(errors, key=lambda e: (e.span.start, e.span.end))
+
+
+# A span no source text has: a stand-in metric sits there while a query's own metrics are
+# all set aside, so that its BY, WHERE and window are still checked.
+_STAND_IN = ir.Span(start=-1, end=-1, line=0, column=0, end_line=0, end_column=0)
+
+
+def _stand_ins(query: ir.Query, providers: Mapping[str, Provider]) -> list[str]:
+    """Metric names that may bind for the query's source: its counters first, a few only."""
+    from querylang.standard import standard_metric
+
+    names: list[str] = []
+    for src in query.sources[:1]:
+        provider = providers.get(src.provider.value)
+        dataset = provider and provider.datasets.get(
+            src.dataset.value if src.dataset else provider.default_dataset
+        )
+        if dataset:
+            metrics = sorted(dataset.metrics, key=lambda m: m.kind != "counter")
+            names += [m.name for m in metrics]
+    names += [n for n in ("sent_bytes", "requests") if standard_metric(n) is not None]
+    return list(dict.fromkeys(names))[:6]
+
+
+def _with_stand_in(query: ir.Query, name: str | None) -> ir.Query | None:
+    if name is None:
+        return None
+    ref = ir.MetricRef(name=ir.Name(value=name, span=_STAND_IN), span=_STAND_IN)
+    return attrs.evolve(query, select=(ref,))
+
+
+def _config_for(
+    config: Config | str | os.PathLike[str] | None, context: _CheckContext, path: Path
+) -> Config:
+    """The connections a file may name: the one given, else found from its folder up."""
+    from querylang.config import Config, load_config
+
+    if isinstance(config, Config):
+        return config
+    return load_config(
+        config, providers=context.providers, env=context.env, cwd=path.resolve().parent
+    )
 
 
 def _within(inner: ir.Span, outer: ir.Span) -> bool:
@@ -201,7 +275,7 @@ def _without(query: ir.Query, span: ir.Span) -> ir.Query | None:
         return None
     select = tuple(m for m in query.select if not _within(span, m.span))
     if len(select) < len(query.select):
-        return attrs.evolve(query, select=select) if select else None
+        return attrs.evolve(query, select=select)
     by = tuple(n for n in query.by if not _within(span, n.span))
     if len(by) < len(query.by):
         return attrs.evolve(query, by=by)
@@ -221,12 +295,18 @@ def check_paths(
     registry: Any = None,
     env: Mapping[str, str] | None = None,
     sandbox: bool = False,
+    config: Config | str | os.PathLike[str] | None = None,
+    colour: bool = False,
 ) -> int:
     """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable.
 
+    ``config`` is the connections file (a loaded Config, or a path); without one, each
+    file's names are resolved with the config found from that file's folder upwards.
+
     ``registry`` is a plugin Registry or a name → provider mapping (default: the installed
     plugins); ``env`` supplies provider settings (default: the process environment), and
-    ``sandbox`` their sandbox values instead, for files meant for ``run --sandbox``.
+    ``sandbox`` their sandbox values instead, for files meant for ``run --sandbox``;
+    ``colour`` adds ANSI colours to the text format (see ``use_colour``).
     """
     from querylang.plugins import registry as installed
 
@@ -255,7 +335,8 @@ def check_paths(
             diagnostics.append(Diagnostic.of(_unreadable(name, reason), name))
             status = 2
             continue
-        errors, uses = _check_file(text, name, context, overrides)
+        connections = _config_for(config, context, path)  # a bad config file stops the check
+        errors, uses = _check_file(text, name, attrs.evolve(context, config=connections), overrides)
         used |= uses
         diagnostics += [Diagnostic.of(error, name) for error in errors]
     for name in sorted(set(overrides) - used):
@@ -278,7 +359,7 @@ def check_paths(
         body = {"diagnostics": [d.to_json() for d in diagnostics], "files": files}
         out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     else:
-        _write_text(out, diagnostics, files)
+        _write_text(out, diagnostics, files, colour)
     if status:
         return status
     return 1 if diagnostics else 0
@@ -320,9 +401,41 @@ def _write_github(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
         out.write(f"::error {head}::{_escape_data(message)}\n")
 
 
-def _write_text(out: TextIO, diagnostics: Sequence[Diagnostic], files: int) -> None:
+_RED, _CYAN, _BOLD, _RESET = "\x1b[1;31m", "\x1b[1;36m", "\x1b[1m", "\x1b[0m"
+
+
+def use_colour(out: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything non-empty (no-color.org)."""
+    env = os.environ if env is None else env
+    return bool(getattr(out, "isatty", lambda: False)()) and not env.get("NO_COLOR")
+
+
+def colourise(rendered: str) -> str:
+    """ANSI colours for a rendered diagnostic: the error red, carets red, help cyan."""
+    lines: list[str] = []
+    for line in rendered.splitlines():
+        head = re.match(r"^(.*?: )?(error\[[A-Z]\d+\])(: .*)$", line)
+        if head and not lines:
+            where = f"{_BOLD}{head[1]}{_RESET}" if head[1] else ""
+            line = f"{where}{_RED}{head[2]}{_RESET}{_BOLD}{head[3]}{_RESET}"
+        elif re.match(r"^ *\| *\^+$", line):
+            bar, carets = line.rsplit("|", 1)
+            line = f"{_CYAN}{bar}|{_RESET}{_RED}{carets}{_RESET}"
+        elif re.match(r"^ *\d* \|", line):
+            bar, rest = line.split("|", 1)
+            line = f"{_CYAN}{bar}|{_RESET}{rest}"
+        elif line.startswith("  = help:"):
+            line = f"  {_CYAN}= help:{_RESET}{line[len('  = help:') :]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _write_text(
+    out: TextIO, diagnostics: Sequence[Diagnostic], files: int, colour: bool = False
+) -> None:
     for diagnostic in diagnostics:
-        out.write(diagnostic.rendered + "\n\n")
+        text = colourise(diagnostic.rendered) if colour else diagnostic.rendered
+        out.write(text + "\n\n")
     noun = "file" if files == 1 else "files"
     if not diagnostics:
         out.write(f"checked {files} {noun}: no problems\n")

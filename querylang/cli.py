@@ -35,6 +35,15 @@ def _add_source(p: argparse.ArgumentParser) -> None:
         "--sandbox", action="store_true",
         help="answer from the built-in provider emulators: no credentials, no network",
     )  # fmt: skip
+    _add_config(p)
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", metavar="PATH",
+        help="the connections file (default: $QUERYLANG_CONFIG, else ./querylang.toml "
+        "upwards and the user config file)",
+    )  # fmt: skip
 
 
 class _BadChoice(str):
@@ -52,6 +61,7 @@ def _choice(command: str, choices: tuple[str, ...]) -> Any:
         bad.command, bad.choices = command, choices
         return bad
 
+    convert.choices = choices  # type: ignore[attr-defined]  # for shell completion
     return convert
 
 
@@ -126,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
     check.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--params", metavar="FILE", help="a JSON object of parameter values")
+    _add_config(check)
+
+    explain_code = sub.add_parser(
+        "explain-code", help="explain an error code, with an example (as rustc --explain)"
+    )
+    explain_code.add_argument("code", metavar="CODE", help="an error code such as E402")
 
     fmt = sub.add_parser("fmt", help="rewrite query files in the canonical layout")
     fmt.add_argument(
@@ -166,6 +182,24 @@ def _parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+    _add_config(repl)
+
+    conns = sub.add_parser("connections", help="list the connections and groups of the config file")
+    conns.add_argument(
+        "--check", metavar="NAME",
+        help="make one cheap authenticated call with connection NAME and report the answer",
+    )  # fmt: skip
+    conns.add_argument("--sandbox", action="store_true", help="--check against the emulator")
+    conns.add_argument("-f", "--format", type=_choice("connections", ("text", "json")),
+                       default="text")  # fmt: skip
+    _add_config(conns)
+
+    completion = sub.add_parser(
+        "completion", help="print the shell code for Tab completion (bash, zsh or fish)"
+    )
+    completion.add_argument("shell", help="bash, zsh or fish")
+
+    sub.add_parser("lsp", help="a language server for .qry files on standard I/O (for editors)")
 
     emulate = sub.add_parser("emulate", help="serve a provider's emulator on a loopback port")
     emulate.add_argument("provider")
@@ -247,6 +281,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         settings=settings,
         cache=_store(args),
         refresh=args.refresh,
+        config=args.config,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -262,14 +297,14 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox, cache=_store(args), refresh=args.refresh,
+        sandbox=args.sandbox, config=args.config, cache=_store(args), refresh=args.refresh,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from querylang.checking import check_paths
+    from querylang.checking import check_paths, use_colour
     from querylang.engine import resolve_now
 
     # Nothing is sent, so settings take their sandbox values where a provider declares one
@@ -281,7 +316,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         now=resolve_now(args.now),
         params=_params(args),
         sandbox=True,
+        config=args.config,
+        colour=use_colour(out),
     )
+
+
+def _cmd_explain_code(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.codes import explain_code
+
+    return explain_code(args.code, out)
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO) -> int:
@@ -381,6 +424,7 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         ),
         cache=_store(args),
         refresh=args.refresh,
+        config=args.config,
     )
     if args.table and len(results) > 1:
         raise SyncError(
@@ -431,16 +475,45 @@ def _cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_completion(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.errors import UsageError
+    from querylang.shell import SHELLS, script
+
+    if args.shell not in SHELLS:
+        raise UsageError(
+            f"no completion for the shell {args.shell!r}",
+            hint=f"choose one of: {', '.join(SHELLS)}",
+        )
+    out.write(script(args.shell))
+    return 0
+
+
+def _cmd_lsp(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.lsp import start
+
+    return start()
+
+
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
-    return repl(sandbox=args.sandbox, now=args.now, out=out)
+    return repl(sandbox=args.sandbox, now=args.now, out=out, config=args.config)
+
+
+def _cmd_connections(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.connections import check_connection, list_connections
+
+    if args.check:
+        return check_connection(args.check, out, config=args.config, sandbox=args.sandbox)
+    list_connections(out, config=args.config, fmt=args.format)
+    return 0
 
 
 COMMANDS = {
     "run": _cmd_run,
     "explain": _cmd_explain,
     "check": _cmd_check,
+    "explain-code": _cmd_explain_code,
     "fmt": _cmd_fmt,
     "parse": _cmd_parse,
     "providers": _cmd_providers,
@@ -449,6 +522,9 @@ COMMANDS = {
     "repl": _cmd_repl,
     "cache": _cmd_cache,
     "sync": _cmd_sync,
+    "connections": _cmd_connections,
+    "lsp": _cmd_lsp,
+    "completion": _cmd_completion,
 }
 
 
@@ -460,7 +536,10 @@ def _secrets() -> list[str]:
         envs = {c.env for p in registry().providers.values() for c in p.credentials}
     except Exception:
         envs = set()
-    return [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    from querylang.context import known_secrets
+
+    found = [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    return sorted({*found, *known_secrets()}, key=len, reverse=True)
 
 
 def _scrub(text: str) -> str:
@@ -472,7 +551,12 @@ def _scrub(text: str) -> str:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point: parse arguments, run one command, map errors to exit codes."""
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if argv is None:
+        from querylang.shell import complete
+
+        complete(parser)  # answers the shell's Tab and exits, when the shell is asking
+    args = parser.parse_args(argv)
     try:
         _check_choices(args)
         return COMMANDS[args.command](args, out)

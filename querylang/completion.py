@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from querylang.catalog import Dataset
 from querylang.hookspecs import Provider
 
-__all__ = ["Suggestion", "complete"]
+if TYPE_CHECKING:
+    from querylang.config import Config
+
+__all__ = ["COMMANDS", "Suggestion", "complete", "complete_command"]
+
+# The REPL's dot-commands: name → (the argument's fixed choices or None, what it does).
+COMMANDS: dict[str, tuple[tuple[str, ...] | None, str]] = {
+    ".help": ((), "list the commands"),
+    ".format": (("table", "csv", "json", "ndjson"), "how results print"),
+    ".output": (None, "FILE: write results to FILE; no FILE: back to the terminal"),
+    ".timing": (("on", "off"), "print how long each query took"),
+    ".explain": (None, "QUERY: show the plan and requests instead of running"),
+    ".sandbox": (("on", "off"), "answer from the built-in emulators"),
+    ".now": (None, "TS: pin the clock (ISO 8601); off: the real clock; alone: show it"),
+    ".param": (None, "NAME VALUE: set $NAME for the session; alone: list them"),
+    ".quit": ((), "leave (Ctrl-D too)"),
+}
 
 CLAUSES = ("BY", "FROM", "WHERE", "EVERY", "LAST", "BETWEEN", "SINCE")
 _TOKEN = re.compile(r"'(?:[^']|'')*'?|\$?[A-Za-z_][A-Za-z0-9_.]*|\d+[a-z]*|!=|<>|[=(),;]")
@@ -38,8 +55,17 @@ def _statement(text: str) -> str:
     return text.rsplit(";", 1)[-1]
 
 
-def complete(before: str, providers: Mapping[str, Provider], after: str = "") -> list[Suggestion]:
-    """What may come next at the cursor; ``after`` (the rest of the line) helps find FROM."""
+def complete(
+    before: str,
+    providers: Mapping[str, Provider],
+    after: str = "",
+    *,
+    config: Config | None = None,
+) -> list[Suggestion]:
+    """What may come next at the cursor; ``after`` (the rest of the line) helps find FROM.
+
+    ``config`` adds its connection and group names after FROM.
+    """
     statement = _statement(before)
     tokens = _TOKEN.findall(statement)
     partial = ""
@@ -48,7 +74,17 @@ def complete(before: str, providers: Mapping[str, Provider], after: str = "") ->
     upper = [t.upper() for t in tokens]
     datasets = _datasets(providers)
     whole = _TOKEN.findall(statement + after.split(";", 1)[0])
-    source = next((whole[i + 1] for i, t in enumerate(whole[:-1]) if t.upper() == "FROM"), None)
+    source: str | None = next(
+        (whole[i + 1] for i, t in enumerate(whole[:-1]) if t.upper() == "FROM"), None
+    )
+    named: list[tuple[str, str]] = []
+    if config is not None:
+        for conn_name, conn in config.connections.items():
+            target = conn.provider + (f".{conn.dataset}" if conn.dataset else "")
+            named.append((conn_name, f"connection to {target}"))
+            if source == conn_name and target in datasets:
+                source = target  # complete the connection's provider's names
+        named += [(group, "group: " + ", ".join(m)) for group, m in config.groups.items()]
     pool = [datasets[source]] if source in datasets else list(datasets.values())
 
     def offer(words: list[tuple[str, str]]) -> list[Suggestion]:
@@ -64,8 +100,8 @@ def complete(before: str, providers: Mapping[str, Provider], after: str = "") ->
     clause = next((t for t in reversed(upper) if t in (*CLAUSES, "SELECT", "AND")), None)
     last = upper[-1]
     metrics = [(m.name, f"{m.unit}, {m.kind}") for ds in pool for m in ds.metrics]
-    if last == "FROM":
-        return offer([(name, ds.description) for name, ds in datasets.items()])
+    if last == "FROM" or (last == "," and clause == "FROM"):
+        return offer([*named, *((name, ds.description) for name, ds in datasets.items())])
     if last in ("SELECT", ",") and clause == "SELECT":
         return offer(metrics)
     if last in ("BY", ",") and clause == "BY":
@@ -91,3 +127,28 @@ def complete(before: str, providers: Mapping[str, Provider], after: str = "") ->
     if clause in ("WHERE", "AND"):
         nxt += [("AND", "keyword"), ("IN", "keyword"), ("NOT IN", "keyword")]
     return offer(nxt)
+
+
+def complete_command(
+    before: str, providers: Mapping[str, Provider], formats: tuple[str, ...] | None = None
+) -> list[Suggestion]:
+    """Completion of a dot-command line: the command's name, then its argument."""
+    name, space, rest = before.partition(" ")
+    if not space:
+        return [
+            Suggestion(c, len(name), help_)
+            for c, (_, help_) in COMMANDS.items()
+            if c.startswith(name.lower())
+        ]
+    if name == ".explain":
+        return complete(rest, providers)
+    if name == ".now":
+        choices: tuple[str, ...] | None = ("off",)
+    elif name == ".format" and formats is not None:
+        choices = formats
+    else:
+        choices = COMMANDS.get(name, (None, ""))[0]
+    word = rest.lstrip()
+    if not choices or " " in word:
+        return []
+    return [Suggestion(c, len(word), name[1:]) for c in choices if c.startswith(word.lower())]

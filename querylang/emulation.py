@@ -12,6 +12,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -45,8 +46,28 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+_ACCOUNT: ContextVar[str] = ContextVar("querylang_emulated_account", default="")
+
+
+@contextmanager
+def account_data(account: str) -> Iterator[None]:
+    """Within the block, synthetic series are those of ``account`` ("" : the default one).
+
+    The sandbox serves each named connection from its own account, so that ``BY account``
+    shows different numbers for two accounts of one vendor.
+    """
+    token = _ACCOUNT.set(account)
+    try:
+        yield
+    finally:
+        _ACCOUNT.reset(token)
+
+
 def _per_minute(key: str, hours: np.ndarray, scale: float) -> np.ndarray:
     """The integer per-minute rate of series ``key`` during each UTC hour."""
+    account = _ACCOUNT.get()
+    if account:
+        key = f"{key}@{account}"
     seed = np.uint64(zlib.crc32(key.encode()))
     with np.errstate(over="ignore"):
         noise = _mix(hours.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ seed) >> np.uint64(
@@ -83,15 +104,21 @@ def synthetic_totals(
 class SandboxTransport(httpx.AsyncBaseTransport):
     """Routes each request to the emulator serving its host; nothing leaves the process."""
 
-    def __init__(self, routes: Mapping[str, Emulator]) -> None:
-        self.routes = {host.lower(): emu for host, emu in routes.items()}
+    def __init__(self, routes: Mapping[str, Emulator | tuple[Emulator, str]]) -> None:
+        """``routes``: host → emulator, or (emulator, account) to serve a named account."""
+        self.routes = {
+            host.lower(): entry if isinstance(entry, tuple) else (entry, "")
+            for host, entry in routes.items()
+        }
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        emulator = self.routes.get(request.url.netloc.decode().lower())
-        if emulator is None:
+        route = self.routes.get(request.url.netloc.decode().lower())
+        if route is None:
             return httpx.Response(502, text=f"no sandbox emulator for {request.url.host}")
+        emulator, account = route
         await request.aread()
-        response = emulator.handle(request)
+        with account_data(account):
+            response = emulator.handle(request)
         return httpx.Response(
             response.status_code,
             headers=response.headers,

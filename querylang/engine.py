@@ -21,10 +21,12 @@ from querylang.timegrid import parse_ts
 if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of check and --help
     import httpx
 
+    from querylang.binding import BoundQuery
+    from querylang.config import Config
     from querylang.execution import ExecutionSettings
     from querylang.federation import CrossPlan
     from querylang.frames import Frame
-    from querylang.hookspecs import Provider
+    from querylang.hookspecs import Emulator
     from querylang.planning import Plan
     from querylang.store import Store
     from querylang.wire import ProviderContext
@@ -32,7 +34,16 @@ if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of chec
 #: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
 Now = int | float | str | dt.datetime | None
 
-__all__ = ["Column", "Result", "env_name", "explain", "plan_queries", "run", "select"]
+__all__ = [
+    "Column",
+    "Result",
+    "env_name",
+    "explain",
+    "plan_queries",
+    "resolve_config",
+    "run",
+    "select",
+]
 
 
 @frozen(kw_only=True)
@@ -128,6 +139,7 @@ def plan_queries(
     sandbox: bool = False,
     need_secrets: bool = True,
     providers: Registry | None = None,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Plan | CrossPlan]:
     """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
     from querylang.federation import bind_query, plan_query
@@ -138,6 +150,7 @@ def plan_queries(
     qfile = parse(text, path)
     values = _params(qfile, source, params)
     reg = providers or registry()
+    connections = resolve_config(config, reg, env, path)
     plans = []
     try:
         selected = select(qfile, query)
@@ -146,14 +159,30 @@ def plan_queries(
 
     # Every query is checked before any credential is asked for: a user hears about a
     # mistake in the query first, whatever the machine's setup.
-    def offline(provider: Provider) -> ProviderContext:
-        return provider_context(provider, env, clock, sandbox=sandbox, need_secrets=False)
+    def offline(bound: BoundQuery) -> ProviderContext:
+        return provider_context(
+            bound.provider,
+            env,
+            clock,
+            sandbox=sandbox,
+            need_secrets=False,
+            connection=bound.connection,
+        )
 
-    def online(provider: Provider) -> ProviderContext:
-        return provider_context(provider, env, clock, sandbox=False, need_secrets=True)
+    def online(bound: BoundQuery) -> ProviderContext:
+        return provider_context(
+            bound.provider,
+            env,
+            clock,
+            sandbox=False,
+            need_secrets=True,
+            connection=bound.connection,
+        )
 
     for q in selected:
-        bound = bind_query(q, reg.providers, now=clock, params=values, source=source)
+        bound = bind_query(
+            q, reg.providers, now=clock, params=values, source=source, config=connections
+        )
         try:
             plans.append(plan_query(bound, offline))
         except QueryError as exc:
@@ -176,6 +205,7 @@ def explain(
     providers: Registry | None = None,
     cache: Store | None = None,
     refresh: bool = False,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required.
 
@@ -192,6 +222,7 @@ def explain(
         sandbox=sandbox,
         need_secrets=need_secrets,
         providers=providers,
+        config=config,
     )
     if cache is not None:
         plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
@@ -235,6 +266,7 @@ def run(
     transport: httpx.AsyncBaseTransport | None = None,
     cache: Store | None = None,
     refresh: bool = False,
+    config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
@@ -243,6 +275,7 @@ def run(
     ``cache`` is a result store (``querylang.store.Store``): final buckets it holds are
     not fetched again, and the final buckets fetched are kept in it; ``refresh=True``
     fetches everything and renews the store's copy.
+    ``config`` names the connections file (default: discovered, see ``querylang.config``).
     """
     from querylang.aggregation import finish_all
     from querylang.emulation import SandboxTransport, host_of
@@ -258,6 +291,7 @@ def run(
         query=query,
         sandbox=sandbox,
         providers=providers,
+        config=config,
     )
     if cache is not None:
         plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
@@ -267,9 +301,13 @@ def run(
         def pinned() -> float:
             return clock
 
-        routes = {}
+        routes: dict[str, tuple[Emulator, str]] = {}
         for p in _legs(plans):
-            routes[host_of(p.context.base_url)] = p.bound.provider.emulator(pinned)
+            host = host_of(p.context.base_url)
+            if host not in routes:
+                # A named connection gets its own data: the account's name seeds it.
+                account = p.bound.account if p.bound.connection is not None else ""
+                routes[host] = (p.bound.provider.emulator(pinned), account)
         transport = SandboxTransport(routes)
     # Every provider's requests go out together, each within its own limits.
     # Nothing to send (the result store answers everything): no HTTP client is even made.
@@ -299,6 +337,27 @@ def run(
             )
         )
     return results
+
+
+def resolve_config(
+    config: Config | str | os.PathLike[str] | None,
+    reg: Registry,
+    env: Mapping[str, str],
+    path: str = "<query>",
+) -> Config:
+    """The connections and groups a run may name: given, read from a path, or discovered.
+
+    Discovery looks for ``querylang.toml`` from the query file's folder upwards (from the
+    current directory for inline text and standard input).
+    """
+    from pathlib import Path
+
+    from querylang.config import Config, load_config
+
+    if isinstance(config, Config):
+        return config
+    where = Path(path).resolve().parent if os.path.isfile(path) else None
+    return load_config(config, providers=reg.providers, env=env, cwd=where)
 
 
 def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:

@@ -150,6 +150,10 @@ class CredentialsError(QuerylangError):
     exit_code = 2
     code = "P001"
 
+    def __init__(self, message: str, *, hint: str | None = None, code: str = "P001") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
 
 class ProviderError(QuerylangError):
     """Something went wrong on the wire: HTTP status, vendor error body, timeout, bad payload."""

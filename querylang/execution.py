@@ -20,9 +20,9 @@ from querylang.catalog import RateLimit
 from querylang.errors import ProviderError
 from querylang.failures import malformed
 from querylang.frames import Frame
-from querylang.hookspecs import AuthSession, Provider
+from querylang.hookspecs import Provider
 from querylang.planning import Piece, Plan
-from querylang.wire import NativeRequest, NativeResponse
+from querylang.wire import AuthSession, NativeRequest, NativeResponse
 
 __all__ = ["ExecutionSettings", "RateLimiter", "execute"]
 
@@ -108,14 +108,34 @@ class _Progress:
 
 
 class _ProviderLane:
-    """What requests to one provider share during a run."""
+    """What requests to one account of one provider share during a run: its limits, its token.
 
-    def __init__(self, provider: Provider, plan: Plan, client: httpx.AsyncClient, width: int):
-        ds = plan.bound.dataset
-        self.provider = provider
-        self.limiter = RateLimiter(ds.rate_limits)
-        self.semaphore = asyncio.Semaphore(width)
+    Two connections of one vendor are two lanes, each within the vendor's limits; one
+    account read twice in a run (two queries, two datasets) is one lane, limited once.
+    """
+
+    def __init__(self, plan: Plan, client: httpx.AsyncClient, settings: ExecutionSettings):
+        bound = plan.bound
+        ds = bound.dataset
+        connection = bound.connection
+        limits = tuple(ds.rate_limits)
+        width = ds.max_concurrency
+        if connection is not None:
+            if connection.rate_limit is not None:
+                calls, per = connection.rate_limit
+                limits += (RateLimit(calls=calls, per_seconds=per),)
+            width = connection.concurrency or width
+        self.provider = bound.provider
+        self.account = bound.account or bound.provider.name
+        self.limiter = RateLimiter(limits)
+        self.semaphore = asyncio.Semaphore(settings.concurrency or width)
         self.session = AuthSession(client, plan.context)
+
+    def name_account(self, error: ProviderError) -> ProviderError:
+        """An error from a named connection names it, not only the vendor."""
+        if self.account != self.provider.name and not error.provider.startswith(self.account):
+            error.provider = f"{self.account} ({error.provider})"
+        return error
 
 
 def _transport_error(
@@ -238,17 +258,21 @@ async def _execute(
         ) as client:
             lanes: dict[str, _ProviderLane] = {}
             for plan in plans:
-                name = plan.bound.provider.name
-                if name not in lanes:
-                    width = settings.concurrency or plan.bound.dataset.max_concurrency
-                    lanes[name] = _ProviderLane(plan.bound.provider, plan, client, width)
+                key = _lane_key(plan)
+                if key not in lanes:
+                    lanes[key] = _ProviderLane(plan, client, settings)
 
             async def one(i: int, j: int, k: int) -> None:
                 plan = plans[i]
                 piece = plan.pieces[j]
-                lane = lanes[plan.bound.provider.name]
+                lane = lanes[_lane_key(plan)]
                 async with lane.semaphore:
-                    results[i][j][k] = await _call(lane, piece, piece.requests[k], client, settings)
+                    try:
+                        results[i][j][k] = await _call(
+                            lane, piece, piece.requests[k], client, settings
+                        )
+                    except ProviderError as exc:
+                        raise lane.name_account(exc) from None
                 progress.advance()
 
             try:
@@ -262,6 +286,10 @@ async def _execute(
     finally:
         progress.close()
     return results
+
+
+def _lane_key(plan: Plan) -> str:
+    return plan.bound.account or plan.bound.provider.name
 
 
 def _first(group: BaseExceptionGroup) -> BaseException:

@@ -16,10 +16,47 @@ import enum
 from attrs import frozen
 
 from querylang.errors import ProviderError
-from querylang.hookspecs import Verdict
 from querylang.wire import NativeRequest
 
-__all__ = ["TABLE", "Failure", "FailureKind", "Rule", "kind_of_status", "malformed"]
+__all__ = ["TABLE", "Failure", "FailureKind", "Rule", "Verdict", "kind_of_status", "malformed"]
+
+
+class Verdict:
+    """What the executor should do with a response: accept, retry later, or fail."""
+
+    __slots__ = ("delay", "error", "kind", "pause")
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        delay: float | None = None,
+        error: Exception | None = None,
+        pause: float | None = None,
+    ) -> None:
+        self.kind = kind  # "ok" | "retry" | "fail" | "reauth"
+        self.delay = delay  # retry: seconds the vendor asked us to wait (None: back off)
+        self.error = error  # fail (and retry, once tries run out): the error to report
+        self.pause = pause  # ok: hold further calls to this provider for this long
+
+    @classmethod
+    def ok(cls, *, pause: float | None = None) -> Verdict:
+        return cls("ok", pause=pause)
+
+    @classmethod
+    def retry(cls, error: Exception, *, delay: float | None = None) -> Verdict:
+        return cls("retry", error=error, delay=delay)
+
+    @classmethod
+    def fail(cls, error: Exception) -> Verdict:
+        return cls("fail", error=error)
+
+    @classmethod
+    def reauth(cls, error: Exception) -> Verdict:
+        return cls("reauth", error=error)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.kind!r}, delay={self.delay}, pause={self.pause})"
 
 
 class FailureKind(enum.Enum):
@@ -38,7 +75,7 @@ class Rule:
 
     code: str
     action: str  # the Verdict kind: "reauth" | "retry" | "fail"
-    message: str  # with {where} (e.g. "HTTP 401") and {credential}
+    message: str  # with {api} ("the API"), {where} (e.g. "HTTP 401") and {credential}
     hint: str  # the default hint, when the provider gives none
 
 
@@ -46,7 +83,7 @@ TABLE: dict[FailureKind, Rule] = {
     FailureKind.AUTH: Rule(
         "P401",
         "reauth",
-        "the API rejected the {credential} ({where})",
+        "{api} rejected the {credential} ({where})",
         "check the provider's credentials (`querylang describe` lists them)",
     ),
     FailureKind.FORBIDDEN: Rule(
@@ -64,19 +101,19 @@ TABLE: dict[FailureKind, Rule] = {
     FailureKind.UNAVAILABLE: Rule(
         "P500",
         "retry",
-        "the API failed or is unavailable ({where})",
+        "{api} failed or is unavailable ({where})",
         "this is on the vendor's side; try again later",
     ),
     FailureKind.BAD_REQUEST: Rule(
         "P400",
         "fail",
-        "the API refused the request ({where})",
+        "{api} refused the request ({where})",
         "the request was built from the query; check filter values such as IDs",
     ),
     FailureKind.NOT_FOUND: Rule(
         "P400",
         "fail",
-        "not found: the API does not know this URL or resource ({where})",
+        "not found: {api} does not know this URL or resource ({where})",
         "check the provider's base URL setting (QUERYLANG_<PROVIDER>_BASE_URL)",
     ),
     FailureKind.MALFORMED: Rule(
@@ -115,6 +152,7 @@ class Failure:
     delay: float | None = None  # retry: seconds the vendor asked to wait (None: back off)
     where: str | None = None  # e.g. "code 401 in an HTTP 200 answer"; default "HTTP <status>"
     credential: str = "credentials"  # what AUTH says was rejected ("token", "API key")
+    api: str = "the API"  # who answered, when a provider has several ("Gcore object storage")
     final: bool = False  # fail at once, even where the table retries or re-authorises
 
     @property
@@ -126,7 +164,7 @@ class Failure:
     ) -> ProviderError:
         rule = self.rule
         where = self.where or (f"HTTP {status}" if status is not None else "no status")
-        text = rule.message.format(where=where, credential=self.credential)
+        text = rule.message.format(api=self.api, where=where, credential=self.credential)
         if self.said:
             text = f"{text}: {self.said}"
         return ProviderError(

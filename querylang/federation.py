@@ -24,6 +24,7 @@ import attrs
 from attrs import frozen
 
 from querylang import ir
+from querylang.accounts import ACCOUNT, Account, accounts, uses_accounts, with_source
 from querylang.binding import BoundQuery, bind
 from querylang.catalog import Dataset
 from querylang.errors import BindingError, LimitError, SourceText, did_you_mean
@@ -40,6 +41,7 @@ from querylang.steps import Burst, Combine, Derive, MeanRate, Shape, Standardize
 from querylang.timegrid import Granularity, TimeWindow, format_ts
 
 if TYPE_CHECKING:
+    from querylang.config import Config
     from querylang.planning import Plan
     from querylang.wire import NativeRequest, ProviderContext
 
@@ -66,9 +68,17 @@ class CrossMetric:
 class Leg:
     """One provider's part: its bound native query and how its natives become columns."""
 
-    label: str
+    label: str  # the provider (or provider.dataset): the ``provider`` dimension's value
+    account: str  # the ``account`` dimension's value: the connection's name
     bound: BoundQuery
     columns: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # column → native terms
+
+    @property
+    def display(self) -> str:
+        """How errors and explain name this leg: the provider, and the account if named."""
+        if self.account in (self.label, self.bound.provider.name):
+            return self.label
+        return f"{self.account} ({self.label})"
 
 
 @frozen(kw_only=True)
@@ -91,7 +101,7 @@ class CrossQuery:
 
     @property
     def source_label(self) -> str:
-        return ", ".join(leg.label for leg in self.legs)
+        return ", ".join(leg.display for leg in self.legs)
 
     @property
     def burst(self) -> bool:
@@ -104,39 +114,41 @@ def _label(provider: Provider, dataset: Dataset) -> str:
     return f"{provider.name}.{dataset.name}"
 
 
+_Source = tuple[Account, Provider, Dataset, str, str]  # account, provider, dataset, label, shown
+
+
+def _display(account: Account, provider: Provider, label: str) -> str:
+    if account.name in (label, provider.name):
+        return label
+    return f"{account.name} ({label})"
+
+
 def _resolve(
-    query: ir.Query, providers: Mapping[str, Provider]
-) -> list[tuple[ir.Source, Provider, Dataset, str]]:
-    """Each FROM item's provider and dataset; E200/E201 for unknown ones, E212 for repeats."""
+    query: ir.Query, providers: Mapping[str, Provider], config: Config | None
+) -> list[_Source]:
+    """Each account's provider and dataset; E200/E201 for unknown ones, E212 for repeats."""
     from querylang.binding import _Binder
 
-    out: list[tuple[ir.Source, Provider, Dataset, str]] = []
-    seen: set[str] = set()
-    for src in query.sources:
-        sub = attrs.evolve(query, sources=(src,))
-        provider, dataset = _Binder(sub, providers, {}, 0).source()
+    out: list[_Source] = []
+    for account in accounts(query, providers, config):
+        provider, dataset = _Binder(with_source(query, account), providers, {}, 0).source()
         label = _label(provider, dataset)
-        if label in seen:
-            raise BindingError(
-                "E212",
-                f"{label} is listed twice in FROM",
-                span=src.span,
-                hint="name each provider or dataset once",
-            )
-        seen.add(label)
-        out.append((src, provider, dataset, label))
+        out.append((account, provider, dataset, label, _display(account, provider, label)))
     return out
 
 
-def is_cross(query: ir.Query, providers: Mapping[str, Provider]) -> bool:
+def is_cross(
+    query: ir.Query, providers: Mapping[str, Provider], config: Config | None = None
+) -> bool:
     """Whether ``query`` takes the cross-provider path (see the module docstring)."""
-    if len(query.sources) > 1:
+    found = accounts(query, providers, config)
+    if len(found) > 1 or uses_accounts(query):
         return True
     if any(n.value == PROVIDER for n in query.by) or any(
         p.dimension.value == PROVIDER for p in query.where
     ):
         return True
-    src = query.source
+    src = found[0].source
     provider = providers.get(src.provider.value)
     if provider is None:
         return False
@@ -147,6 +159,10 @@ def is_cross(query: ir.Query, providers: Mapping[str, Provider]) -> bool:
         dataset.metric(ref.name.value) is None and standard_metric(ref.name.value) is not None
         for ref in query.select
     )
+
+
+def _unique(labels: list[str]) -> list[str]:
+    return list(dict.fromkeys(labels))
 
 
 def _listing(labels: list[str]) -> str:
@@ -160,6 +176,7 @@ class _CrossBinder:
         providers: Mapping[str, Provider],
         params: Mapping[str, ParamValue],
         now: int,
+        config: Config | None = None,
     ) -> None:
         from querylang.binding import _Binder
 
@@ -167,53 +184,63 @@ class _CrossBinder:
         self.providers = providers
         self.params = params
         self.now = now
+        self.config = config
         self.values = _Binder(query, providers, params, now)
 
-    def sources(self) -> tuple[list[tuple[ir.Source, Provider, Dataset, str]], list[str]]:
-        """The FROM items left after ``WHERE provider …``, and the ones left out."""
-        sources = _resolve(self.query, self.providers)
-        labels = [s[3] for s in sources]
-        keep = list(labels)
+    def sources(self) -> tuple[list[_Source], list[str]]:
+        """The accounts left after ``WHERE provider …`` / ``WHERE account …``, and the rest."""
+        sources = _resolve(self.query, self.providers, self.config)
+        keep = list(range(len(sources)))
         for pred in self.query.where:
-            if pred.dimension.value != PROVIDER:
+            dim = pred.dimension.value
+            if dim not in (PROVIDER, ACCOUNT):
                 continue
+            names = [s[3] if dim == PROVIDER else s[0].name for s in sources]
+            listed = list(dict.fromkeys(names))
             as_list = pred.op in ("IN", "NOT IN")
             values = self.values.scalars(pred.value, as_list=as_list)
             for value, span in values:
-                if str(value) not in labels:
-                    guess = did_you_mean(str(value), labels)
+                if str(value) not in names:
+                    guess = did_you_mean(str(value), listed)
+                    what = "a provider" if dim == PROVIDER else "an account"
                     raise BindingError(
                         "E207",
-                        f"{value!r} is not a provider of this query (FROM has {', '.join(labels)})",
+                        f"{value!r} is not {what} of this query (FROM has {', '.join(listed)})",
                         span=span,
                         hint=f"did you mean {guess!r}?" if guess else "add it to FROM",
                     )
             named = {str(v) for v, _ in values}
             inclusive = pred.op in ("=", "IN")
-            keep = [k for k in keep if (k in named) == inclusive]
+            keep = [k for k in keep if (names[k] in named) == inclusive]
         if not keep:
-            spans = [p.span for p in self.query.where if p.dimension.value == PROVIDER]
+            preds = [p for p in self.query.where if p.dimension.value in (PROVIDER, ACCOUNT)]
+            spans = [p.span for p in preds]
+            on = list(dict.fromkeys(p.dimension.value for p in preds))
+            what = on[0] if len(on) == 1 else "source"
             raise BindingError(
                 "E207",
-                "the conditions on 'provider' exclude every provider in FROM",
+                f"the conditions on {' and '.join(repr(d) for d in on)} exclude every {what} "
+                "in FROM",
                 span=spans[-1],
                 hint="the query could only return an empty result; check the WHERE clause",
             )
-        return [s for s in sources if s[3] in keep], [k for k in labels if k not in keep]
+        left = [s for k, s in enumerate(sources) if k in keep]
+        return left, [s[4] for k, s in enumerate(sources) if k not in keep]
 
-    def dimensions(self, legs: list[tuple[ir.Source, Provider, Dataset, str]]) -> None:
+    def dimensions(self, legs: list[_Source]) -> None:
         """Every BY and WHERE dimension must exist in every provider's dataset."""
         names = [(n.value, n.span) for n in self.query.by]
         names += [(p.dimension.value, p.dimension.span) for p in self.query.where]
         seen: set[str] = set()
         for name, span in names:
-            if name == PROVIDER or name in seen:
+            if name in (PROVIDER, ACCOUNT) or name in seen:
                 continue
             seen.add(name)
-            having = [label for _, _, ds, label in legs if ds.dimension(name) is not None]
-            lacking = [label for _, _, ds, label in legs if ds.dimension(name) is None]
+            having = _unique([shown for _, _, ds, _, shown in legs if ds.dimension(name)])
+            lacking = _unique([shown for _, _, ds, _, shown in legs if not ds.dimension(name)])
             if lacking:
-                pool = [d.name for _, _, ds, _ in legs for d in ds.dimensions] + [PROVIDER]
+                pool = [d.name for _, _, ds, _, _ in legs for d in ds.dimensions]
+                pool += [PROVIDER, ACCOUNT]
                 guess = did_you_mean(name, pool)
                 raise BindingError(
                     "E203",
@@ -223,16 +250,16 @@ class _CrossBinder:
                     hint=f"did you mean {guess!r}?"
                     if guess and not having
                     else "group or filter only by dimensions every provider in FROM has, "
-                    "or by provider",
+                    "or by provider or account",
                 )
 
-    def metrics(self, legs: list[tuple[ir.Source, Provider, Dataset, str]]) -> list[CrossMetric]:
+    def metrics(self, legs: list[_Source]) -> list[CrossMetric]:
         out: list[CrossMetric] = []
         outputs: set[str] = {n.value for n in self.query.by}
         for ref in self.query.select:
             name = ref.name.value
             std = standard_metric(name)
-            datasets = [(label, ds) for _, _, ds, label in legs]
+            datasets = list({shown: ds for _, _, ds, _, shown in legs}.items())
             if std is not None:
                 lacking = [label for label, ds in datasets if not answerable(ds, name)]
                 if lacking:
@@ -306,14 +333,8 @@ class _CrossBinder:
             span=ref.span,
         )
 
-    def leg(
-        self,
-        src: ir.Source,
-        dataset: Dataset,
-        label: str,
-        metrics: list[CrossMetric],
-        source: SourceText | None,
-    ) -> Leg:
+    def leg(self, found: _Source, metrics: list[CrossMetric], source: SourceText | None) -> Leg:
+        account, _, dataset, label, _ = found
         counters = _counters(metrics)
         columns: list[tuple[str, tuple[tuple[str, float], ...]]] = []
         for name in counters:
@@ -324,15 +345,18 @@ class _CrossBinder:
         span = metrics[0].span
         query = attrs.evolve(
             self.query,
-            sources=(src,),
+            sources=(account.source,),
             select=tuple(
                 ir.MetricRef(name=ir.Name(value=n, span=span), span=span) for n in natives
             ),
-            by=tuple(n for n in self.query.by if n.value != PROVIDER),
-            where=tuple(p for p in self.query.where if p.dimension.value != PROVIDER),
+            by=tuple(n for n in self.query.by if n.value not in (PROVIDER, ACCOUNT)),
+            where=tuple(
+                p for p in self.query.where if p.dimension.value not in (PROVIDER, ACCOUNT)
+            ),
         )
         bound = bind(query, self.providers, now=self.now, params=self.params, source=source)
-        return Leg(label=label, bound=bound, columns=tuple(columns))
+        bound = attrs.evolve(bound, account=account.name, connection=account.connection)
+        return Leg(label=label, account=account.name, bound=bound, columns=tuple(columns))
 
     def bind(self, source: SourceText | None) -> CrossQuery:
         legs, excluded = self.sources()
@@ -346,7 +370,7 @@ class _CrossBinder:
         self.dimensions(legs)
         metrics = self.metrics(legs)
         every = self.values.duration(self.query.every) if self.query.every is not None else None
-        bound_legs = [self.leg(src, ds, label, metrics, source) for src, _, ds, label in legs]
+        bound_legs = [self.leg(found, metrics, source) for found in legs]
         window = bound_legs[0].bound.window
         cross = CrossQuery(
             query=self.query,
@@ -398,11 +422,11 @@ def _check_burst(cross: CrossQuery) -> None:
         earliest = format_ts(cross.now - (kept.retention or 0))
         raise LimitError(
             "E402",
-            f"{metric.name} needs 5-minute (or finer) data, but {leg.label} keeps "
+            f"{metric.name} needs 5-minute (or finer) data, but {leg.display} keeps "
             f"{kept.granularity} data for only {days:g} days and the window starts "
             f"{format_ts(cross.window.start)}",
             span=metric.span,
-            hint=f"start the window at {earliest} or later, or leave {leg.label} out of FROM",
+            hint=f"start the window at {earliest} or later, or leave {leg.display} out of FROM",
         )
 
 
@@ -413,15 +437,23 @@ def bind_query(
     now: int,
     params: Mapping[str, ParamValue] | None = None,
     source: SourceText | None = None,
+    config: Config | None = None,
 ) -> BoundQuery | CrossQuery:
-    """Bind ``query``: the cross-provider path when it needs one, else ``binding.bind``."""
+    """Bind ``query``: the cross-provider path when it needs one, else ``binding.bind``.
+
+    ``config`` holds the connections and groups FROM may name (:mod:`querylang.config`).
+    """
     from querylang.errors import LimitError as _Limit
     from querylang.errors import ParamError
 
-    if not is_cross(query, providers):
-        return bind(query, providers, now=now, params=params, source=source)
     try:
-        return _CrossBinder(query, providers, params or {}, now).bind(source)
+        if not is_cross(query, providers, config):
+            (account,) = accounts(query, providers, config)
+            bound = bind(
+                with_source(query, account), providers, now=now, params=params, source=source
+            )
+            return attrs.evolve(bound, account=account.name, connection=account.connection)
+        return _CrossBinder(query, providers, params or {}, now, config).bind(source)
     except (BindingError, ParamError, _Limit) as exc:
         if source is not None:
             exc.with_source(source)
@@ -455,41 +487,48 @@ class CrossPlan:
 
 
 def plan_query(
-    bound: BoundQuery | CrossQuery, context: Callable[[Provider], ProviderContext]
+    bound: BoundQuery | CrossQuery, context: Callable[[BoundQuery], ProviderContext]
 ) -> Plan | CrossPlan:
-    """Plan a bound query; ``context(provider)`` gives each provider's context."""
+    """Plan a bound query; ``context(bound)`` gives the context of its provider and account."""
     from querylang.planning import plan
 
     if isinstance(bound, BoundQuery):
-        return plan(bound, context(bound.provider))
+        return plan(bound, context(bound))
     fine = FIVE_MINUTES if bound.burst else bound.every
     legs = []
     for leg in bound.legs:
         leg_bound = attrs.evolve(leg.bound, every=fine) if bound.burst else leg.bound
-        legs.append(plan(leg_bound, context(leg.bound.provider)))
+        legs.append(plan(leg_bound, context(leg.bound)))
     return CrossPlan(
         bound=bound,
         legs=tuple(legs),
-        leg_steps=tuple(Standardize(provider=leg.label, columns=leg.columns) for leg in bound.legs),
+        leg_steps=tuple(
+            Standardize(provider=leg.label, account=leg.account, columns=leg.columns)
+            for leg in bound.legs
+        ),
         post_steps=tuple(_post_steps(bound, fine)),
     )
 
 
 def _post_steps(bound: CrossQuery, fine: Granularity | None) -> list[Step]:
     steps: list[Step] = []
-    others = tuple(d for d in bound.by if d != PROVIDER)
-    dims = (PROVIDER, *others)
-    if PROVIDER not in bound.by:
+    others = tuple(d for d in bound.by if d not in (PROVIDER, ACCOUNT))
+    kept = tuple(d for d in (PROVIDER, ACCOUNT) if d in bound.by)
+    dims = (PROVIDER, ACCOUNT, *others)
+    labels = [leg.label for leg in bound.legs]
+    shared = len(set(labels)) < len(labels)  # two accounts of one provider
+    if ACCOUNT not in bound.by and (PROVIDER not in bound.by or shared):
+        dropped = tuple(d for d in (PROVIDER, ACCOUNT) if d not in bound.by)
         steps.append(
             Combine(
-                dims=others,
+                dims=(*kept, *others),
                 rules={c: "sum" for c in bound.counters},
                 provider=bound.source_label,
-                reason="providers",
-                dropped=(PROVIDER,),
+                reason="providers" if PROVIDER in dropped else "accounts",
+                dropped=dropped,
             )
         )
-        dims = others
+        dims = (*kept, *others)
     if bound.burst:
         assert fine is not None
         rules = {m.rule for m in bound.metrics}

@@ -1,11 +1,8 @@
-"""IR → canonical text, and ``querylang fmt``: one layout for every query file, comments kept.
+"""``querylang fmt``: source files in, canonical files out, every comment kept in its place.
 
-Layout: PARAM lines first (in file order, no blank line between them), then the queries
-in file order, one blank line apart; clauses in the order SELECT, BY, FROM, WHERE, EVERY,
-window; keywords upper-case, names as written, strings single-quoted ('' inside), `, `
-between list items. A statement that fits in 80 columns stays on one line; a longer one
-gets one clause per line, and a clause still too long puts one item per line (indented
-two spaces), with a long value list filled over indented lines between its parentheses.
+The layout itself (clause order, case, spacing, line breaks) is the printer's
+(:mod:`querylang.printer`); this module reads files and standard input, puts back the
+comments the parser drops, and implements ``--check`` and ``--diff``.
 
 Comments (the parser drops them; they are found again by lexing):
 
@@ -34,7 +31,7 @@ from lark import Token
 
 from querylang import ir
 from querylang.errors import QueryError
-from querylang.layout import WIDTH, Line, fmt_param, fmt_query, fmt_value, layouts
+from querylang.printer import WIDTH, Line, fmt_param, fmt_query, fmt_value, layouts
 from querylang.syntax import Statement, parse, scan
 
 __all__ = [

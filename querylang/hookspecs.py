@@ -6,14 +6,22 @@ A provider describes what it can answer as data (:class:`~querylang.catalog.Data
 compiles a planned piece of a query into native HTTP requests without doing any I/O,
 and decodes each response into a :class:`~querylang.frames.Frame` as a pure function.
 :class:`querylang.provider.HttpProvider` implements the optional parts with defaults.
+
+The runtime objects a provider handles are defined where they belong and re-exported here
+so that this module names every type of the contract: :class:`Verdict` (what to do with an
+answer) lives in :mod:`querylang.failures`, :class:`AuthSession` (one run's client and token
+cache) in :mod:`querylang.wire` with the requests and responses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pluggy
+
+from querylang.failures import Verdict
+from querylang.wire import AuthSession
 
 if TYPE_CHECKING:
     import httpx
@@ -28,7 +36,15 @@ if TYPE_CHECKING:
         Unsupported,
     )
 
-__all__ = ["AuthSession", "Emulator", "Provider", "Verdict", "hookimpl", "hookspec"]
+__all__ = [
+    "AuthSession",
+    "DatasetWire",
+    "Emulator",
+    "Provider",
+    "Verdict",
+    "hookimpl",
+    "hookspec",
+]
 
 hookspec = pluggy.HookspecMarker("querylang")
 hookimpl = pluggy.HookimplMarker("querylang")
@@ -39,55 +55,22 @@ def register_providers(register: Callable[[Provider], None]) -> None:
     """Register this plugin's providers by calling ``register(provider)`` for each."""
 
 
-class Verdict:
-    """What the executor should do with a response: accept, retry later, or fail."""
+class DatasetWire(Protocol):
+    """One dataset's wire format: compile a planned piece, decode an answer (a module fits).
 
-    __slots__ = ("delay", "error", "kind", "pause")
+    ``HttpProvider.dataset_modules`` maps each dataset name to one of these, so a provider
+    with several wire formats (Gcore's CDN and object storage) routes to the right one.
+    """
 
-    def __init__(
-        self,
-        kind: str,
-        *,
-        delay: float | None = None,
-        error: Exception | None = None,
-        pause: float | None = None,
-    ) -> None:
-        self.kind = kind  # "ok" | "retry" | "fail" | "reauth"
-        self.delay = delay  # retry: seconds the vendor asked us to wait (None: back off)
-        self.error = error  # fail (and retry, once tries run out): the error to report
-        self.pause = pause  # ok: hold further calls to this provider for this long
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        """Native requests for one planned piece, with no I/O (or why it cannot be asked)."""
+        ...
 
-    @classmethod
-    def ok(cls, *, pause: float | None = None) -> Verdict:
-        return cls("ok", pause=pause)
-
-    @classmethod
-    def retry(cls, error: Exception, *, delay: float | None = None) -> Verdict:
-        return cls("retry", error=error, delay=delay)
-
-    @classmethod
-    def fail(cls, error: Exception) -> Verdict:
-        return cls("fail", error=error)
-
-    @classmethod
-    def reauth(cls, error: Exception) -> Verdict:
-        return cls("reauth", error=error)
-
-    def __repr__(self) -> str:
-        return f"Verdict({self.kind!r}, delay={self.delay}, pause={self.pause})"
-
-
-class AuthSession:
-    """Shared by every request of one run to one provider: the client and a token cache."""
-
-    def __init__(self, client: httpx.AsyncClient, context: ProviderContext) -> None:
-        import asyncio
-
-        self.client = client
-        self.context = context
-        self.cache: dict[str, Any] = {}
-        self.lock = asyncio.Lock()
-        self.calls = 0  # auth calls made (token fetches), for tests and progress
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """One successful answer as a frame, as a pure function."""
+        ...
 
 
 @runtime_checkable

@@ -95,6 +95,7 @@ def _plan_json(p: Any) -> dict[str, Any]:
     return {
         "name": b.name,
         "source": b.source_label,
+        "account": b.account or None,
         "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
         "every": str(b.every) if b.every else None,
         "native_granularity": str(p.grain),
@@ -122,9 +123,10 @@ def explain_json(plans: Sequence[Any]) -> dict[str, Any]:
         entry.pop("native_granularity")
         entry["calls"] = len(p.requests)
         entry["min_seconds"] = p.min_seconds
+        entry.pop("account")
         entry["providers"] = [
-            _plan_json(leg) | {"steps": [*leg.steps, step.describe()]}
-            for leg, step in zip(legs, p.leg_steps, strict=True)
+            _plan_json(leg) | {"source": cross.display, "steps": [*leg.steps, step.describe()]}
+            for leg, step, cross in zip(legs, p.leg_steps, p.bound.legs, strict=True)
         ]
         entry["excluded"] = list(p.bound.excluded)
         entry["steps"] = list(p.steps)
@@ -170,7 +172,8 @@ def _write_cross(q: dict[str, Any], requests: Any, title: str, out: TextIO) -> N
     out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
     out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
     limit = f", at least {q['min_seconds']:g} s under the rate limits" if q["min_seconds"] else ""
-    out.write(f"\n  {len(q['providers'])} provider(s), {q['calls']} call(s) in all{limit}\n")
+    sources = len(q["providers"])
+    out.write(f"\n  {sources} provider(s), {q['calls']} call(s) in all{limit}\n")
     if q["excluded"]:
         out.write(f"  left out by WHERE provider: {', '.join(q['excluded'])}\n")
     for leg in q["providers"]:

@@ -8,14 +8,20 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from querylang.catalog import Credential, Dataset, Setting
 from querylang.errors import ProviderError
-from querylang.failures import Failure, FailureKind, kind_of_status, malformed
-from querylang.hookspecs import AuthSession, Emulator, Verdict
-from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, Unsupported
+from querylang.failures import Failure, FailureKind, Verdict, kind_of_status, malformed
+from querylang.hookspecs import DatasetWire, Emulator
+from querylang.wire import (
+    AuthSession,
+    NativeQuery,
+    NativeRequest,
+    NativeResponse,
+    ProviderContext,
+    Unsupported,
+)
 
 if TYPE_CHECKING:
     from querylang.frames import Frame
@@ -72,14 +78,14 @@ class HttpProvider:
     _datasets: Sequence[Dataset] = ()
     # dataset name → the module that speaks its wire format, with
     # compile(query, context) and decode(query, request, response)
-    dataset_modules: Mapping[str, ModuleType] = {}
+    dataset_modules: Mapping[str, DatasetWire] = {}
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
         return {d.name: d for d in self._datasets}
 
     # -- the wire -----------------------------------------------------------------------
-    def _module(self, dataset: str) -> ModuleType:
+    def _module(self, dataset: str) -> DatasetWire:
         module = self.dataset_modules.get(dataset)
         if module is None:
             raise NotImplementedError(f"{self.name} has no wire module for dataset {dataset!r}")

@@ -213,6 +213,8 @@ class Combine:
             return "add up series that the vendor reported in separate requests"
         if self.reason == "providers":
             return "add up the providers' series, bucket by bucket"
+        if self.reason == "accounts":
+            return "add up each provider's accounts, bucket by bucket"
         if self.reason == "away":
             return f"combine over {', '.join(self.dropped)}" if self.dropped else "combine"
         return "merge pieces into one row per bucket and series"
@@ -325,7 +327,8 @@ def _formula(terms: Sequence[tuple[str, float]]) -> str:
 
 @frozen(kw_only=True)
 class Standardize:
-    """One provider's native columns → standard columns in base units, tagged ``provider``.
+    """One account's native columns → standard columns in base units, tagged with its
+    ``provider`` and ``account``.
 
     Each column is a linear combination of native counters (a unit scale, or a sum); a
     missing native value leaves the standard value missing, never zero.
@@ -333,13 +336,20 @@ class Standardize:
 
     provider: str
     columns: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = field(converter=_columns)
+    account: str = ""  # "" : the provider's default account, named like the provider
 
     def describe(self) -> str:
         cols = ", ".join(
             name if terms == ((name, 1.0),) else f"{name} = {_formula(terms)}"
             for name, terms in self.columns
         )
-        return f"{self.provider}: {cols}; tag rows provider = {self.provider!r}"
+        account = self.account or self.provider.partition(".")[0]
+        tags = f"provider = {self.provider!r}"
+        who = self.provider
+        if account != self.provider.partition(".")[0]:
+            tags += f", account = {account!r}"
+            who = f"{account} ({self.provider})"
+        return f"{who}: {cols}; tag rows {tags}"
 
     def apply(self, frame: Frame) -> Frame:
         import numpy as np
@@ -353,7 +363,8 @@ class Standardize:
             for name, terms in self.columns
         }
         tag = np.full(len(frame), self.provider, dtype=object)
-        return Frame(frame.time, {"provider": tag, **frame.dims}, metrics)
+        account = np.full(len(frame), self.account or self.provider.partition(".")[0], dtype=object)
+        return Frame(frame.time, {"provider": tag, "account": account, **frame.dims}, metrics)
 
 
 def _bucket_seconds(times: np.ndarray, every: Granularity | None, window: TimeWindow) -> np.ndarray:

@@ -143,11 +143,16 @@ def _filters_json(filters: Sequence[Filter]) -> str:
 
 
 def account_of(plan: Plan, sandbox: bool) -> str:
-    """The account a plan's answers belong to (the connection's name, once it has one)."""
+    """The account a plan's answers belong to: the connection's name, else the provider's.
+
+    Emulator answers are kept apart from real ones: ``sandbox`` (``sandbox:NAME`` for a
+    named connection, which the sandbox serves with data of its own).
+    """
+    bound = plan.bound
+    named = getattr(bound, "account", "") or bound.provider.name
     if sandbox:
-        return "sandbox"
-    named = getattr(plan.context, "account", None)
-    return str(named) if named else plan.bound.provider.name
+        return "sandbox" if getattr(bound, "connection", None) is None else f"sandbox:{named}"
+    return named
 
 
 _KNOWN_NATIVE = {"dataset", "metrics", "group_by", "filters", "granularity", "window"}

@@ -104,16 +104,19 @@ def table_of(result: Any, *, name: str) -> Table:
 
     plan = result.plan
     sandbox = _sandboxed(plan)
+    # (provider tag, account tag) → the account the rows are stored under
+    accounts: dict[tuple[str, str], str] = {}
     if isinstance(plan, CrossPlan):
-        accounts = {
-            step.provider: account_of(leg, sandbox)
-            for leg, step in zip(plan.legs, plan.leg_steps, strict=True)
-        }
+        for leg, step in zip(plan.legs, plan.leg_steps, strict=True):
+            tag = getattr(step, "account", "") or step.provider.partition(".")[0]
+            accounts[(step.provider, tag)] = account_of(leg, sandbox)
         cutoff = min(final_before(leg) for leg in plan.legs)
     else:
-        accounts = {plan.bound.source_label: account_of(plan, sandbox)}
+        tag = getattr(plan.bound, "account", "") or plan.bound.provider.name
+        accounts[(plan.bound.source_label, tag)] = account_of(plan, sandbox)
         cutoff = final_before(plan)
-    dims = tuple(c.name for c in result.columns if c.role == "dimension" and c.name != "provider")
+    tags = ("provider", "account")
+    dims = tuple(c.name for c in result.columns if c.role == "dimension" and c.name not in tags)
     metric_cols = [c for c in result.columns if c.role == "metric"]
     for column in (*dims, *(c.name for c in metric_cols)):
         _check_name(column, "the column")
@@ -130,7 +133,11 @@ def table_of(result: Any, *, name: str) -> Table:
     every = bound.every
     n = len(frame)
     provider_col = frame.dims.get("provider")
+    account_col = frame.dims.get("account")
     joined = " + ".join(dict.fromkeys(accounts.values()))
+    by_provider: dict[str, list[str]] = {}
+    for (label, _), stored in accounts.items():
+        by_provider.setdefault(label, []).append(stored)
     rows = []
     times = frame.time.tolist()
     dim_lists = [["" if v is None else str(v) for v in frame.dims[d].tolist()] for d in dims]
@@ -138,11 +145,13 @@ def table_of(result: Any, *, name: str) -> Table:
     for i in range(n):
         start = times[i]
         end = every.add(start) if every is not None else bound.window.end
-        if provider_col is not None:
-            provider = str(provider_col[i])
-            account = accounts.get(provider, provider)
+        provider = str(provider_col[i]) if provider_col is not None else bound.source_label
+        if account_col is not None:
+            tag = str(account_col[i])
+            account = accounts.get((provider, tag), tag)
+        elif provider_col is not None:
+            account = " + ".join(dict.fromkeys(by_provider.get(provider, [provider])))
         else:
-            provider = bound.source_label
             account = joined
         values = [None if math.isnan(col[i]) else col[i] for col in metric_lists]
         rows.append(

@@ -1,22 +1,23 @@
-"""Text → IR: the Lark LALR parser, loaded once, and friendly syntax errors."""
+"""Text → IR: parse a source with the grammar's LALR parser and transform the tree into IR.
+
+The parser and lexer themselves live in :mod:`querylang.parser`; the friendly wording of a
+syntax error in :mod:`querylang.syntax_errors`.
+"""
 
 from __future__ import annotations
 
 import builtins
-import functools
-import importlib.resources
 import itertools
 import math
-from contextvars import ContextVar
-from pathlib import Path
 from typing import Any
 
-from attrs import frozen
-from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, v_args
+from lark import Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from querylang import ir
 from querylang.errors import QueryError, QuerySyntaxError, SourceText
+from querylang.parser import KEYWORDS, Scan, grammar_text, parser, scan, span_of, without_bom
+from querylang.syntax_errors import shorten, syntax_error
 from querylang.timegrid import MAX_DURATION_SECONDS
 
 __all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each", "parser", "scan"]
@@ -24,32 +25,6 @@ __all__ = ["KEYWORDS", "Scan", "Statement", "grammar_text", "parse", "parse_each
 Statement = ir.Query | ir.ParamDecl
 MAX_NESTING = 32  # lists nested deeper than this are refused (E103), never a RecursionError
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 31 * 86400}
-
-KEYWORDS = (
-    "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
-    "EVERY", "LAST", "BETWEEN", "SINCE", "QUERY", "PARAM",
-)  # fmt: skip
-
-
-def grammar_text() -> str:
-    """The grammar shipped inside the package (or, in a source checkout, grammar/)."""
-    packaged = importlib.resources.files("querylang").joinpath("grammar/querylang.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parent.parent / "grammar" / "querylang.lark"
-    return checkout.read_text(encoding="utf-8")
-
-
-@functools.cache
-def parser() -> Lark:
-    """The LALR parser, built on first use."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
 
 
 def parse(text: str, path: str = "<query>") -> ir.QueryFile:
@@ -79,7 +54,7 @@ def parse_each(text: str, path: str = "<query>") -> list[Statement | QueryError]
 
 def _parse_text(text: str, source: SourceText) -> list[Statement]:
     """Parse ``text`` (the source, or one statement of it blanked around) into IR statements."""
-    text = _without_bom(text)
+    text = without_bom(text)
     try:
         tree = parser().parse(text)
         _check_nesting(tree)
@@ -116,78 +91,6 @@ def _check_nesting(tree: Tree) -> None:
                     hint="IN takes a flat list such as (1, 2)",
                 )
         stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
-
-
-def _without_bom(text: str) -> str:
-    """A byte-order mark (as some editors write) read as a space, so offsets do not move."""
-    return " " + text[1:] if text.startswith("\ufeff") else text
-
-
-@frozen
-class Scan:
-    """A source lexed whole: its significant tokens, its comments, and stray characters."""
-
-    tokens: tuple[Token, ...]
-    comments: tuple[Token, ...]
-    stray: tuple[int, ...]  # offsets of characters that start no token
-
-
-_COMMENTS: ContextVar[list[Token]] = ContextVar("querylang_comments")
-
-
-def _keep_comment(token: Token) -> Token:
-    _COMMENTS.get().append(token)
-    return token
-
-
-@functools.cache
-def _scanner() -> Lark:
-    """A second instance of the grammar whose lexer also hands over the comments it skips."""
-    return Lark(
-        grammar_text(), parser="lalr", lexer="basic", lexer_callbacks={"COMMENT": _keep_comment}
-    )
-
-
-def scan(text: str) -> Scan:
-    """Lex ``text`` without parsing; a character that starts no token is noted and skipped."""
-    stray: list[int] = []
-    text = _without_bom(text)
-    while True:
-        comments: list[Token] = []
-        reset = _COMMENTS.set(comments)
-        try:
-            tokens = tuple(_scanner().lex(text))
-        except UnexpectedCharacters as exc:
-            pos = exc.pos_in_stream or 0
-            stray.append(pos)
-            text = f"{text[:pos]} {text[pos + 1 :]}"
-            continue
-        finally:
-            _COMMENTS.reset(reset)
-        return Scan(tokens=tokens, comments=tuple(comments), stray=tuple(stray))
-
-
-def span_of(obj: Any) -> ir.Span:
-    if isinstance(obj, Token):
-        return ir.Span(
-            start=obj.start_pos or 0,
-            end=obj.end_pos or 0,
-            line=obj.line or 1,
-            column=obj.column or 1,
-            end_line=obj.end_line or 1,
-            end_column=obj.end_column or 1,
-        )
-    meta = obj
-    if getattr(meta, "empty", True):
-        return ir.NO_SPAN
-    return ir.Span(
-        start=meta.start_pos,
-        end=meta.end_pos,
-        line=meta.line,
-        column=meta.column,
-        end_line=meta.end_line,
-        end_column=meta.end_column,
-    )
 
 
 def _unquote(token: Token) -> str:
@@ -366,6 +269,3 @@ class _ToIR(Transformer):
 
     def param(self, meta: Any, children: builtins.list[Token]) -> ir.Param:
         return ir.Param(name=str(children[0])[1:], span=span_of(children[0]))
-
-
-from querylang.syntax_errors import shorten, syntax_error  # noqa: E402 - needs parser() above

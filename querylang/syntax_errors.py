@@ -7,8 +7,9 @@ import functools
 from lark import UnexpectedCharacters, UnexpectedInput
 from lark.exceptions import UnexpectedEOF, UnexpectedToken
 
-from querylang import ir, syntax
+from querylang import ir
 from querylang.errors import QuerySyntaxError, SourceText, did_you_mean
+from querylang.parser import parser, span_of
 
 __all__ = ["shorten", "syntax_error"]
 
@@ -91,7 +92,7 @@ def _example_errors() -> dict[str, UnexpectedInput]:
     for examples in _EXAMPLES.values():
         for example in examples:
             try:
-                syntax.parser().parse(example)
+                parser().parse(example)
             except UnexpectedInput as exc:
                 # Kept as data only: no traceback (and the frames it holds) is kept alive.
                 exc.__traceback__ = None
@@ -121,7 +122,7 @@ def shorten(text: str, width: int = 24) -> str:
 def _expected_at(text: str, pos: int) -> set[str]:
     """What the parser would have taken at ``pos`` (the lexer only knows it matched nothing)."""
     try:
-        interactive = syntax.parser().parse_interactive(text[:pos])
+        interactive = parser().parse_interactive(text[:pos])
         interactive.exhaust_lexer()
         return set(interactive.accepts())
     except UnexpectedInput:
@@ -166,7 +167,7 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
         words = _expected_words(wanted)
         if token is None or token.type in ("$END", "_SEMI"):
             if token is not None and token.type == "_SEMI":
-                span = syntax.span_of(token)
+                span = span_of(token)
             elif token is not None and token.end_pos:
                 # $END borrows the last token's position: point just after that token.
                 span = _point(token.end_pos, token.end_line or 1, token.end_column or 1)
@@ -179,13 +180,15 @@ def syntax_error(exc: UnexpectedInput, text: str, source: SourceText) -> QuerySy
                 source=source,
                 hint=label or "finish the statement",
             )
-        span = syntax.span_of(token)
+        span = span_of(token)
         hint = label
         keywords = [e[:-3] for e in wanted if e.endswith("_KW")]
         if token.type == "NAME" and keywords:
             guess = did_you_mean(str(token), keywords)
             if guess:
                 hint = f"did you mean {guess}?"
+        if token.type == "NAME" and "STRING" in wanted and not hint:
+            hint = f"a text value is quoted: '{shorten(str(token))}'"
         if token.type.endswith("_KW"):
             found = f"keyword {token.type.removesuffix('_KW')}"
         elif token.type == "STRING":

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from attrs import evolve, field, frozen
 
 from querylang.timegrid import Granularity, TimeWindow
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
     "REDACTED",
+    "AuthSession",
     "Filter",
     "NativeQuery",
     "NativeRequest",
@@ -151,3 +155,16 @@ class NativeResponse:
 
     def json(self) -> Any:
         return json.loads(self.content)
+
+
+class AuthSession:
+    """Shared by every request of one run to one provider: the client and a token cache."""
+
+    def __init__(self, client: httpx.AsyncClient, context: ProviderContext) -> None:
+        import asyncio
+
+        self.client = client
+        self.context = context
+        self.cache: dict[str, Any] = {}
+        self.lock = asyncio.Lock()
+        self.calls = 0  # auth calls made (token fetches), for tests and progress

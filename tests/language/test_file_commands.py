@@ -125,4 +125,4 @@ def test_emulate_logs_requests_unless_quiet(quiet: bool) -> None:
     if quiet:
         assert "/nothing-here" not in err
     else:
-        assert "GET /nothing-here " in err
+        assert "GET /nothing-here 404\n" in err  # method, path (no query string), status

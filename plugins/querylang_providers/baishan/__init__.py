@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
-from querylang.hookspecs import Emulator, Verdict, hookimpl
+from querylang.failures import Verdict
+from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.baishan import bandwidth, checks

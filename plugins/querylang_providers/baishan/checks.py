@@ -21,8 +21,7 @@ import math
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from querylang.failures import Failure, FailureKind, kind_of_status
-from querylang.hookspecs import Verdict
+from querylang.failures import Failure, FailureKind, Verdict, kind_of_status
 from querylang.provider import parse_retry_after
 from querylang.wire import REDACTED, NativeRequest, NativeResponse
 from querylang_providers.baishan.catalog import BASE_URL, DATASET, TOKEN_ENV

@@ -24,8 +24,8 @@ from types import MappingProxyType
 
 from attrs import evolve
 
-from querylang.failures import Failure, FailureKind
-from querylang.hookspecs import Emulator, Verdict, hookimpl
+from querylang.failures import Failure, FailureKind, Verdict
+from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.fastly import stats

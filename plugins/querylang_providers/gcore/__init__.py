@@ -11,7 +11,8 @@ from collections.abc import Callable
 from types import ModuleType
 
 from querylang.catalog import Credential
-from querylang.hookspecs import Emulator, Verdict, hookimpl
+from querylang.failures import Failure
+from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.gcore import cdn
@@ -43,11 +44,12 @@ class GcoreProvider(HttpProvider):
         self.dataset_modules = _dataset_modules()
         self._datasets = tuple(m.DATASET for m in self.dataset_modules.values())
 
-    def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
+    def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
+        """The dataset's own error envelope where it has one (object storage), else by status."""
         module = self.dataset_modules.get(request.tag.get("dataset", ""))
-        if module is not None and hasattr(module, "check"):
-            return module.check(self, request, response)
-        return super().check(request, response)
+        if module is not None and hasattr(module, "failure"):
+            return module.failure(self, request, response)
+        return super().failure(request, response)
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
         from querylang_providers.gcore.emulator import GcoreEmulator

@@ -41,9 +41,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from querylang.errors import ProviderError
+from querylang.failures import Failure, FailureKind
 from querylang.frames import Frame, FrameBuilder, to_number
-from querylang.hookspecs import Verdict
 from querylang.provider import HttpProvider
 from querylang.timegrid import Granularity, parse_ts
 from querylang.wire import (
@@ -65,10 +64,10 @@ from querylang_providers.gcore.storage_catalog import (
 __all__ = [
     "DATASET",
     "PATH",
-    "check",
     "compile",
     "decode",
     "error_message",
+    "failure",
     "request_body",
     "wire_granularity",
 ]
@@ -296,20 +295,17 @@ def error_message(response: NativeResponse) -> str | None:
     return None
 
 
-def check(provider: HttpProvider, request: NativeRequest, response: NativeResponse) -> Verdict:
-    """``400 {"error"}`` (or a 200 carrying one) → a P400 in the vendor's words; else default."""
+def failure(
+    provider: HttpProvider, request: NativeRequest, response: NativeResponse
+) -> Failure | None:
+    """``400 {"error"}`` (or a 200 carrying one) → a bad request in the vendor's words."""
     said = error_message(response)
     if response.status == 400 or (200 <= response.status < 300 and said):
-        return Verdict.fail(
-            ProviderError(
-                provider.name,
-                f"Gcore object storage refused the request (HTTP {response.status}): "
-                f"{said or 'no reason given'}",
-                code="P400",
-                request=request.describe(),
-                status=response.status,
-                hint="the body is built from the query: check the WHERE location/storage "
-                "values (names such as s-region-1 or 123-myStorage) and the time window",
-            )
+        return Failure(
+            kind=FailureKind.BAD_REQUEST,
+            api="Gcore object storage",
+            said=said or "no reason given",
+            hint="the body is built from the query: check the WHERE location/storage "
+            "values (names such as s-region-1 or 123-myStorage) and the time window",
         )
-    return HttpProvider.check(provider, request, response)
+    return HttpProvider.failure(provider, request, response)

@@ -41,9 +41,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
-from querylang.hookspecs import AuthSession, Emulator, Verdict, hookimpl
+from querylang.failures import Verdict
+from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
-from querylang.wire import NativeRequest, NativeResponse
+from querylang.wire import AuthSession, NativeRequest, NativeResponse
 from querylang_providers.stackpath import auth, cdn, status
 from querylang_providers.stackpath.catalog import CREDENTIALS, DATASET, SETTINGS
 

@@ -12,8 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from querylang.errors import ProviderError
-from querylang.hookspecs import AuthSession
-from querylang.wire import NativeRequest, build_url
+from querylang.wire import AuthSession, NativeRequest, build_url
 
 if TYPE_CHECKING:
     import httpx

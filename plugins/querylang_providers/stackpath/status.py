@@ -12,8 +12,7 @@ from typing import Any
 
 from attrs import frozen
 
-from querylang.failures import Failure, FailureKind
-from querylang.hookspecs import Verdict
+from querylang.failures import Failure, FailureKind, Verdict
 from querylang.provider import parse_retry_after
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.stackpath.catalog import STACK_ENV

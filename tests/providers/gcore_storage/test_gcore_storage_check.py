@@ -1,4 +1,4 @@
-"""check() tests: the storage API's statuses and its ``{"error": …}`` body."""
+"""check() tests (through the provider and the core failure table): the storage API's statuses and its ``{"error": …}`` body."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def error_of(verdict: Verdict) -> ProviderError:
 
 
 def test_storage_check_turns_the_error_body_into_a_p400() -> None:
-    verdict = storage.check(provider(), request(), response(fixture("seed_error.json"), 400))
+    verdict = provider().check(request(), response(fixture("seed_error.json"), 400))
     assert verdict.kind == "fail"
     error = error_of(verdict)
     assert error.code == "P400"
@@ -38,7 +38,7 @@ def test_storage_check_turns_the_error_body_into_a_p400() -> None:
 
 
 def test_storage_check_rejects_an_error_body_inside_a_200() -> None:
-    verdict = storage.check(provider(), request(), response({"error": "internal mismatch"}))
+    verdict = provider().check(request(), response({"error": "internal mismatch"}))
     assert verdict.kind == "fail"
     assert "internal mismatch" in error_of(verdict).message
 
@@ -58,7 +58,7 @@ def test_storage_check_keeps_the_default_for_other_statuses(
     status: int, kind: str, code: str | None
 ) -> None:
     body = fixture("seed_empty.json") if status == 200 else b'{"message": "nope"}'
-    verdict = storage.check(provider(), request(), response(body, status))
+    verdict = provider().check(request(), response(body, status))
     assert verdict.kind == kind
     if code:
         assert error_of(verdict).code == code

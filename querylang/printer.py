@@ -1,8 +1,11 @@
-"""IR → canonical lines: clause order, keyword case, spacing and line breaks for ``fmt``.
+"""The printer: IR → canonical text. Every layout rule of ``fmt`` is here, and only here.
 
-A statement that fits in 80 columns stays on one line; a longer one gets one clause per
-line, and a clause still too long puts one item per line (indented two spaces), with a
-long value list filled over indented lines between its parentheses.
+PARAM lines first (in file order, no blank line between them), then the queries in file
+order, one blank line apart; clauses in the order SELECT, BY, FROM, WHERE, EVERY, window;
+keywords upper-case, names as written, strings single-quoted ('' inside), `, ` between
+list items. A statement that fits in 80 columns stays on one line; a longer one gets one
+clause per line, and a clause still too long puts one item per line (indented two spaces),
+with a long value list filled over indented lines between its parentheses.
 """
 
 from __future__ import annotations
