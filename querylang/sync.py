@@ -148,7 +148,14 @@ def table_of(result: Any, *, name: str) -> Table:
         provider = str(provider_col[i]) if provider_col is not None else bound.source_label
         if account_col is not None:
             tag = str(account_col[i])
-            account = accounts.get((provider, tag), tag)
+            found = [
+                (label, stored)
+                for (label, t), stored in accounts.items()
+                if t == tag and (provider_col is None or label == provider)
+            ]
+            if provider_col is None and found:  # the providers behind this account's rows
+                provider = " + ".join(dict.fromkeys(label for label, _ in found))
+            account = " + ".join(dict.fromkeys(stored for _, stored in found)) or tag
         elif provider_col is not None:
             account = " + ".join(dict.fromkeys(by_provider.get(provider, [provider])))
         else:

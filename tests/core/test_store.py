@@ -289,3 +289,37 @@ def test_only_buckets_past_the_vendors_delay_are_stored(name, store) -> None:
     expected = {t for t in range(window.start, window.end, 3600) if t + 3600 + delay <= NOW}
     assert stored == expected
     assert 0 < len(expected) < (window.end - window.start) // 3600
+
+
+# -- named connections ----------------------------------------------------------------------
+
+CONFIG = """
+[connections.fastly_prod]
+provider = "fastly"
+credentials.FASTLY_API_TOKEN = { env = "FASTLY_PROD_TOKEN" }
+
+[connections.fastly_eu]
+provider = "fastly"
+credentials.FASTLY_API_TOKEN = { env = "FASTLY_EU_TOKEN" }
+"""
+BY_ACCOUNT = (
+    "SELECT requests BY account FROM fastly_prod, fastly_eu "
+    "EVERY 1d BETWEEN '2026-10-01' AND '2026-10-15'"
+)
+
+
+def test_each_connection_is_an_account_of_its_own(tmp_path, store) -> None:
+    config = tmp_path / "querylang.toml"
+    config.write_text(CONFIG)
+    plain = run(BY_ACCOUNT, now=NOW_TEXT, sandbox=True, config=config)[0]
+    # the sandbox gives each connection data of its own: the test means something
+    per = {}
+    for _, account, requests in plain.frame.rows():
+        per.setdefault(account, []).append(requests)
+    assert set(per) == {"fastly_prod", "fastly_eu"} and per["fastly_prod"] != per["fastly_eu"]
+    run(BY_ACCOUNT, now=NOW_TEXT, sandbox=True, config=config, cache=store)
+    again = run(BY_ACCOUNT, now=NOW_TEXT, sandbox=True, config=config, cache=store)[0]
+    assert again.plan.requests == ()
+    _same(plain.frame, again.frame)
+    accounts = {a for (a,) in _db(store).execute("SELECT DISTINCT account FROM series")}
+    assert accounts == {"sandbox:fastly_prod", "sandbox:fastly_eu"}

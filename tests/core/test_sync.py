@@ -256,3 +256,22 @@ def test_the_documented_focus_view_runs_on_postgresql(postgres: str, monkeypatch
     with psycopg.connect(postgres) as conn:
         conn.execute(_focus_sql())
         _check_focus(conn.execute("SELECT * FROM cdn_daily_focus").fetchall())
+
+
+def test_rows_of_named_connections_carry_their_account(tmp_path: Path) -> None:
+    config = tmp_path / "querylang.toml"
+    config.write_text(
+        '[connections.fastly_prod]\nprovider = "fastly"\n'
+        'credentials.FASTLY_API_TOKEN = { env = "FASTLY_PROD_TOKEN" }\n'
+        '[connections.fastly_eu]\nprovider = "fastly"\n'
+        'credentials.FASTLY_API_TOKEN = { env = "FASTLY_EU_TOKEN" }\n'
+    )
+    text = "QUERY per_account AS SELECT requests BY account FROM fastly_prod, fastly_eu EVERY 1d LAST 3d"
+    target = str(tmp_path / "a.duckdb")
+    for _ in range(2):
+        assert _sync("--sandbox", "--config", str(config), "-e", text, "--to", target)[0] == 0
+    with duckdb.connect(target, read_only=True) as db:
+        rows = db.execute(
+            "SELECT provider, account, count(*) FROM per_account GROUP BY ALL ORDER BY 2"
+        ).fetchall()
+    assert rows == [("fastly", "sandbox:fastly_eu", 3), ("fastly", "sandbox:fastly_prod", 3)]
