@@ -247,26 +247,43 @@ class Store:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("PRAGMA busy_timeout=60000")
-                with _transaction(db, immediate=True):
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(
-                        "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-                    )
-                version = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-                if version is None or version[0] != str(SCHEMA_VERSION):
-                    raise sqlite3.DatabaseError(f"unknown store schema {version}")
-            except (sqlite3.Error, OSError) as exc:
-                raise self._fail(exc, "opened") from None
-            self._db = db
+            # Two processes creating the file at once can meet SQLITE_BUSY where SQLite's
+            # busy handler does not wait (switching to WAL): try again for a while.
+            deadline = time.monotonic() + 60.0
+            while True:
+                try:
+                    self._db = self._open()
+                    break
+                except sqlite3.OperationalError as exc:
+                    locked = "locked" in str(exc) or "busy" in str(exc)
+                    if not locked or time.monotonic() > deadline:
+                        raise self._fail(exc, "opened") from None
+                    time.sleep(0.05)
+                except (sqlite3.Error, OSError) as exc:
+                    raise self._fail(exc, "opened") from None
         return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=60000")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            with _transaction(db, immediate=True):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+            version = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+            if version is None or version[0] != str(SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"unknown store schema {version}")
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         if self._db is not None:
