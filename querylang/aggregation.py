@@ -49,6 +49,8 @@ def finish_all(plan: Plan | CrossPlan, answers: Sequence[Sequence[Sequence[Frame
     frames = []
     for leg, per_piece in zip(legs, answers, strict=True):
         pieces = [finish_piece(leg, p, fs) for p, fs in zip(leg.pieces, per_piece, strict=True)]
+        if leg.store is not None:  # buckets answered by the result store, on the same grid
+            pieces.extend(leg.store.frames)
         frames.append(finish(leg, pieces))
     if not isinstance(plan, CrossPlan):
         return frames[0]

@@ -102,12 +102,25 @@ class GrainSpec:
     granularity: Granularity
     retention: int | None = None  # seconds of history kept at this grain (None: dataset's)
     max_window: int | None = None  # seconds one request may span at this grain
+    # seconds after a bucket at this grain ends until the vendor stops revising it
+    # (None: the dataset's ``final_after``); see :mod:`querylang.finality`
+    final_after: int | None = None
 
     @classmethod
     def of(
-        cls, text: str, *, retention: int | None = None, max_window: int | None = None
+        cls,
+        text: str,
+        *,
+        retention: int | None = None,
+        max_window: int | None = None,
+        final_after: int | None = None,
     ) -> GrainSpec:
-        return cls(granularity=Granularity.parse(text), retention=retention, max_window=max_window)
+        return cls(
+            granularity=Granularity.parse(text),
+            retention=retention,
+            max_window=max_window,
+            final_after=final_after,
+        )
 
 
 @frozen(kw_only=True)
@@ -183,6 +196,9 @@ class Dataset:
     omits_zeros: bool = False  # the vendor leaves out zero points: fill them with 0
     max_requests: int = 5000  # a plan needing more is refused rather than run
     standard: tuple[Standard, ...] = ()  # the standard counters it answers, and how
+    # seconds after a bucket ends until its data are final, for grains that do not say
+    # (a plugin that declares nothing gets a conservative day); see querylang.finality
+    final_after: int = 86400
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

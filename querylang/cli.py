@@ -76,6 +76,26 @@ def _check_choices(args: argparse.Namespace) -> None:
         )
 
 
+def _add_cache_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache", action="store_true",
+        help="neither read nor write the result store: fetch everything",
+    )  # fmt: skip
+    p.add_argument(
+        "--refresh", action="store_true",
+        help="fetch everything again and renew the result store's final buckets",
+    )  # fmt: skip
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The result store for run / explain: on unless --no-cache or QUERYLANG_CACHE=off."""
+    from querylang.store import Store, cache_enabled
+
+    if args.no_cache or not cache_enabled():
+        return None
+    return Store.default()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="querylang",
@@ -95,10 +115,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    _add_cache_flags(run)
 
     explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
     _add_source(explain)
     explain.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    _add_cache_flags(explain)
+
+    cache = sub.add_parser("cache", help="the result store: where it is, its size; clear it")
+    cache.add_argument("action", choices=("info", "clear"), help="info: size and contents; clear")
+    cache.add_argument("--provider", metavar="NAME", help="clear only this provider's buckets")
+    cache.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -138,6 +165,19 @@ def _parser() -> argparse.ArgumentParser:
         "metrics and which provider answers each",
     )
     describe.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    sync = sub.add_parser(
+        "sync", help="merge a query file's results into a DuckDB, Parquet or PostgreSQL table"
+    )
+    _add_source(sync)
+    sync.add_argument(
+        "--to", metavar="TARGET",
+        help="usage.duckdb (default), duckdb:PATH, parquet:DIR, or postgresql://user@host/db",
+    )  # fmt: skip
+    sync.add_argument("--table", metavar="NAME", help="table name (default: the query's name)")
+    sync.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
+    sync.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
+    _add_cache_flags(sync)
 
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
@@ -239,6 +279,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         query=args.query,
         sandbox=args.sandbox,
         settings=settings,
+        cache=_store(args),
+        refresh=args.refresh,
         config=args.config,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
@@ -255,7 +297,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox, config=args.config,
+        sandbox=args.sandbox, config=args.config, cache=_store(args), refresh=args.refresh,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0
@@ -363,6 +405,76 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.engine import run
+    from querylang.execution import ExecutionSettings
+    from querylang.sync import SyncError, sync_results, table_of, target_of
+
+    target_of(args.to)  # a wrong target is reported before anything is fetched
+    text, path = _read_source(args)
+    results = run(
+        text,
+        path=path,
+        now=args.now,
+        params=_params(args),
+        query=args.query,
+        sandbox=args.sandbox,
+        settings=ExecutionSettings(
+            timeout=args.timeout, max_attempts=max(args.retries, 0) + 1, progress=False
+        ),
+        cache=_store(args),
+        refresh=args.refresh,
+        config=args.config,
+    )
+    if args.table and len(results) > 1:
+        raise SyncError(
+            "E521",
+            f"--table names one table, but {path} has {len(results)} queries",
+            hint="pick one with --query NAME, or drop --table to use each query's name",
+        )
+    unnamed = [r for r in results if r.name is None]
+    if len(unnamed) > 1 and not args.table:
+        raise SyncError(
+            "E521",
+            f"{path} has {len(unnamed)} unnamed queries, which would share one table",
+            hint="name them (QUERY name AS SELECT …), or sync one at a time with --table",
+        )
+    tables = [table_of(r, name=args.table or r.name or "usage") for r in results]
+    for report in sync_results(tables, args.to):
+        out.write(
+            f"synced {report.rows} row(s) ({report.provisional} provisional) into "
+            f"{report.target} table {report.table}; it now holds {report.total} row(s)\n"
+        )
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.store import Store
+
+    store = Store.default()
+    if args.action == "clear":
+        dropped = store.clear(args.provider)
+        what = f"{args.provider}'s" if args.provider else "all"
+        out.write(f"cleared {what} stored series ({dropped}) from {store.path}\n")
+        return 0
+    info = store.info()
+    if args.format == "json":
+        json.dump(info, out, indent=2)
+        out.write("\n")
+        return 0
+    state = "" if info["exists"] else " (not created yet)"
+    out.write(f"result store: {info['path']}{state}\n")
+    limit = info["max_bytes"] / 1024 / 1024
+    out.write(f"size: {info['bytes'] / 1024 / 1024:.2f} MB of at most {limit:g} MB\n")
+    for row in info["providers"]:
+        span = f", {row['from']} … {row['to']}" if row["from"] else ""
+        out.write(
+            f"  {row['provider']} ({row['account']}): {row['series']} series, "
+            f"{row['buckets']} bucket(s){span}\n"
+        )
+    return 0
+
+
 def _cmd_completion(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.errors import UsageError
     from querylang.shell import SHELLS, script
@@ -408,6 +520,8 @@ COMMANDS = {
     "describe": _cmd_describe,
     "emulate": _cmd_emulate,
     "repl": _cmd_repl,
+    "cache": _cmd_cache,
+    "sync": _cmd_sync,
     "connections": _cmd_connections,
     "lsp": _cmd_lsp,
     "completion": _cmd_completion,

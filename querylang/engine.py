@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # loaded lazily at run time: numpy and httpx stay out of chec
     from querylang.frames import Frame
     from querylang.hookspecs import Emulator
     from querylang.planning import Plan
+    from querylang.store import Store
     from querylang.wire import ProviderContext
 
 #: What ``now=`` accepts: UNIX seconds, an ISO 8601 text, a datetime (naive = UTC), or None.
@@ -202,10 +203,16 @@ def explain(
     sandbox: bool = False,
     need_secrets: bool = False,
     providers: Registry | None = None,
+    cache: Store | None = None,
+    refresh: bool = False,
     config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Plan | CrossPlan]:
-    """The plans for ``text`` with their compiled requests; credentials are not required."""
-    return plan_queries(
+    """The plans for ``text`` with their compiled requests; credentials are not required.
+
+    With ``cache``, the requests are only those for buckets the store lacks, and each plan
+    says what the store answers.
+    """
+    plans = plan_queries(
         text,
         path=path,
         now=now,
@@ -217,6 +224,9 @@ def explain(
         providers=providers,
         config=config,
     )
+    if cache is not None:
+        plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
+    return plans
 
 
 def _columns(plan: Plan | CrossPlan) -> tuple[Column, ...]:
@@ -254,12 +264,17 @@ def run(
     providers: Registry | None = None,
     settings: ExecutionSettings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    cache: Store | None = None,
+    refresh: bool = False,
     config: Config | str | os.PathLike[str] | None = None,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
     ``sandbox=True`` answers every provider from its built-in emulator (no credentials,
     no network); ``transport`` replaces the HTTP transport (e.g. ``httpx.MockTransport``).
+    ``cache`` is a result store (``querylang.store.Store``): final buckets it holds are
+    not fetched again, and the final buckets fetched are kept in it; ``refresh=True``
+    fetches everything and renews the store's copy.
     ``config`` names the connections file (default: discovered, see ``querylang.config``).
     """
     from querylang.aggregation import finish_all
@@ -278,6 +293,8 @@ def run(
         providers=providers,
         config=config,
     )
+    if cache is not None:
+        plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
 
@@ -293,7 +310,19 @@ def run(
                 routes[host] = (p.bound.provider.emulator(pinned), account)
         transport = SandboxTransport(routes)
     # Every provider's requests go out together, each within its own limits.
-    frames = iter(execute(_legs(plans), settings, transport))
+    # Nothing to send (the result store answers everything): no HTTP client is even made.
+    to_run = _legs(plans)
+    answers_by_leg = (
+        execute(to_run, settings, transport)
+        if any(leg.pieces for leg in to_run)
+        else [[] for _ in to_run]
+    )
+    if cache is not None:
+        from querylang.store import save_answers
+
+        for leg, leg_answers in zip(to_run, answers_by_leg, strict=True):
+            save_answers(leg, leg_answers, cache)
+    frames = iter(answers_by_leg)
     results = []
     for plan in plans:
         legs = plan.legs if isinstance(plan, CrossPlan) else (plan,)
@@ -339,3 +368,18 @@ def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:
     for p in plans:
         out.extend(p.legs if isinstance(p, CrossPlan) else (p,))
     return out
+
+
+def _with_store(
+    plan: Plan | CrossPlan, store: Store, *, sandbox: bool, refresh: bool
+) -> Plan | CrossPlan:
+    """The plan (each leg of a cross plan) asking the store before the vendor."""
+    import attrs
+
+    from querylang.federation import CrossPlan
+    from querylang.store import use_store
+
+    if isinstance(plan, CrossPlan):
+        legs = tuple(use_store(leg, store, sandbox=sandbox, refresh=refresh) for leg in plan.legs)
+        return attrs.evolve(plan, legs=legs)
+    return use_store(plan, store, sandbox=sandbox, refresh=refresh)

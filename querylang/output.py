@@ -102,6 +102,7 @@ def _plan_json(p: Any) -> dict[str, Any]:
         "calls": len(p.requests),
         "min_seconds": p.min_seconds,
         "steps": list(p.steps),
+        **({"store": p.store.to_json()} if getattr(p, "store", None) is not None else {}),
     }
 
 

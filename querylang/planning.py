@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from attrs import frozen
+from attrs import field, frozen
 
 from querylang.binding import BoundFilter, BoundQuery
 from querylang.catalog import Dimension, GrainSpec
@@ -26,6 +27,9 @@ from querylang.steps import (
 )
 from querylang.timegrid import Granularity, TimeWindow, format_ts
 from querylang.wire import Filter, NativeQuery, NativeRequest, ProviderContext, Unsupported
+
+if TYPE_CHECKING:
+    from querylang.store import StoreUse
 
 __all__ = ["Piece", "Plan", "check_budget", "choose_grain", "cut_pieces", "plan"]
 
@@ -52,6 +56,7 @@ class Plan:
     context: ProviderContext
     piece_steps: tuple[PieceStep, ...]  # run on each piece's decoded frames
     post_steps: tuple[Step, ...]  # run once on all pieces merged
+    store: StoreUse | None = field(default=None, eq=False)  # buckets the result store answers
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -62,6 +67,7 @@ class Plan:
             f" over {windows} time piece(s)" if windows > 1 else ""
         )
         return (
+            *((self.store.describe(),) if self.store and self.store.worth_saying else ()),
             fetch,
             *(s.describe() for s in self.piece_steps),
             *(s.describe() for s in self.post_steps),

@@ -62,6 +62,15 @@ class Session:
         self.timing = False
         self.output: Path | None = None  # results go to this file instead of the terminal
         self.params: dict[str, ParamValue] = {}
+        self.cache: Any = None  # the result store, opened on the first query; off: False
+
+    def store(self) -> Any:
+        """The result store (on by default, like the CLI's; QUERYLANG_CACHE=off turns it off)."""
+        if self.cache is None:
+            from querylang.store import Store, cache_enabled
+
+            self.cache = Store.default() if cache_enabled() else False
+        return self.cache or None
 
     # -- one input --------------------------------------------------------------------------
     def handle(self, text: str, out: TextIO, err: TextIO) -> bool:
@@ -222,6 +231,7 @@ class Session:
             sandbox=self.sandbox,
             params=params,
             config=self.config,
+            cache=self.store(),
         )
         if self.output is None:
             write_results(results, self.fmt, out)
@@ -243,6 +253,7 @@ class Session:
             sandbox=self.sandbox,
             params=params,
             config=self.config,
+            cache=self.store(),
         )
         write_explain(plans, "text", out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -15,6 +16,17 @@ from querylang.timegrid import parse_ts
 # locally hypothesis explores new ones.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+# No test writes into the real user cache directory: the result store of every CLI and
+# REPL run (and of any subprocess, which inherits the environment) lives in a temporary
+# folder, a fresh one for each test.
+os.environ["QUERYLANG_CACHE_DIR"] = tempfile.mkdtemp(prefix="querylang-cache-")
+
+
+@pytest.fixture(autouse=True)
+def _private_result_store(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("QUERYLANG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
 
 NOW_TEXT = "2026-11-20T05:00:00Z"
 NOW = parse_ts(NOW_TEXT)

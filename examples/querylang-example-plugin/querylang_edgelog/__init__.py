@@ -40,6 +40,7 @@ DATASET = Dataset(
     dimensions=(Dimension(name="site", description="edge site", values=SITES),),
     grains=tuple(GrainSpec.of(g, max_window=31 * DAY) for g in ("1m", "1h", "1d")),
     history=90 * DAY,
+    final_after=3600,  # the edge-log pipeline settles within an hour of a bucket's end
     # The standard metrics (querylang.standard) it answers: FROM edgelog, gcore works.
     standard=(Standard.of("sent_bytes", "bytes"), Standard.of("requests")),
 )

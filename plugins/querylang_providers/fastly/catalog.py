@@ -213,8 +213,14 @@ DATASET = Dataset(
     grains=(
         GrainSpec.of("1m", retention=RETENTION["minute"], max_window=MAX_WINDOW["minute"]),
         GrainSpec.of("1h", retention=RETENTION["hour"], max_window=MAX_WINDOW["hour"]),
-        GrainSpec.of("1d", retention=RETENTION["day"], max_window=MAX_WINDOW["day"]),
+        GrainSpec.of(
+            "1d", retention=RETENTION["day"], max_window=MAX_WINDOW["day"], final_after=2 * 3600
+        ),
     ),
     history=None,
     max_concurrency=4,
+    # Seed 002 "Availability of Data": minutely and hourly data are "delayed by roughly 10
+    # to 15 minutes", the current hour and day are partial. Minute and hour buckets are
+    # final 15 minutes after they end; a day settles by about 02:00 UTC the next day.
+    final_after=15 * 60,
 )

@@ -99,4 +99,6 @@ DATASET = Dataset(
     ),
     history=None,
     max_concurrency=4,
+    # Seed 001: statistics are "typically available within a 60 minutes period".
+    final_after=3600,
 )

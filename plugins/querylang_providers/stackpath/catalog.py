@@ -190,4 +190,7 @@ DATASET = Dataset(
         GrainSpec.of("1mo"),
     ),
     max_concurrency=4,
+    # Seed 003 documents no delay (each bucket carries lastUpdatedTime). Decided here, to be
+    # conservative: a bucket is provisional for 2 hours after it ends, at every grain.
+    final_after=2 * 3600,
 )
