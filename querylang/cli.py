@@ -85,10 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    run.add_argument(
+        "--final-only", action="store_true",
+        help="drop provisional rows (buckets the vendor may still revise)",
+    )  # fmt: skip
 
     explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
     _add_source(explain)
     explain.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    explain.add_argument("--final-only", action="store_true", help="plan as run --final-only")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -205,6 +210,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         query=args.query,
         sandbox=args.sandbox,
         settings=settings,
+        final_only=args.final_only,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -220,7 +226,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox,
+        sandbox=args.sandbox, final_only=args.final_only,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0

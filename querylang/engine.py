@@ -36,7 +36,11 @@ __all__ = ["Column", "Result", "env_name", "explain", "plan_queries", "run", "se
 
 @frozen(kw_only=True)
 class Column:
-    """A result column: its name, role (time / dimension / metric) and unit."""
+    """A result column: its name, role (time / dimension / metric / state) and unit.
+
+    ``Result.columns`` lists time, dimensions and metrics, as ``frame.rows()`` yields them;
+    the rows' state (``frame.state``) is printed after them as the ``state`` column.
+    """
 
     name: str
     role: str
@@ -53,6 +57,7 @@ class Result:
     columns: tuple[Column, ...]
     frame: Frame
     plan: Plan | CrossPlan
+    zone: str | None = None  # TZ: times are printed in this zone, with their offset
 
 
 def resolve_now(now: int | float | str | dt.datetime | None) -> int:
@@ -127,8 +132,12 @@ def plan_queries(
     sandbox: bool = False,
     need_secrets: bool = True,
     providers: Registry | None = None,
+    final_only: bool = False,
 ) -> list[Plan | CrossPlan]:
-    """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
+    """Parse, bind and plan every selected query of ``text`` (nothing is sent).
+
+    ``final_only`` adds the step that drops provisional rows (``--final-only``).
+    """
     from querylang.federation import bind_query, plan_query
 
     env = os.environ if env is None else env
@@ -159,6 +168,12 @@ def plan_queries(
             raise exc.with_source(source) from None
     if need_secrets and not sandbox:
         plans = [plan_query(p.bound, online) for p in plans]
+    if final_only:
+        import attrs
+
+        from querylang.steps import KeepFinal
+
+        plans = [attrs.evolve(p, post_steps=(*p.post_steps, KeepFinal())) for p in plans]
     return plans
 
 
@@ -173,6 +188,7 @@ def explain(
     sandbox: bool = False,
     need_secrets: bool = False,
     providers: Registry | None = None,
+    final_only: bool = False,
 ) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required."""
     return plan_queries(
@@ -185,6 +201,7 @@ def explain(
         sandbox=sandbox,
         need_secrets=need_secrets,
         providers=providers,
+        final_only=final_only,
     )
 
 
@@ -223,6 +240,7 @@ def run(
     providers: Registry | None = None,
     settings: ExecutionSettings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    final_only: bool = False,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
@@ -243,6 +261,7 @@ def run(
         query=query,
         sandbox=sandbox,
         providers=providers,
+        final_only=final_only,
     )
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
@@ -267,9 +286,15 @@ def run(
                 columns=_columns(plan),
                 frame=finish_all(plan, answers),
                 plan=plan,
+                zone=_zone(plan),
             )
         )
     return results
+
+
+def _zone(plan: Plan | CrossPlan) -> str | None:
+    zone = getattr(plan.bound, "zone", None)
+    return str(zone) if zone is not None else None
 
 
 def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:

@@ -35,8 +35,7 @@ def test_a_zone_may_be_a_parameter() -> None:
 def test_fmt_prints_them_canonically_after_the_window() -> None:
     text = "select requests from gcore fill none tz '+05:30' align to start every 1d last 7d"
     assert fmt(text) == (
-        "SELECT requests\nFROM gcore\nEVERY 1d\nLAST 7d\nALIGN TO START\nTZ '+05:30'\n"
-        "FILL NONE;\n"
+        "SELECT requests\nFROM gcore\nEVERY 1d\nLAST 7d\nALIGN TO START\nTZ '+05:30'\nFILL NONE;\n"
     )
     short = "select requests from gcore last 1d fill zero"
     assert fmt(short) == "SELECT requests FROM gcore LAST 1d FILL ZERO;\n"
