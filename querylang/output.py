@@ -109,6 +109,7 @@ def _plan_json(p: Any) -> dict[str, Any]:
         "source": b.source_label,
         "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
         "every": str(b.every) if b.every else None,
+        "tz": str(b.zone) if getattr(b, "zone", None) else None,
         "native_granularity": str(p.grain),
         "calls": len(p.requests),
         "min_seconds": p.min_seconds,
@@ -161,6 +162,7 @@ def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
             continue
         out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
         out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
+        out.write(f", TZ {q['tz']}" if q.get("tz") else "")
         out.write(f" (native {q['native_granularity']})\n")
         limit = (
             f", at least {q['min_seconds']:g} s under the rate limit" if q["min_seconds"] else ""

@@ -189,3 +189,19 @@ def test_align_to_start_needs_every() -> None:
     with pytest.raises(BindingError) as info:
         explain("SELECT sent_bytes FROM gcore LAST 2d ALIGN TO START", now=NOW_TEXT)
     assert info.value.code == "E222"
+
+
+def test_since_is_read_in_the_zone_and_explain_names_it() -> None:
+    (plan,) = explain("SELECT sent_bytes FROM gcore EVERY 1d SINCE '2026-11-15' TZ 'Europe/Berlin'",
+                      now=NOW_TEXT)  # fmt: skip
+    # 2026-11-20T05:00Z is 06:00 in Berlin: the last whole local day ends at 23:00Z on the 19th
+    assert (plan.bound.window.start, plan.bound.window.end) == (
+        parse_ts("2026-11-14T23:00:00Z"), parse_ts("2026-11-19T23:00:00Z"),
+    )  # fmt: skip
+    from io import StringIO
+
+    from querylang.output import write_explain
+
+    out = StringIO()
+    write_explain([plan], "text", out)
+    assert ", EVERY 1d, TZ Europe/Berlin (native 1h)" in out.getvalue()
