@@ -89,11 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         "--final-only", action="store_true",
         help="drop provisional rows (buckets the vendor may still revise)",
     )  # fmt: skip
+    run.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
 
     explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
     _add_source(explain)
     explain.add_argument("-f", "--format", choices=("text", "json"), default="text")
     explain.add_argument("--final-only", action="store_true", help="plan as run --final-only")
+    explain.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -211,6 +213,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         sandbox=args.sandbox,
         settings=settings,
         final_only=args.final_only,
+        tz=args.tz,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -226,7 +229,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     text, path = _read_source(args)
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
-        sandbox=args.sandbox, final_only=args.final_only,
+        sandbox=args.sandbox, final_only=args.final_only, tz=args.tz,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0

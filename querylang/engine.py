@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
 
 from querylang import ir
@@ -133,10 +134,12 @@ def plan_queries(
     need_secrets: bool = True,
     providers: Registry | None = None,
     final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Plan | CrossPlan]:
     """Parse, bind and plan every selected query of ``text`` (nothing is sent).
 
-    ``final_only`` adds the step that drops provisional rows (``--final-only``).
+    ``final_only`` adds the step that drops provisional rows (``--final-only``); ``tz`` is
+    the default zone (``--tz``, a REPL or config setting) for queries without a TZ clause.
     """
     from querylang.federation import bind_query, plan_query
 
@@ -160,7 +163,10 @@ def plan_queries(
     def online(provider: Provider) -> ProviderContext:
         return provider_context(provider, env, clock, sandbox=False, need_secrets=True)
 
+    default_zone = _default_zone(tz)
     for q in selected:
+        if default_zone is not None and q.tz is None:
+            q = attrs.evolve(q, tz=default_zone)
         bound = bind_query(q, reg.providers, now=clock, params=values, source=source)
         try:
             plans.append(plan_query(bound, offline))
@@ -169,8 +175,6 @@ def plan_queries(
     if need_secrets and not sandbox:
         plans = [plan_query(p.bound, online) for p in plans]
     if final_only:
-        import attrs
-
         from querylang.steps import KeepFinal
 
         plans = [attrs.evolve(p, post_steps=(*p.post_steps, KeepFinal())) for p in plans]
@@ -189,6 +193,7 @@ def explain(
     need_secrets: bool = False,
     providers: Registry | None = None,
     final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required."""
     return plan_queries(
@@ -202,6 +207,7 @@ def explain(
         need_secrets=need_secrets,
         providers=providers,
         final_only=final_only,
+        tz=tz,
     )
 
 
@@ -241,6 +247,7 @@ def run(
     settings: ExecutionSettings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
@@ -262,6 +269,7 @@ def run(
         sandbox=sandbox,
         providers=providers,
         final_only=final_only,
+        tz=tz,
     )
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
@@ -290,6 +298,22 @@ def run(
             )
         )
     return results
+
+
+def _default_zone(tz: str | None) -> ir.TimeZone | None:
+    """``--tz``'s zone as a TZ clause, checked here: a bad one is a usage error."""
+    if tz is None:
+        return None
+    from querylang.localtime import parse_zone
+
+    try:
+        parse_zone(tz)
+    except ValueError:
+        raise UsageError(
+            f"--tz {tz!r} is not a time zone",
+            hint="write an IANA name such as Europe/Berlin, or an offset such as +05:30",
+        ) from None
+    return ir.TimeZone(zone=ir.Literal(value=tz))
 
 
 def _zone(plan: Plan | CrossPlan) -> str | None:

@@ -7,6 +7,8 @@ summed by hand between local midnights written out here in UTC.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -205,3 +207,21 @@ def test_since_is_read_in_the_zone_and_explain_names_it() -> None:
     out = StringIO()
     write_explain([plan], "text", out)
     assert ", EVERY 1d, TZ Europe/Berlin (native 1h)" in out.getvalue()
+
+
+def test_a_default_zone_applies_to_queries_without_tz() -> None:
+    from querylang.errors import UsageError
+
+    text = "SELECT sent_bytes FROM gcore EVERY 1d LAST 2d;\nSELECT sent_bytes FROM gcore EVERY 1d LAST 2d TZ '+05:30'"
+    berlin, kolkata = explain(text, now=NOW_TEXT, tz="Europe/Berlin")
+    assert str(berlin.bound.zone) == "Europe/Berlin" and str(kolkata.bound.zone) == "+05:30"
+    with pytest.raises(UsageError) as info:
+        explain(text, now=NOW_TEXT, tz="Nowhere/Land")
+    assert "--tz 'Nowhere/Land' is not a time zone" in info.value.message
+    out = subprocess.run(
+        [sys.executable, "-m", "querylang.cli", "run", "--sandbox", "--now", NOW_TEXT, "--tz",
+         "America/New_York", "-f", "csv", "-e", "SELECT sent_bytes FROM gcore EVERY 1d LAST 1d"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1].startswith("2026-11-19T00:00:00-05:00,")
