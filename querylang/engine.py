@@ -317,7 +317,9 @@ def _default_zone(tz: str | None) -> ir.TimeZone | None:
 
 
 def _zone(plan: Plan | CrossPlan) -> str | None:
-    zone = getattr(plan.bound, "zone", None)
+    legs = getattr(plan, "legs", None)
+    bound = legs[0].bound if legs else plan.bound
+    zone = getattr(bound, "zone", None)
     return str(zone) if zone is not None else None
 
 

@@ -109,7 +109,7 @@ def _plan_json(p: Any) -> dict[str, Any]:
         "source": b.source_label,
         "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
         "every": str(b.every) if b.every else None,
-        "tz": str(b.zone) if getattr(b, "zone", None) else None,
+        "tz": str(b.zone) if getattr(b, "zone", None) else None,  # a cross plan: in its legs
         "native_granularity": str(p.grain),
         "calls": len(p.requests),
         "min_seconds": p.min_seconds,

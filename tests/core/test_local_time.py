@@ -225,3 +225,22 @@ def test_a_default_zone_applies_to_queries_without_tz() -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1].startswith("2026-11-19T00:00:00-05:00,")
+
+
+def test_across_providers_local_days_are_summed_and_printed_with_their_offset() -> None:
+    from querylang.conversion import row_records
+
+    day = "EVERY 1d BETWEEN '2026-10-25' AND '2026-10-26' TZ 'Europe/Berlin'"
+    (cross,) = run(f"SELECT sent_bytes FROM gcore, fastly {day}", now=NOW_TEXT, sandbox=True)
+    (gcore,) = run(f"SELECT sent_bytes FROM gcore {day}", now=NOW_TEXT, sandbox=True)
+    (fastly,) = run(f"SELECT sent_bytes FROM fastly {day}", now=NOW_TEXT, sandbox=True)
+    (row,) = row_records(cross)
+    assert row["time"] == "2026-10-25T00:00:00+02:00"
+    raw = _raw_gcore("2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z", "1h")
+    assert gcore.frame.metrics["sent_bytes"].tolist() == [
+        _sum(raw, "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z", H)
+    ]
+    assert (
+        row["sent_bytes"]
+        == gcore.frame.metrics["sent_bytes"][0] + fastly.frame.metrics["sent_bytes"][0]
+    )
