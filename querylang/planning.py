@@ -391,7 +391,8 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
     ]
     if group_by != by:
         steps.append(Combine(dims=by, rules=rules, provider=provider, reason="away", dropped=extra))
-    fill = bound.fill or "NULL"
+    # Default: missing is null, except where the vendor documents omitted points as zero.
+    fill = bound.fill or ("ZERO" if ds.omits_zeros else "NULL")
     if rebucket and fill in ("ZERO", "PREVIOUS"):
         steps.append(Fill(mode=fill, grid=grain, window=bound.window, by=by, native=True))
     if rebucket:

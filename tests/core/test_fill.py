@@ -159,3 +159,13 @@ def test_explain_lists_the_fill_steps() -> None:
     assert steps.index("FILL ZERO: every series gets all 1h parts; an empty one is 0") < next(
         i for i, s in enumerate(steps) if s.startswith("re-bucket")
     )
+
+
+def test_a_documented_zero_vendor_defaults_to_zero_even_for_a_silent_window() -> None:
+    provider = ToyProvider(toy_dataset(omits_zeros=True))
+    emu = ToyEmulator()
+    emu.handle = lambda request: httpx.Response(200, json={"rows": []})  # type: ignore[method-assign]
+    result = _run("SELECT hits FROM toy EVERY 1h LAST 3h", emu, provider)
+    assert result.frame.metrics["hits"].tolist() == [0.0, 0.0, 0.0]
+    silent = _run("SELECT hits FROM toy EVERY 1h LAST 3h", emu)  # undocumented: missing
+    assert [math.isnan(v) for v in silent.frame.metrics["hits"]] == [True, True, True]
