@@ -244,3 +244,20 @@ def test_across_providers_local_days_are_summed_and_printed_with_their_offset() 
         row["sent_bytes"]
         == gcore.frame.metrics["sent_bytes"][0] + fastly.frame.metrics["sent_bytes"][0]
     )
+
+
+def test_local_months_and_weeks_from_hours() -> None:
+    # October 2026 in New York: 2026-10-01T04:00Z (EDT) to 2026-11-01T04:00Z (still EDT)
+    text = "SELECT sent_bytes FROM gcore EVERY 1mo BETWEEN '2026-10-01' AND '2026-11-01' TZ 'America/New_York'"
+    (plan,) = explain(text, now=NOW_TEXT)
+    assert str(plan.grain) == "1h"
+    raw = _raw_gcore("2026-10-01T04:00:00Z", "2026-11-01T04:00:00Z", "1h")
+    assert _days(text) == [
+        ("2026-10-01T00:00:00-04:00", _sum(raw, "2026-10-01T04:00:00Z", "2026-11-01T04:00:00Z", H))
+    ]
+    # the Berlin week of Monday 2026-10-19 ends on Monday 2026-10-26 00:00 CET (after the change)
+    week = "SELECT sent_bytes FROM gcore EVERY 1w BETWEEN '2026-10-19' AND '2026-10-26' TZ 'Europe/Berlin'"
+    raw = _raw_gcore("2026-10-18T22:00:00Z", "2026-10-25T23:00:00Z", "1h")
+    assert _days(week) == [
+        ("2026-10-19T00:00:00+02:00", _sum(raw, "2026-10-18T22:00:00Z", "2026-10-25T23:00:00Z", H))
+    ]

@@ -63,3 +63,12 @@ def test_each_clause_at_most_once(clause: str) -> None:
     with pytest.raises(QueryError) as info:
         parse(f"SELECT requests FROM gcore EVERY 1h LAST 1d {clause}")
     assert info.value.code == "E102"
+
+
+def test_the_clauses_survive_the_json_ir() -> None:
+    from querylang.conversion import converter
+
+    q = _query("SELECT a FROM b EVERY 2d LAST 4d ALIGN TO START TZ 'Europe/Berlin' FILL zero")
+    data = converter().unstructure(q)
+    assert data["fill"]["mode"] == "ZERO" and data["tz"]["zone"]["value"] == "Europe/Berlin"
+    assert converter().structure(data, ir.Query) == q
