@@ -216,13 +216,24 @@ class Combine:
         if self.reason == "parts":
             return "add up series that the vendor reported in separate requests"
         if self.reason == "providers":
-            return "add up the providers' series, bucket by bucket"
+            return "add up the providers' series, bucket by bucket (null where one is missing)"
         if self.reason == "away":
             return f"combine over {', '.join(self.dropped)}" if self.dropped else "combine"
         return "merge pieces into one row per bucket and series"
 
     def apply(self, frame: Frame) -> Frame:
-        return _combine(frame, self.dims, self.rules, self.provider)
+        out = _combine(frame, self.dims, self.rules, self.provider)
+        if self.reason != "providers" or len(frame) == 0:
+            return out
+        # A total with a provider's value missing is not the others' sum: it is missing.
+        import numpy as np
+
+        ids, first = frame.group_ids(self.dims)
+        metrics = {}
+        for name, col in out.metrics.items():
+            gaps = np.bincount(ids, weights=np.isnan(frame.metrics[name]), minlength=len(first))
+            metrics[name] = np.where(gaps > 0, np.nan, col)
+        return out.with_columns(metrics=metrics)
 
 
 @frozen(kw_only=True)
