@@ -11,8 +11,9 @@ from querylang import ir
 from querylang.catalog import Dataset, Dimension, Metric
 from querylang.errors import BindingError, LimitError, ParamError, SourceText, did_you_mean
 from querylang.hookspecs import Provider
+from querylang.localtime import Grid, Zone, format_local, parse_local, parse_zone, shift_local
 from querylang.parameters import ParamValue
-from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
+from querylang.timegrid import Granularity, TimeWindow, format_ts
 
 if TYPE_CHECKING:
     from querylang.config import Connection
@@ -48,11 +49,13 @@ class BoundQuery:
     metrics: tuple[BoundMetric, ...]
     by: tuple[Dimension, ...]
     filters: tuple[BoundFilter, ...]
-    every: Granularity | None
+    every: Granularity | Grid | None  # a Grid under TZ (days, weeks, months) or ALIGN TO START
     window: TimeWindow
     now: int
     account: str = ""  # the ``account`` dimension: the connection's or the provider's name
     connection: Connection | None = None  # None: credentials from the environment
+    zone: Zone | None = None  # TZ: local days, weeks and months; times printed in it
+    fill: str | None = None  # FILL NULL / ZERO / PREVIOUS / NONE, or None: the default
 
     @property
     def name(self) -> str | None:
@@ -87,6 +90,7 @@ class _Binder:
         self.providers = providers
         self.params = params
         self.now = now
+        self.zone: Zone | None = None
 
     # -- parameters ---------------------------------------------------------------------
     def resolve(self, value: ir.Value) -> tuple[ir.Value, ParamValue | None, ir.Span]:
@@ -139,7 +143,7 @@ class _Binder:
         resolved, param, span = self.resolve(value)
         if isinstance(resolved, ir.Literal) and isinstance(resolved.value, str):
             try:
-                ts = parse_ts(resolved.value)
+                ts = parse_local(resolved.value, self.zone)
             except BindingError as exc:  # out of range: point at the timestamp
                 raise BindingError(exc.code, exc.message, span=span, hint=exc.hint) from None
             except ValueError:
@@ -329,9 +333,11 @@ class _Binder:
         return text
 
     # -- time ---------------------------------------------------------------------------
-    def window(self, every: Granularity | None, dataset: Dataset, label: str) -> TimeWindow:
+    def window(self, every: Granularity | Grid | None, dataset: Dataset, label: str) -> TimeWindow:
         q = self.query
         win = q.window
+        zone = self.zone
+        align = q.align is not None
         if win is None:
             raise BindingError(
                 "E210",
@@ -341,23 +347,37 @@ class _Binder:
             )
         if isinstance(win, ir.Last):
             length = self.duration(win.duration)
-            grid = every or Granularity(1, length.unit)
+            grid = every or local_grid(Granularity(1, length.unit), zone)
             end = grid.floor(self.now)
-            start = length.add(end, -1) if length.unit == "mo" else end - (length.seconds or 0)
-            if every is not None:
+            start = shift_local(end, -length.amount, length.unit, zone)
+            if every is not None and not align:
                 start = every.floor(start)
+            if every is not None and align:
+                aligned = Grid(_base(every), zone, origin=start)
+                if not aligned.is_aligned(end):
+                    raise LimitError(
+                        "E403",
+                        f"LAST {length} is not a whole number of EVERY {every} buckets, so the "
+                        "last bucket aligned to the start would be partial",
+                        span=win.span,
+                        hint=f"make LAST a multiple of {every}, or drop ALIGN TO START",
+                    )
         elif isinstance(win, ir.Since):
             start = self.timestamp(win.start)
-            end = (every or Granularity(1, "h")).floor(self.now)
-            if every is not None and not every.is_aligned(start):
+            if every is not None and align:
+                end = Grid(_base(every), zone, origin=start).floor(self.now)
+            else:
+                end = (every or Granularity(1, "h")).floor(self.now)
+            if every is not None and not align and not every.is_aligned(start):
                 raise self.misaligned(win.start.span, start, every)
         else:
             start = self.timestamp(win.start)
             end = self.timestamp(win.end)
             if every is not None:
+                grid = Grid(_base(every), zone, origin=start) if align else every
                 for ts, node in ((start, win.start), (end, win.end)):
-                    if not every.is_aligned(ts):
-                        raise self.misaligned(node.span, ts, every)
+                    if not grid.is_aligned(ts):
+                        raise self.misaligned(node.span, ts, grid)
         if end <= start:
             raise LimitError(
                 "E404",
@@ -377,15 +397,56 @@ class _Binder:
             )
         return TimeWindow(start, end)
 
-    def misaligned(self, span: ir.Span, ts: int, every: Granularity) -> LimitError:
+    def misaligned(self, span: ir.Span, ts: int, every: Granularity | Grid) -> LimitError:
         lo, hi = every.floor(ts), every.ceil(ts)
+        zone = self.zone
+        where = " aligned to the start" if isinstance(every, Grid) and every.origin else ""
         return LimitError(
             "E403",
-            f"{format_ts(ts)} is not on the EVERY {every} grid, so the first or last bucket "
-            "would be partial",
+            f"{format_local(ts, zone)} is not on the EVERY {every} grid{where}, so the first "
+            "or last bucket would be partial",
             span=span,
-            hint=f"use {format_ts(lo)} or {format_ts(hi)}",
+            hint=f"use {format_local(lo, zone)} or {format_local(hi, zone)}",
         )
+
+    def time_zone(self) -> Zone | None:
+        tz = self.query.tz
+        if tz is None:
+            return None
+        resolved, param, span = self.resolve(tz.zone)
+        if not isinstance(resolved, ir.Literal) or not isinstance(resolved.value, str):
+            raise self.ill_typed(
+                param, span, "a time zone such as 'Europe/Berlin' or '+05:30'",
+                _duration_text(resolved),
+            )  # fmt: skip
+        try:
+            zone = parse_zone(resolved.value)
+        except ValueError:
+            raise BindingError(
+                "E220",
+                f"{resolved.value!r} is not a time zone",
+                span=span,
+                hint="write an IANA name such as 'Europe/Berlin' or 'America/New_York', or an "
+                "offset such as '+05:30'",
+            ) from None
+        return None if zone.is_utc else zone
+
+    def check_fill(self, metrics: tuple[BoundMetric, ...]) -> str | None:
+        fill = self.query.fill
+        if fill is None:
+            return None
+        if fill.mode == "PREVIOUS":
+            for bm in metrics:
+                if bm.metric.kind != "gauge":
+                    raise BindingError(
+                        "E221",
+                        f"FILL PREVIOUS would carry {bm.metric.name} forward, but it is a "
+                        f"{bm.metric.kind}: a bucket without a point did not repeat the last one",
+                        span=fill.span,
+                        hint="use FILL NULL or FILL ZERO for counters and ratios; PREVIOUS is "
+                        "for levels such as stored bytes",
+                    )
+        return fill.mode
 
     def bind(self) -> BoundQuery:
         provider, dataset = self.source()
@@ -394,8 +455,21 @@ class _Binder:
         metrics = self.metrics(dataset, label)
         by = self.by(dataset, label, {m.output for m in metrics})
         filters = self.filters(dataset, label)
-        every = self.duration(self.query.every) if self.query.every is not None else None
+        fill = self.check_fill(metrics)
+        self.zone = self.time_zone()
+        every: Granularity | Grid | None = None
+        if self.query.every is not None:
+            every = local_grid(self.duration(self.query.every), self.zone)
+        elif self.query.align is not None:
+            raise BindingError(
+                "E222",
+                "ALIGN TO START aligns EVERY buckets, and the query has no EVERY",
+                span=self.query.align.span,
+                hint="add EVERY (e.g. EVERY 2d), or drop ALIGN TO START",
+            )
         window = self.window(every, dataset, label)
+        if every is not None and self.query.align is not None:
+            every = Grid(_base(every), self.zone, origin=window.start)
         return BoundQuery(
             query=self.query,
             provider=provider,
@@ -406,7 +480,20 @@ class _Binder:
             every=every,
             window=window,
             now=self.now,
+            zone=self.zone,
+            fill=fill,
         )
+
+
+def _base(every: Granularity | Grid) -> Granularity:
+    return every.every if isinstance(every, Grid) else every
+
+
+def local_grid(every: Granularity, zone: Zone | None) -> Granularity | Grid:
+    """EVERY's grid: local for days, weeks and months under TZ, else the UTC one."""
+    if zone is not None and every.unit in ("d", "w", "mo"):
+        return Grid(every, zone)
+    return every
 
 
 def _merge(old: BoundFilter | None, new: BoundFilter) -> BoundFilter:

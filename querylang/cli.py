@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     _add_cache_flags(run)
+    run.add_argument(
+        "--final-only", action="store_true",
+        help="drop provisional rows (buckets the vendor may still revise)",
+    )  # fmt: skip
+    run.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
 
     explain = sub.add_parser("explain", help="print the plan and the exact requests; send nothing")
     _add_source(explain)
@@ -126,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"), help="info: size and contents; clear")
     cache.add_argument("--provider", metavar="NAME", help="clear only this provider's buckets")
     cache.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    explain.add_argument("--final-only", action="store_true", help="plan as run --final-only")
+    explain.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
@@ -282,6 +289,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         cache=_store(args),
         refresh=args.refresh,
         config=args.config,
+        final_only=args.final_only,
+        tz=args.tz,
     )
     fmt = args.format or ("table" if out.isatty() else "csv")
     if fmt == "csv" and len(results) > 1 and not args.format:
@@ -298,6 +307,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     plans = explain(
         text, path=path, now=args.now, params=_params(args), query=args.query,
         sandbox=args.sandbox, config=args.config, cache=_store(args), refresh=args.refresh,
+        final_only=args.final_only, tz=args.tz,
     )  # fmt: skip
     write_explain(plans, args.format, out)
     return 0

@@ -77,7 +77,9 @@ def explain_code(code: str, out: TextIO) -> int:
         key = "E" + key
     doc = docs.get(key)
     if doc is None:
-        guess = did_you_mean(key, docs)
+        # A letter typed for a digit (E4O2, P4Z9) is the likeliest slip: try that first.
+        digits = key[:1] + key[1:].translate(str.maketrans("OILZS", "01125"))
+        guess = digits if digits in docs else did_you_mean(key, docs)
         raise UsageError(
             f"{code!r} is not a querylang error code",
             hint=f"did you mean {guess}?"

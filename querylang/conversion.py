@@ -107,15 +107,23 @@ def cell(value: Any, *, integral: bool) -> Any:
 
 
 def row_records(result: Any) -> typing.Iterator[dict[str, Any]]:
-    """A result's rows as JSON records: time as ISO 8601 UTC, numbers as numbers."""
+    """A result's rows as JSON records: time as ISO 8601 (UTC, or with the TZ offset),
+    the row's ``state`` (complete / provisional), numbers as numbers."""
+    from querylang.localtime import format_local, parse_zone
+
     names = [c.name for c in result.columns]
     integral = [c.kind == "counter" for c in result.columns]
     n_dims = sum(1 for c in result.columns if c.role == "dimension")
-    for row in result.frame.rows():
-        record: dict[str, Any] = {"time": format_ts(row[0])}
+    zone_name = getattr(result, "zone", None)
+    zone = parse_zone(zone_name) if zone_name else None
+    states = result.frame.state
+    for index, row in enumerate(result.frame.rows()):
+        record: dict[str, Any] = {"time": format_local(row[0], zone) if zone else format_ts(row[0])}
         for i in range(1, len(row)):
             value = row[i]
             record[names[i]] = value if i <= n_dims else cell(value, integral=integral[i])
+        if states is not None:
+            record["state"] = states[index]
         yield record
 
 
@@ -125,7 +133,8 @@ def result_to_json(result: Any) -> dict[str, Any]:
         "name": result.name,
         "source": result.source,
         "columns": [
-            {k: v for k, v in attrs.asdict(c).items() if v is not None} for c in result.columns
+            *({k: v for k, v in attrs.asdict(c).items() if v is not None} for c in result.columns),
+            *([{"name": "state", "role": "state"}] if result.frame.state is not None else []),
         ],
         "rows": list(row_records(result)),
     }

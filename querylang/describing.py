@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from querylang.catalog import Dataset
 from querylang.errors import UsageError, did_you_mean
+from querylang.finality import final_after
 from querylang.hookspecs import Provider
 from querylang.plugins import registry
 
@@ -22,6 +23,8 @@ def _seconds(value: int | None) -> str | None:
         return f"{value // DAY}d"
     if value % 3600 == 0:
         return f"{value // 3600}h"
+    if value % 60 == 0:
+        return f"{value // 60}m"
     return f"{value}s"
 
 
@@ -71,6 +74,7 @@ def catalog_json(provider: Provider, dataset: Dataset) -> dict[str, Any]:
                 "every": str(g.granularity),
                 "retention": _seconds(g.retention),
                 "max_window_per_request": _seconds(g.max_window),
+                "final_after": _seconds(final_after(dataset, g.granularity)),
             }
             for g in dataset.grains
         ],
@@ -184,6 +188,7 @@ def describe(name: str, fmt: str, out: TextIO) -> None:
         g["every"]
         + (f" (kept {g['retention']})" if g["retention"] else "")
         + (f" (≤ {g['max_window_per_request']} per call)" if g["max_window_per_request"] else "")
+        + (f" (final {g['final_after']} after a bucket ends)" if g.get("final_after") else "")
         for g in data["granularities"]
     )
     w(f"  native EVERY: {grains}; other EVERY values are re-bucketed here\n")

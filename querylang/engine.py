@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
 
 from querylang import ir
@@ -48,7 +49,11 @@ __all__ = [
 
 @frozen(kw_only=True)
 class Column:
-    """A result column: its name, role (time / dimension / metric) and unit."""
+    """A result column: its name, role (time / dimension / metric / state) and unit.
+
+    ``Result.columns`` lists time, dimensions and metrics, as ``frame.rows()`` yields them;
+    the rows' state (``frame.state``) is printed after them as the ``state`` column.
+    """
 
     name: str
     role: str
@@ -65,6 +70,7 @@ class Result:
     columns: tuple[Column, ...]
     frame: Frame
     plan: Plan | CrossPlan
+    zone: str | None = None  # TZ: times are printed in this zone, with their offset
 
 
 def resolve_now(now: int | float | str | dt.datetime | None) -> int:
@@ -140,8 +146,14 @@ def plan_queries(
     need_secrets: bool = True,
     providers: Registry | None = None,
     config: Config | str | os.PathLike[str] | None = None,
+    final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Plan | CrossPlan]:
-    """Parse, bind and plan every selected query of ``text`` (nothing is sent)."""
+    """Parse, bind and plan every selected query of ``text`` (nothing is sent).
+
+    ``final_only`` adds the step that drops provisional rows (``--final-only``); ``tz`` is
+    the default zone (``--tz``, a REPL or config setting) for queries without a TZ clause.
+    """
     from querylang.federation import bind_query, plan_query
 
     env = os.environ if env is None else env
@@ -179,7 +191,10 @@ def plan_queries(
             connection=bound.connection,
         )
 
+    default_zone = _default_zone(tz)
     for q in selected:
+        if default_zone is not None and q.tz is None:
+            q = attrs.evolve(q, tz=default_zone)
         bound = bind_query(
             q, reg.providers, now=clock, params=values, source=source, config=connections
         )
@@ -189,6 +204,10 @@ def plan_queries(
             raise exc.with_source(source) from None
     if need_secrets and not sandbox:
         plans = [plan_query(p.bound, online) for p in plans]
+    if final_only:
+        from querylang.steps import KeepFinal
+
+        plans = [attrs.evolve(p, post_steps=(*p.post_steps, KeepFinal())) for p in plans]
     return plans
 
 
@@ -206,6 +225,8 @@ def explain(
     cache: Store | None = None,
     refresh: bool = False,
     config: Config | str | os.PathLike[str] | None = None,
+    final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Plan | CrossPlan]:
     """The plans for ``text`` with their compiled requests; credentials are not required.
 
@@ -223,6 +244,8 @@ def explain(
         need_secrets=need_secrets,
         providers=providers,
         config=config,
+        final_only=final_only,
+        tz=tz,
     )
     if cache is not None:
         plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
@@ -267,6 +290,8 @@ def run(
     cache: Store | None = None,
     refresh: bool = False,
     config: Config | str | os.PathLike[str] | None = None,
+    final_only: bool = False,
+    tz: str | None = None,
 ) -> list[Result]:
     """Run every selected query of ``text``; one Result per query, in file order.
 
@@ -292,6 +317,8 @@ def run(
         sandbox=sandbox,
         providers=providers,
         config=config,
+        final_only=final_only,
+        tz=tz,
     )
     if cache is not None:
         plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
@@ -334,6 +361,7 @@ def run(
                 columns=_columns(plan),
                 frame=finish_all(plan, answers),
                 plan=plan,
+                zone=_zone(plan),
             )
         )
     return results
@@ -358,6 +386,29 @@ def resolve_config(
         return config
     where = Path(path).resolve().parent if os.path.isfile(path) else None
     return load_config(config, providers=reg.providers, env=env, cwd=where)
+
+
+def _default_zone(tz: str | None) -> ir.TimeZone | None:
+    """``--tz``'s zone as a TZ clause, checked here: a bad one is a usage error."""
+    if tz is None:
+        return None
+    from querylang.localtime import parse_zone
+
+    try:
+        parse_zone(tz)
+    except ValueError:
+        raise UsageError(
+            f"--tz {tz!r} is not a time zone",
+            hint="write an IANA name such as Europe/Berlin, or an offset such as +05:30",
+        ) from None
+    return ir.TimeZone(zone=ir.Literal(value=tz))
+
+
+def _zone(plan: Plan | CrossPlan) -> str | None:
+    legs = getattr(plan, "legs", None)
+    bound = legs[0].bound if legs else plan.bound
+    zone = getattr(bound, "zone", None)
+    return str(zone) if zone is not None else None
 
 
 def _legs(plans: list[Plan | CrossPlan]) -> list[Plan]:

@@ -29,6 +29,7 @@ from querylang.binding import BoundQuery, bind
 from querylang.catalog import Dataset
 from querylang.errors import BindingError, LimitError, SourceText, did_you_mean
 from querylang.hookspecs import Provider
+from querylang.localtime import Grid
 from querylang.parameters import ParamValue
 from querylang.standard import (
     BURST_GRAIN_SECONDS,
@@ -37,7 +38,7 @@ from querylang.standard import (
     mapping,
     standard_metric,
 )
-from querylang.steps import Burst, Combine, Derive, MeanRate, Shape, Standardize, Step
+from querylang.steps import Burst, Combine, Derive, MarkState, MeanRate, Shape, Standardize, Step
 from querylang.timegrid import Granularity, TimeWindow, format_ts
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class CrossQuery:
     legs: tuple[Leg, ...]
     metrics: tuple[CrossMetric, ...]
     by: tuple[str, ...]  # as written; may include "provider"
-    every: Granularity | None
+    every: Granularity | Grid | None
     window: TimeWindow
     now: int
     counters: tuple[str, ...]  # the summed columns every leg delivers
@@ -369,9 +370,11 @@ class _CrossBinder:
                 )  # fmt: skip
         self.dimensions(legs)
         metrics = self.metrics(legs)
-        every = self.values.duration(self.query.every) if self.query.every is not None else None
+        if self.query.every is not None:
+            self.values.duration(self.query.every)  # a bad EVERY is reported before any leg
         bound_legs = [self.leg(found, metrics, source) for found in legs]
         window = bound_legs[0].bound.window
+        every = bound_legs[0].bound.every  # under TZ or ALIGN TO START: the local grid
         cross = CrossQuery(
             query=self.query,
             legs=tuple(bound_legs),
@@ -499,6 +502,15 @@ def plan_query(
     for leg in bound.legs:
         leg_bound = attrs.evolve(leg.bound, every=fine) if bound.burst else leg.bound
         legs.append(plan(leg_bound, context(leg.bound)))
+    marks = [step for leg in legs for step in leg.post_steps if isinstance(step, MarkState)]
+    state = MarkState(
+        every=bound.every,
+        window=bound.window,
+        now=bound.now,
+        delay=max(m.delay for m in marks),
+        sources=tuple(s for m in marks for s in m.sources),
+        zone=bound.legs[0].bound.zone,
+    )
     return CrossPlan(
         bound=bound,
         legs=tuple(legs),
@@ -506,11 +518,11 @@ def plan_query(
             Standardize(provider=leg.label, account=leg.account, columns=leg.columns)
             for leg in bound.legs
         ),
-        post_steps=tuple(_post_steps(bound, fine)),
+        post_steps=(*_post_steps(bound, fine), state),
     )
 
 
-def _post_steps(bound: CrossQuery, fine: Granularity | None) -> list[Step]:
+def _post_steps(bound: CrossQuery, fine: Granularity | Grid | None) -> list[Step]:
     steps: list[Step] = []
     others = tuple(d for d in bound.by if d not in (PROVIDER, ACCOUNT))
     kept = tuple(d for d in (PROVIDER, ACCOUNT) if d in bound.by)

@@ -1,7 +1,9 @@
 """The result frame: typed columns (numpy), and the group/reduce primitives the engine uses.
 
 A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one object column
-per dimension, and one float64 column per metric (NaN is "no value").
+per dimension, and one float64 column per metric (NaN is "no value"). A result frame also
+has ``state``: per row ``complete`` or ``provisional`` (None until the engine marks it;
+see :mod:`querylang.finality`); it is not a dimension, so grouping never sees it.
 """
 
 from __future__ import annotations
@@ -45,19 +47,22 @@ def to_number(value: Any) -> float:
 class Frame:
     """Columnar rows: ``time``, then dimensions, then metrics, in declaration order."""
 
-    __slots__ = ("dims", "metrics", "time")
+    __slots__ = ("dims", "metrics", "state", "time")
 
     def __init__(
         self,
         time: np.ndarray,
         dims: Mapping[str, np.ndarray] | None = None,
         metrics: Mapping[str, np.ndarray] | None = None,
+        state: np.ndarray | None = None,
     ) -> None:
         self.time = np.asarray(time, dtype=np.int64)
         self.dims = {k: np.asarray(v, dtype=object) for k, v in (dims or {}).items()}
         self.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in (metrics or {}).items()}
+        self.state = None if state is None else np.asarray(state, dtype=object)
         n = len(self.time)
-        for name, col in (*self.dims.items(), *self.metrics.items()):
+        extra = () if self.state is None else (("state", self.state),)
+        for name, col in (*self.dims.items(), *self.metrics.items(), *extra):
             if len(col) != n:
                 raise ValueError(f"column {name!r} has {len(col)} rows, time has {n}")
 
@@ -86,6 +91,7 @@ class Frame:
             self.time[index],
             {k: v[index] for k, v in self.dims.items()},
             {k: v[index] for k, v in self.metrics.items()},
+            None if self.state is None else self.state[index],
         )
 
     def with_columns(
@@ -93,7 +99,12 @@ class Frame:
         dims: Mapping[str, np.ndarray] | None = None,
         metrics: Mapping[str, np.ndarray] | None = None,
     ) -> Frame:
-        return Frame(self.time, {**self.dims, **(dims or {})}, {**self.metrics, **(metrics or {})})
+        return Frame(
+            self.time,
+            {**self.dims, **(dims or {})},
+            {**self.metrics, **(metrics or {})},
+            self.state,
+        )
 
     def project(self, dims: Sequence[str], metrics: Sequence[tuple[str, str]]) -> Frame:
         """Keep ``dims`` and the metrics ``(output_name, source_name)``, in that order."""
@@ -101,6 +112,7 @@ class Frame:
             self.time,
             {d: self.dims[d] for d in dims},
             {out: self.metrics[src] for out, src in metrics},
+            self.state,
         )
 
     @classmethod
@@ -183,6 +195,8 @@ class Frame:
         data: dict[str, Any] = {"time": pd.to_datetime(self.time, unit="s", utc=True)}
         data.update(self.dims)
         data.update(self.metrics)
+        if self.state is not None:
+            data["state"] = self.state
         return pd.DataFrame(data)
 
     def to_arrow(self) -> Any:
@@ -192,6 +206,8 @@ class Frame:
         columns = {"time": pa.array(self.time, type=pa.timestamp("s", tz="UTC"))}
         columns.update({k: pa.array(v.tolist()) for k, v in self.dims.items()})
         columns.update({k: pa.array(v, from_pandas=True) for k, v in self.metrics.items()})
+        if self.state is not None:
+            columns["state"] = pa.array(self.state.tolist())
         return pa.table(columns)
 
     def rows(self) -> Iterator[tuple[Any, ...]]:

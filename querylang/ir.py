@@ -7,8 +7,10 @@ from typing import Literal as TypingLiteral
 from attrs import field, frozen
 
 __all__ = [
+    "Align",
     "Between",
     "Duration",
+    "Fill",
     "Last",
     "ListValue",
     "Literal",
@@ -22,6 +24,7 @@ __all__ = [
     "Since",
     "Source",
     "Span",
+    "TimeZone",
     "Value",
     "Window",
 ]
@@ -155,6 +158,31 @@ class Since:
 
 Window = Last | Between | Since
 
+FillMode = TypingLiteral["NULL", "ZERO", "PREVIOUS", "NONE"]
+
+
+@frozen(kw_only=True)
+class Fill:
+    """FILL NULL | ZERO | PREVIOUS | NONE: what an empty bucket of a series shows."""
+
+    mode: FillMode
+    span: Span = _span()
+
+
+@frozen(kw_only=True)
+class TimeZone:
+    """TZ '<IANA name>' or TZ '+05:30': days, weeks and months in local time."""
+
+    zone: Literal | Param
+    span: Span = _span()
+
+
+@frozen(kw_only=True)
+class Align:
+    """ALIGN TO START: EVERY buckets start at the window's start, not on the epoch grid."""
+
+    span: Span = _span()
+
 
 @frozen(kw_only=True)
 class Query:
@@ -166,6 +194,9 @@ class Query:
     where: tuple[Predicate, ...] = ()
     every: Duration | Param | None = None
     window: Window | None = None
+    fill: Fill | None = None
+    tz: TimeZone | None = None
+    align: Align | None = None
     name: Name | None = None
     span: Span = _span()
 

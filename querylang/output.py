@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from querylang.conversion import result_to_json, row_records
 from querylang.errors import UsageError
+from querylang.localtime import format_local, parse_zone
 from querylang.timegrid import format_ts
 
 __all__ = ["FORMATS", "write_explain", "write_results"]
@@ -49,12 +50,21 @@ def _write_table(results: Sequence[Any], out: TextIO) -> None:
             table.add_column(header, justify="right" if col.role == "metric" else "left")
             integral.append(col.kind == "counter")
         n_dims = sum(1 for c in result.columns if c.role == "dimension")
-        for row in result.frame.rows():
-            cells = [format_ts(row[0])]
+        zone = parse_zone(result.zone) if getattr(result, "zone", None) else None
+        states = result.frame.state
+        if states is not None:
+            table.add_column("state")
+        for index, row in enumerate(result.frame.rows()):
+            cells = [format_local(row[0], zone)]
             cells += [str(v) for v in row[1 : 1 + n_dims]]
             cells += [_table_cell(v, integral[i]) for i, v in enumerate(row) if i > n_dims]
-            table.add_row(*cells)
+            provisional = states is not None and states[index] == "provisional"
+            if states is not None:  # provisional: the vendor may still revise it; marked
+                cells.append("provisional *" if provisional else str(states[index]))
+            table.add_row(*cells, style="italic yellow" if provisional else None)
         console.print(table)
+        if states is not None and (states == "provisional").any():
+            console.print("* provisional: the vendor may still revise these buckets")
 
 
 def _write_csv(results: Sequence[Any], out: TextIO) -> None:
@@ -66,6 +76,8 @@ def _write_csv(results: Sequence[Any], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     for result in results:
         names = [c.name for c in result.columns]
+        if result.frame.state is not None:
+            names.append("state")
         writer.writerow(names)
         for record in row_records(result):
             writer.writerow(["" if record[n] is None else record[n] for n in names])
@@ -98,6 +110,7 @@ def _plan_json(p: Any) -> dict[str, Any]:
         "account": b.account or None,
         "window": {"from": format_ts(b.window.start), "to": format_ts(b.window.end)},
         "every": str(b.every) if b.every else None,
+        "tz": str(b.zone) if getattr(b, "zone", None) else None,  # a cross plan: in its legs
         "native_granularity": str(p.grain),
         "calls": len(p.requests),
         "min_seconds": p.min_seconds,
@@ -152,6 +165,7 @@ def write_explain(plans: Sequence[Any], fmt: str, out: TextIO) -> None:
             continue
         out.write(f"{title}FROM {q['source']} [{q['window']['from']}, {q['window']['to']})")
         out.write(f", EVERY {q['every']}" if q["every"] else ", one whole-window bucket")
+        out.write(f", TZ {q['tz']}" if q.get("tz") else "")
         out.write(f" (native {q['native_granularity']})\n")
         limit = (
             f", at least {q['min_seconds']:g} s under the rate limit" if q["min_seconds"] else ""

@@ -24,6 +24,7 @@ __all__ = ["KEYWORDS", "Scan", "grammar_text", "parser", "scan", "span_of", "wit
 KEYWORDS = (
     "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
     "EVERY", "LAST", "BETWEEN", "SINCE", "QUERY", "PARAM",
+    "FILL", "TZ", "ALIGN", "TO", "START",
 )  # fmt: skip
 
 

@@ -12,10 +12,14 @@ from attrs import field, frozen
 from querylang.binding import BoundFilter, BoundQuery
 from querylang.catalog import Dimension, GrainSpec
 from querylang.errors import BindingError, LimitError
+from querylang.finality import final_after
+from querylang.localtime import Grid, tiles
 from querylang.steps import (
     Combine,
     Derive,
+    Fill,
     FillZeros,
+    MarkState,
     PieceStep,
     Rebucket,
     Shape,
@@ -31,7 +35,7 @@ from querylang.wire import Filter, NativeQuery, NativeRequest, ProviderContext, 
 if TYPE_CHECKING:
     from querylang.store import StoreUse
 
-__all__ = ["Piece", "Plan", "check_budget", "choose_grain", "cut_pieces", "plan"]
+__all__ = ["Piece", "Plan", "check_budget", "choose_grain", "cut_pieces", "mark_state", "plan"]
 
 DAY = 86400
 
@@ -102,12 +106,22 @@ def choose_grain(bound: BoundQuery) -> GrainSpec:
     fits = [
         s
         for s in ds.grains
-        if (every is None or s.granularity.divides(every))
+        if (every is None or tiles(s.granularity, every, win.start, win.end))
         and s.granularity.is_aligned(win.start)
         and s.granularity.is_aligned(win.end)
     ]
     fits.sort(key=lambda s: s.granularity.nominal_seconds, reverse=True)
     span = bound.query.every.span if bound.query.every is not None else bound.query.span
+    zone = bound.zone
+    if not fits and zone is not None and bound.query.tz is not None:
+        raise LimitError(
+            "E420",
+            f"{label} cannot build {every or 'the window'} in {zone}: local midnights there do "
+            f"not fall on any of its native granularities ({natives})",
+            span=bound.query.tz.span,
+            hint="choose a zone whose offset is a whole number of the native granularity (or "
+            "TZ 'UTC'), or EVERY in hours",
+        )
     if not fits:
         if every is not None:
             raise LimitError(
@@ -129,6 +143,15 @@ def choose_grain(bound: BoundQuery) -> GrainSpec:
             return spec
     finest = fits[-1]
     days = (finest.retention or 0) / DAY
+    if zone is not None and bound.query.tz is not None and isinstance(every, Grid):
+        raise LimitError(
+            "E402",
+            f"{label} builds {every} buckets in {zone} from {finest.granularity} data, and keeps "
+            f"that for only {days:g} days; the window starts {format_ts(win.start)}",
+            span=bound.query.tz.span,
+            hint=f"start the window after {format_ts(now - (finest.retention or 0))}, or drop "
+            "TZ for UTC days",
+        )
     usable = [s for s in ds.grains if s.retention is None or win.start >= now - s.retention]
     suggestion = (
         f"use EVERY {min(usable, key=lambda s: s.granularity.nominal_seconds).granularity} or "
@@ -309,6 +332,25 @@ def _rollup_reducer(bound: BoundQuery, fetch: Sequence[str], name: str) -> str:
     return rollup
 
 
+def mark_state(bound: BoundQuery, grain: Granularity) -> MarkState:
+    """The step that marks each row complete or provisional, from the native grain's delay."""
+    delay = final_after(bound.dataset, grain)
+    return MarkState(
+        every=bound.every if bound.every is not None else None,
+        window=bound.window,
+        now=bound.now,
+        delay=delay,
+        sources=(f"{_label(bound)} {grain}: {_delay(delay)}",),
+        zone=bound.zone,
+    )
+
+
+def _delay(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
 def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
     """Decide what to ask the vendor and what to do here; compile every request."""
     ds = bound.dataset
@@ -355,6 +397,10 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
     ]
     if group_by != by:
         steps.append(Combine(dims=by, rules=rules, provider=provider, reason="away", dropped=extra))
+    # Default: missing is null, except where the vendor documents omitted points as zero.
+    fill = bound.fill or ("ZERO" if ds.omits_zeros else "NULL")
+    if rebucket and fill in ("ZERO", "PREVIOUS"):
+        steps.append(Fill(mode=fill, grid=grain, window=bound.window, by=by, native=True))
     if rebucket:
         steps.append(
             Rebucket(
@@ -365,12 +411,14 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
                 reducers={name: _rollup_reducer(bound, fetch, name) for name in fetch},
             )
         )
+    steps.append(Fill(mode=fill, grid=bound.every, window=bound.window, by=by))
     for name in derived:
         metric = ds.metric(name)
         ratio = metric.ratio if metric is not None else None
         assert ratio is not None
         steps.append(Derive(name=name, numerator=ratio.numerator, denominator=ratio.denominator))
     steps.append(Shape(by=by, outputs=tuple((bm.output, bm.metric.name) for bm in bound.metrics)))
+    steps.append(mark_state(bound, grain))
     return Plan(
         bound=bound,
         grain=grain,

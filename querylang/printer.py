@@ -104,6 +104,12 @@ def _clauses(q: ir.Query) -> list[tuple[str, list[_Piece], str]]:
         out.append(("SINCE", [_value(win.start)], ""))
     elif isinstance(win, ir.Between):
         out.append(("BETWEEN", [_join([_value(win.start), _value(win.end)], " AND ")], ""))
+    if q.align is not None:
+        out.append(("ALIGN", [_Piece("TO START", (q.align.span.start,))], ""))
+    if q.tz is not None:
+        out.append(("TZ", [_value(q.tz.zone)], ""))
+    if q.fill is not None:
+        out.append(("FILL", [_Piece(q.fill.mode, (q.fill.span.start,))], ""))
     return out
 
 

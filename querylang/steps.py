@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from attrs import field, frozen
 
 from querylang.errors import ProviderError
+from querylang.localtime import Grid, Zone, format_local
 from querylang.timegrid import Granularity, TimeWindow
 
 if TYPE_CHECKING:  # numpy and frames load only when a step runs (check needs neither)
@@ -31,8 +32,11 @@ __all__ = [
     "Burst",
     "Combine",
     "Derive",
+    "Fill",
     "FillZeros",
     "Filter",
+    "KeepFinal",
+    "MarkState",
     "MeanRate",
     "PieceStep",
     "Rebucket",
@@ -62,7 +66,7 @@ class PieceStep(Protocol):
     def apply(self, frame: Frame, window: TimeWindow) -> Frame: ...
 
 
-def floor_times(grain: Granularity, times: np.ndarray) -> np.ndarray:
+def floor_times(grain: Granularity | Grid, times: np.ndarray) -> np.ndarray:
     """Bucket starts of ``times`` on ``grain``'s grid, vectorised."""
     import numpy as np
 
@@ -212,15 +216,26 @@ class Combine:
         if self.reason == "parts":
             return "add up series that the vendor reported in separate requests"
         if self.reason == "providers":
-            return "add up the providers' series, bucket by bucket"
+            return "add up the providers' series, bucket by bucket (null where one is missing)"
         if self.reason == "accounts":
-            return "add up each provider's accounts, bucket by bucket"
+            return "add up each provider's accounts, bucket by bucket (null where one is missing)"
         if self.reason == "away":
             return f"combine over {', '.join(self.dropped)}" if self.dropped else "combine"
         return "merge pieces into one row per bucket and series"
 
     def apply(self, frame: Frame) -> Frame:
-        return _combine(frame, self.dims, self.rules, self.provider)
+        out = _combine(frame, self.dims, self.rules, self.provider)
+        if self.reason != "providers" or len(frame) == 0:
+            return out
+        # A total with a provider's value missing is not the others' sum: it is missing.
+        import numpy as np
+
+        ids, first = frame.group_ids(self.dims)
+        metrics = {}
+        for name, col in out.metrics.items():
+            gaps = np.bincount(ids, weights=np.isnan(frame.metrics[name]), minlength=len(first))
+            metrics[name] = np.where(gaps > 0, np.nan, col)
+        return out.with_columns(metrics=metrics)
 
 
 @frozen(kw_only=True)
@@ -242,23 +257,54 @@ class Filter:
         return frame.take(hit if self.op == "in" else ~hit)
 
 
+def _every_text(every: Granularity | Grid | None) -> str:
+    if every is None:
+        return "one bucket for the whole window"
+    if isinstance(every, Grid):
+        where = f" in {every.zone}" if every.local and every.zone is not None else ""
+        aligned = " aligned to the window's start" if every.origin is not None else ""
+        return f"{every} buckets{where}{aligned}"
+    return f"{every} buckets"
+
+
+def _bucket_ends(
+    times: np.ndarray, every: Granularity | Grid | None, window: TimeWindow
+) -> np.ndarray:
+    """Each bucket's end (the window's end when there is one bucket), vectorised."""
+    import numpy as np
+
+    times = np.asarray(times, np.int64)
+    if every is None:
+        return np.full(len(times), window.end, dtype=np.int64)
+    if every.seconds is not None:
+        clipped: np.ndarray = np.minimum(times + every.seconds, window.end)
+        return clipped
+    uniques, inverse = np.unique(times, return_inverse=True)
+    ends = np.array([min(every.add(int(t)), window.end) for t in uniques], dtype=np.int64)
+    return ends[inverse] if len(times) else times
+
+
 @frozen(kw_only=True)
 class Rebucket:
     """Native buckets → EVERY buckets (or one whole-window bucket), by each metric's rule.
 
     ``reducers`` maps each fetched metric to ``sum``, ``mean`` (duration-weighted),
-    ``min``, ``max`` or ``at_max:<metric>`` / ``at_min:<metric>``.
+    ``min``, ``max`` or ``at_max:<metric>`` / ``at_min:<metric>``. A bucket missing any of
+    its native parts is null, never the sum of the parts that are there (missing is not
+    zero); FILL ZERO or PREVIOUS fills the parts first when the user says so.
     """
 
     grain: Granularity
-    every: Granularity | None
+    every: Granularity | Grid | None
     window: TimeWindow
     by: tuple[str, ...] = field(converter=_tuple)
     reducers: tuple[tuple[str, str], ...] = field(converter=_rules)
 
     def describe(self) -> str:
-        target = f"{self.every} buckets" if self.every else "one bucket for the whole window"
-        return f"re-bucket {self.grain} → {target}"
+        return (
+            f"re-bucket {self.grain} → {_every_text(self.every)} (a bucket missing a "
+            f"{self.grain} part is null)"
+        )
 
     def apply(self, frame: Frame) -> Frame:
         import numpy as np
@@ -270,7 +316,166 @@ class Rebucket:
         weights = None
         if self.grain.seconds is None:
             weights = np.array([self.grain.add(int(t)) - int(t) for t in frame.time], np.float64)
-        return frame.aggregate(self.by, dict(self.reducers), time=target, weights=weights)
+        groups = frame.group_ids(self.by, target)
+        out = frame.aggregate(
+            self.by, dict(self.reducers), time=target, weights=weights, groups=groups
+        )
+        # How many native parts each target bucket has, and how many each series holds.
+        ids, first = groups
+        starts = target[first]
+        uniques, inverse = np.unique(starts, return_inverse=True)
+        ends = _bucket_ends(uniques, self.every, self.window)
+        expected = np.array(
+            [
+                len(self.grain.boundaries(max(int(t), self.window.start), int(e)))
+                for t, e in zip(uniques, ends, strict=True)
+            ],
+            dtype=np.float64,
+        )[inverse] if len(uniques) else np.empty(0)  # fmt: skip
+        metrics = {}
+        for name, col in out.metrics.items():
+            present = ~np.isnan(frame.metrics[name])
+            counts = np.bincount(ids, weights=present, minlength=len(first))
+            metrics[name] = np.where(counts < expected, np.nan, col)
+        return out.with_columns(metrics=metrics)
+
+
+@frozen(kw_only=True)
+class Fill:
+    """Every series gets every bucket of the query's window; an empty one per ``mode``.
+
+    ``NULL``: missing stays missing (null); ``ZERO``: 0; ``PREVIOUS``: the series' last
+    value carried forward (gauges only); ``NONE``: buckets without any value are dropped.
+    ``grid`` is EVERY's grid (None: one bucket for the whole window), or the native grain
+    when parts are filled before re-bucketing.
+    """
+
+    mode: str
+    grid: Granularity | Grid | None
+    window: TimeWindow
+    by: tuple[str, ...] = field(converter=_tuple)
+    native: bool = False  # filling native parts before re-bucketing
+
+    def describe(self) -> str:
+        what = {
+            "NULL": "null (missing, not zero)",
+            "ZERO": "0",
+            "PREVIOUS": "the series' previous value",
+            "NONE": "nothing: drop buckets without a value",
+        }[self.mode]
+        if self.mode == "NONE":
+            return f"FILL NONE: {what}"
+        buckets = f"{self.grid} parts" if self.native else _every_text(self.grid)
+        return f"FILL {self.mode}: every series gets all {buckets}; an empty one is {what}"
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        from querylang.frames import Frame
+
+        names = list(frame.metrics)
+        if self.mode == "NONE":
+            if not names:
+                return frame
+            empty = np.all([np.isnan(frame.metrics[m]) for m in names], axis=0)
+            return frame.take(~empty)
+        if self.grid is None:
+            buckets = np.array([self.window.start], np.int64)
+        else:
+            buckets = np.array(self.grid.boundaries(self.window.start, self.window.end), np.int64)
+        dims = [d for d in frame.dims if d in self.by]
+        if len(frame) == 0:
+            if dims:
+                return frame  # no series seen: nothing to fill
+            ids, first = np.empty(0, np.int64), np.zeros(1, np.int64)
+            n_series = 1
+            dim_values: dict[str, np.ndarray] = {}
+        else:
+            ids, first = frame.group_ids(dims, np.zeros(len(frame), dtype=np.int64))
+            n_series = len(first)
+            dim_values = {d: frame.dims[d][first] for d in dims}
+        n_buckets = len(buckets)
+        slot = np.searchsorted(buckets, frame.time)
+        inside = (slot < n_buckets) & (buckets[np.minimum(slot, n_buckets - 1)] == frame.time)
+        position = (ids * n_buckets + slot)[inside]
+        full_time = np.tile(buckets, n_series)
+        full_dims = {d: np.repeat(v, n_buckets) for d, v in dim_values.items()}
+        full_metrics = {}
+        for name in names:
+            out = np.full(n_series * n_buckets, np.nan)
+            out[position] = frame.metrics[name][inside]
+            if self.mode == "ZERO":
+                out = np.nan_to_num(out, nan=0.0)
+            elif self.mode == "PREVIOUS":
+                out = _carry_forward(out.reshape(n_series, n_buckets)).reshape(-1)
+            full_metrics[name] = out
+        return Frame(full_time, full_dims, full_metrics)
+
+
+def _carry_forward(values: np.ndarray) -> np.ndarray:
+    """Per row: each NaN takes the last non-NaN value before it (leading NaNs stay)."""
+    import numpy as np
+
+    n = values.shape[1]
+    index = np.where(~np.isnan(values), np.arange(n), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    out = np.take_along_axis(values, index, axis=1)
+    return out
+
+
+def _delay_text(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+@frozen(kw_only=True)
+class MarkState:
+    """Each row's ``state``: ``complete`` once its bucket is final, else ``provisional``.
+
+    A bucket is final when every native part of it is: ``delay`` seconds (the vendor's
+    finality delay at the native grain, the longest over providers) after the bucket ends,
+    as of ``now`` (see :mod:`querylang.finality`).
+    """
+
+    every: Granularity | Grid | None
+    window: TimeWindow
+    now: int
+    delay: int
+    sources: tuple[str, ...] = field(converter=_tuple)  # "fastly 1h: 15 min", for explain
+    zone: Zone | None = None
+
+    def describe(self) -> str:
+        cutoff = format_local(self.now - self.delay, self.zone)
+        return (
+            f"mark rows complete when their bucket ended by {cutoff} (final "
+            f"{_delay_text(self.delay)} after a bucket ends: {'; '.join(self.sources)}), "
+            "else provisional"
+        )
+
+    def apply(self, frame: Frame) -> Frame:
+        import numpy as np
+
+        ends = _bucket_ends(frame.time, self.every, self.window)
+        from querylang.frames import Frame
+
+        state = np.where(ends + self.delay <= self.now, "complete", "provisional").astype(object)
+        return Frame(frame.time, frame.dims, frame.metrics, state)
+
+
+@frozen(kw_only=True)
+class KeepFinal:
+    """--final-only: drop the provisional rows."""
+
+    def describe(self) -> str:
+        return "--final-only: drop provisional rows"
+
+    def apply(self, frame: Frame) -> Frame:
+        if frame.state is None:
+            return frame
+        return frame.take(frame.state == "complete")
 
 
 @frozen(kw_only=True)
@@ -367,7 +572,9 @@ class Standardize:
         return Frame(frame.time, {"provider": tag, "account": account, **frame.dims}, metrics)
 
 
-def _bucket_seconds(times: np.ndarray, every: Granularity | None, window: TimeWindow) -> np.ndarray:
+def _bucket_seconds(
+    times: np.ndarray, every: Granularity | Grid | None, window: TimeWindow
+) -> np.ndarray:
     """Each bucket's length in seconds (calendar months differ; no EVERY: the window)."""
     import numpy as np
 
@@ -390,8 +597,8 @@ class Burst:
     added up, so it is the percentile of the combined series.
     """
 
-    grain: Granularity
-    every: Granularity | None
+    grain: Granularity | Grid
+    every: Granularity | Grid | None
     window: TimeWindow
     by: tuple[str, ...] = field(converter=_tuple)
     sums: tuple[str, ...] = field(converter=_tuple)
@@ -451,7 +658,7 @@ class MeanRate:
 
     name: str
     source: str
-    every: Granularity | None
+    every: Granularity | Grid | None
     window: TimeWindow
 
     def describe(self) -> str:
@@ -468,6 +675,9 @@ QUERY_STEPS: tuple[type, ...] = (
     Combine,
     Filter,
     Rebucket,
+    Fill,
+    MarkState,
+    KeepFinal,
     Derive,
     Shape,
     Standardize,

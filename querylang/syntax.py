@@ -102,7 +102,17 @@ def _is_keyword(child: Any) -> bool:
     return isinstance(child, Token) and child.type.endswith("_KW")
 
 
-_CLAUSES = {"by": "BY", "source": "FROM", "where": "WHERE", "every": "EVERY", "window": "window"}
+_CLAUSES = {
+    "by": "BY",
+    "source": "FROM",
+    "where": "WHERE",
+    "every": "EVERY",
+    "window": "window",
+    "fill": "FILL",
+    "tz": "TZ",
+    "align": "ALIGN TO START",
+}
+FILL_MODES = ("NULL", "ZERO", "PREVIOUS", "NONE")
 
 
 @v_args(meta=True)
@@ -151,6 +161,9 @@ class _ToIR(Transformer):
             where=tuple(seen.get("where", ())),
             every=seen.get("every"),
             window=seen.get("window"),
+            fill=seen.get("fill"),
+            tz=seen.get("tz"),
+            align=seen.get("align"),
             span=span,
         )
 
@@ -226,6 +239,28 @@ class _ToIR(Transformer):
     def since(self, meta: Any, children: list[Any]) -> tuple[str, ir.Since, ir.Span]:
         span = span_of(meta)
         return ("window", ir.Since(start=children[-1], span=span), span)
+
+    def fill(self, meta: Any, children: builtins.list[Any]) -> tuple[str, ir.Fill, ir.Span]:
+        token = children[-1]
+        mode = str(token).upper()
+        if mode not in FILL_MODES:
+            raise QuerySyntaxError(
+                "E120",
+                f"FILL takes NULL, ZERO, PREVIOUS or NONE, not {shorten(str(token))}",
+                span=span_of(token),
+                hint="write FILL NULL (missing stays missing), FILL ZERO, FILL PREVIOUS (gauges) "
+                "or FILL NONE (drop empty buckets)",
+            )
+        span = span_of(meta)
+        return ("fill", ir.Fill(mode=mode, span=span), span)  # type: ignore[arg-type]
+
+    def tz(self, meta: Any, children: builtins.list[Any]) -> tuple[str, ir.TimeZone, ir.Span]:
+        span = span_of(meta)
+        return ("tz", ir.TimeZone(zone=children[-1], span=span), span)
+
+    def align(self, meta: Any, children: builtins.list[Any]) -> tuple[str, ir.Align, ir.Span]:
+        span = span_of(meta)
+        return ("align", ir.Align(span=span), span)
 
     def list(self, meta: Any, children: builtins.list[Any]) -> ir.ListValue:
         return ir.ListValue(items=tuple(children), span=span_of(meta))

@@ -425,3 +425,19 @@ def test_each_provider_page_tables_its_standard_metrics(label: str) -> None:
         expected = how(ds, metric.name)
         assert cells[1] == metric.unit
         assert cells[2].strip("`") == (expected or "—"), (label, metric.name)
+
+
+def test_a_total_with_one_providers_bucket_missing_is_null() -> None:
+    # h12 (issue 12): combining providers never turns a missing part into zero
+    gcore = Frame(np.array([D18, D19]), {}, {"sent_bytes": np.array([5.0, 7.0])})
+    fastly = Frame(np.array([D18, D19]), {}, {"sent_bytes": np.array([1.0, np.nan])})
+    tagged = [
+        Frame(f.time, {"provider": np.array([p, p], dtype=object)}, f.metrics)
+        for p, f in (("gcore", gcore), ("fastly", fastly))
+    ]
+    frame = Frame.concat(tagged, ("provider",), ("sent_bytes",))
+    step = Combine(dims=(), rules={"sent_bytes": "sum"}, provider="gcore, fastly",
+                   reason="providers", dropped=("provider",))  # fmt: skip
+    out = step.apply(frame)
+    assert out.time.tolist() == [D18, D19]
+    assert out.metrics["sent_bytes"][0] == 6.0 and math.isnan(out.metrics["sent_bytes"][1])

@@ -43,10 +43,13 @@ def test_run_sandbox_csv() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # no progress bar when piped
     rows = list(csv.reader(io.StringIO(proc.stdout)))
-    assert rows[0] == ["time", "region", "sent_bytes", "reqs"]
+    assert rows[0] == ["time", "region", "sent_bytes", "reqs", "state"]
     assert len(rows) == 1 + 2 * 7
     assert rows[1][0] == "2026-11-18T00:00:00Z"
     assert rows[1][2].isdigit()
+    # Gcore is final 24 h after a bucket ends: 11-18 is by 11-20 05:00, 11-19 is not
+    assert {r[4] for r in rows[1:] if r[0].startswith("2026-11-18")} == {"complete"}
+    assert {r[4] for r in rows[1:] if r[0].startswith("2026-11-19")} == {"provisional"}
 
 
 def test_run_json_and_ndjson() -> None:
@@ -55,7 +58,7 @@ def test_run_json_and_ndjson() -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     (result,) = data["results"]
-    assert [c["name"] for c in result["columns"]] == ["time", "hit", "sent_bytes"]
+    assert [c["name"] for c in result["columns"]] == ["time", "hit", "sent_bytes", "state"]
     assert result["columns"][1]["unit"] == "ratio"
     row = result["rows"][0]
     assert row["time"] == "2026-11-19T00:00:00Z"
@@ -81,7 +84,7 @@ def test_named_query_and_params(tmp_path: Path) -> None:
     proc = cli("run", "--sandbox", "--now", NOW_TEXT, str(path), "--query", "b",
                "--param", "res=1", "-f", "csv")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == "time,requests"
+    assert proc.stdout.splitlines()[0] == "time,requests,state"
     proc = cli("run", "--sandbox", "--now", NOW_TEXT, str(path), "--query", "b", "-f", "csv")
     assert proc.returncode == 2
     assert "E300" in proc.stderr and "$res" in proc.stderr

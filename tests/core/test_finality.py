@@ -90,3 +90,12 @@ def test_a_plugin_that_declares_nothing_gets_a_conservative_day() -> None:
     )
     assert final_after(ds, "1h") == DAY
     assert final_after(ds, "1d") == 600
+
+
+def test_describe_shows_each_grains_delay() -> None:
+    from querylang.describing import catalog_json
+    from querylang.plugins import registry
+
+    fastly = registry().get("fastly")
+    grains = catalog_json(fastly, FASTLY)["granularities"]
+    assert {g["every"]: g["final_after"] for g in grains} == {"1m": "15m", "1h": "15m", "1d": "2h"}

@@ -46,7 +46,7 @@ def test_a_third_party_plugin_is_found_through_its_entry_point(tmp_path: Path) -
     proc = _cli(["run", "--sandbox", "--now", "2026-11-20T05:00:00Z", "-f", "csv", "-e",
                  "SELECT bytes BY site FROM edgelog EVERY 1h LAST 2h"], site)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == "time,site,bytes"
+    assert proc.stdout.splitlines()[0] == "time,site,bytes,state"
 
 
 def test_loading_can_be_restricted(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_session_runs_queries_and_commands() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert session.handle(".format csv", out, err)
     assert session.handle("SELECT requests FROM gcore EVERY 1h LAST 2h", out, err)
-    assert "time,requests\n2026-11-20T03:00:00Z," in out.getvalue()
+    assert "time,requests,state\n2026-11-20T03:00:00Z," in out.getvalue()
     assert session.handle("SELECT nope FROM gcore LAST 1d", out, err)
     assert "E202" in err.getvalue()
     assert not session.handle(".quit", out, err)

@@ -23,7 +23,10 @@ from tests.conftest import NOW_TEXT
 PROVIDERS = registry().providers
 # The gcore emulator's requests for the two hours before NOW_TEXT (2026-11-20T05:00:00Z),
 # as its series answers them (the same figures tests/core/test_repl.py reads back).
-TWO_HOURS = "time,requests\n2026-11-20T03:00:00Z,1439340\n2026-11-20T04:00:00Z,1652940\n"
+TWO_HOURS = (
+    "time,requests,state\n2026-11-20T03:00:00Z,1439340,provisional\n"
+    "2026-11-20T04:00:00Z,1652940,provisional\n"
+)
 TAB = "\t"
 ENTER = "\r"
 CTRL_C = "\x03"
@@ -112,7 +115,7 @@ def test_param_statements_and_dot_param_persist() -> None:
         ".param",
     )
     assert err == ""
-    one_hour = "time,requests\n2026-11-20T04:00:00Z,1652940\n"
+    one_hour = "time,requests,state\n2026-11-20T04:00:00Z,1652940,provisional\n"
     assert out == "format csv\n$window = 2h\n" + TWO_HOURS + "$window = 1h\n" + one_hour + (
         "$window = 1h\n"
     )

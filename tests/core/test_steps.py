@@ -17,8 +17,10 @@ from querylang.steps import (
     QUERY_STEPS,
     Combine,
     Derive,
+    Fill,
     FillZeros,
     Filter,
+    MarkState,
     PieceStep,
     Rebucket,
     Shape,
@@ -61,19 +63,21 @@ def test_explain_text_is_the_steps_own_descriptions_in_the_order_they_run() -> N
         "BETWEEN '2026-11-19T00:00:00Z' AND '2026-11-19T12:00:00Z'"
     )
     kinds = [type(s) for s in plan.piece_steps] + [type(s) for s in plan.post_steps]
-    assert kinds == [TrimToWindow, Combine, Filter, Combine, Rebucket, Derive, Shape]
+    assert kinds == [
+        TrimToWindow, Combine, Filter, Combine, Rebucket, Fill, Derive, Shape, MarkState,
+    ]  # fmt: skip
     described = [s.describe() for s in (*plan.piece_steps, *plan.post_steps)]
     assert list(plan.steps[1:]) == described
     assert plan.steps[0].startswith("fetch hits, miss at 1h in ")
     assert "keep rows where kind NOT IN ('x',)" in plan.steps
     assert "combine over kind" in plan.steps
-    assert "re-bucket 1h → 6h buckets" in plan.steps
+    assert "re-bucket 1h → 6h buckets (a bucket missing a 1h part is null)" in plan.steps
     assert "derive ratio from hits, miss" in plan.steps
 
 
 def test_a_native_query_has_no_rebucket_or_derive_step() -> None:
     plan = _plan("SELECT hits BY host FROM toy EVERY 1h LAST 2h")
-    assert [type(s) for s in plan.post_steps] == [Combine, Shape]
+    assert [type(s) for s in plan.post_steps] == [Combine, Fill, Shape, MarkState]
 
 
 def test_zero_fill_step_only_for_vendors_that_omit_zeros() -> None:

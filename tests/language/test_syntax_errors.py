@@ -10,7 +10,7 @@ from querylang.syntax import parse, parse_each, scan
 
 CASES = [
     # (text, code, text pointed at, words in the message, words in the hint)
-    ("SELECT a FORM gcore LAST 1d", "E100", "FORM", "expected AS, BETWEEN, BY", "did you mean FROM?"),
+    ("SELECT a FORM gcore LAST 1d", "E100", "FORM", "expected ALIGN, AS, BETWEEN, BY", "did you mean FROM?"),
     ("SELECT a FROM x WHERE r = 'eu LAST 1d", "E100", "'", "this string is not closed", "'it''s'"),
     ("SELECT a FROM x WHERE r = #", "E100", "#", "expected '(', a $parameter", "comments start with --"),
     ("SELECT a FROM x WHERE r < 1", "E100", "<", "expected IN, NOT, '!=' or '='", "= or != only"),
