@@ -8,6 +8,7 @@ traceback is shown only with QUERYLANG_DEBUG=1.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -206,7 +207,6 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.engine import run
     from querylang.execution import ExecutionSettings
-    from querylang.output import write_results
 
     text, path = _read_source(args)
     settings = ExecutionSettings(
@@ -266,28 +266,14 @@ def _write_run(args: argparse.Namespace, results: Any, out: TextIO) -> None:
     write_results(results, fmt, out, raw=args.raw, color=tty)
 
 
-class _TerminalBuffer:
+class _TerminalBuffer(io.StringIO):
     """Collects what would be printed on this terminal (same width, colours) for the pager."""
-
-    def __init__(self) -> None:
-        import io
-
-        self._text = io.StringIO()
-
-    def write(self, text: str) -> int:
-        return self._text.write(text)
-
-    def flush(self) -> None:
-        pass
 
     def isatty(self) -> bool:
         return True
 
     def fileno(self) -> int:
         return sys.stdout.fileno()
-
-    def getvalue(self) -> str:
-        return self._text.getvalue()
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:

@@ -139,7 +139,13 @@ def result_to_json(result: Any) -> dict[str, Any]:
 # column's unit, kind and role as metadata (pandas ``DataFrame.attrs``, Arrow field
 # metadata).
 
-_EXTRAS = {"pandas": "pandas", "pyarrow": "arrow", "pyarrow.parquet": "arrow", "polars": "polars", "plotext": "chart"}
+_EXTRAS = {
+    "pandas": "pandas",
+    "pyarrow": "arrow",
+    "pyarrow.parquet": "arrow",
+    "polars": "polars",
+    "plotext": "chart",
+}
 
 
 def require(module: str, purpose: str) -> Any:
@@ -160,9 +166,10 @@ def _whole(values: Any) -> bool:
     import numpy as np
 
     present = values[~np.isnan(values)]
-    return bool(np.all(np.isfinite(present) & (present == np.round(present))) and (
-        len(present) == 0 or np.max(np.abs(present)) < 2**63
-    ))
+    return bool(
+        np.all(np.isfinite(present) & (present == np.round(present)))
+        and (len(present) == 0 or np.max(np.abs(present)) < 2**63)
+    )
 
 
 def _column_specs(frame: Any, columns: Any) -> dict[str, Any]:

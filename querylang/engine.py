@@ -81,7 +81,7 @@ class Result:
     def __repr__(self) -> str:
         cols = ", ".join(f"{c.name} [{c.unit}]" if c.unit else c.name for c in self.columns)
         label = f"{self.name} " if self.name else ""
-        return f"<Result {label}FROM {self.source}: {len(self.frame)} rows × {cols}>"
+        return f"<Result {label}FROM {self.source}: {len(self.frame)} rows: {cols}>"
 
     def _repr_html_(self) -> str:
         from querylang.report import result_table_html

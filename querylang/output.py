@@ -68,7 +68,7 @@ def _display_columns(result: Any, raw: bool) -> list[_Col]:
         else:
             cells = ["—" if v is None else str(v) for v in values]
         unit = col.unit or ""
-        if col.role == "metric" and not raw and scaled_unit(col.unit) or unit == col.name:
+        if (col.role == "metric" and not raw and scaled_unit(col.unit)) or unit == col.name:
             unit = ""
         cols.append(_Col(col.name, unit, cells, col.role == "metric"))
     return cols
@@ -238,7 +238,9 @@ def write_file(results: Sequence[Any], fmt: str, path: str) -> None:
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc}", code="E501", hint="check the path") from None
+        raise UsageError(
+            f"cannot write {path}: {exc}", code="E501", hint="check the path"
+        ) from None
 
 
 def _plan_json(p: Any) -> dict[str, Any]:
