@@ -84,7 +84,7 @@ def test_to_polars_types() -> None:
 
 
 def test_fractional_counter_is_not_rounded() -> None:
-    """A counter with a fraction (a vendor's MB × 10^6 rounding) stays float: never rounded."""
+    """A counter with a fraction (a vendor's MB x 10^6 rounding) stays float: never rounded."""
     r = hand_result()
     frame = r.frame.with_columns(metrics={"sent_bytes": np.array([1.5, 2.0, 3.0, 4.0])})
     shifted = Result(name="q", source="gcore", columns=r.columns, frame=frame, plan=None)  # type: ignore[arg-type]
@@ -100,7 +100,7 @@ def test_repr_and_html() -> None:
     page = r._repr_html_()
     assert "<table" in page and "<small>bytes</small>" in page
     assert ">3.68 MB<" in page and 'title="3,684,899"' in page  # human, exact in the tooltip
-    assert ">1.10 TB<" in page  # 2^40 bytes = 1.0995… × 10^12
+    assert ">1.10 TB<" in page  # 2^40 bytes = 1.0995… x 10^12
     assert page.count("<tr>") == 5  # header + 4 rows
     assert "<table" in r.frame._repr_html_()
 
@@ -153,7 +153,7 @@ def test_cli_writes_parquet_and_arrow(tmp_path, fmt) -> None:
 
     records = [json.loads(line) for line in as_json]
     assert table.column("requests").to_pylist() == [r["requests"] for r in records]
-    assert len(records) == 14  # 2 days × the emulator's 7 regions
+    assert len(records) == 14  # 2 days x the emulator's 7 regions
 
 
 def test_binary_format_needs_output_and_one_query(tmp_path) -> None:
