@@ -70,7 +70,8 @@ function draw(fig){
   grid.appendChild(el('text',{x:L-6,y:y(v)+4,'text-anchor':'end','font-size':11,
    fill:'#5b6475'},+v.toPrecision(4)+''));}
  for(let i=0;i<=5;i++){const t=t0+(t1-t0)*i/5;
-  grid.appendChild(el('text',{x:x(t),y:H-B+16,'text-anchor':'middle','font-size':11,
+  grid.appendChild(el('text',{x:x(t),y:H-B+16,
+   'text-anchor':i===0?'start':i===5?'end':'middle','font-size':11,
    fill:'#5b6475'},fmtTime(t,t1-t0)));}
  grid.appendChild(el('text',{x:(L+W-R)/2,y:H-6,'text-anchor':'middle','font-size':12,
   fill:'#1d2330'},'time (UTC)'));
