@@ -109,26 +109,12 @@ def test_report_draws_charts_and_tables_in_chromium(tmp_path, chromium) -> None:
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    data = json.loads(
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "querylang.cli",
-                "run",
-                "--sandbox",
-                "--now",
-                NOW,
-                "examples/sandbox.qry",
-                "-f",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-        ).stdout  # fmt: skip
-    )["results"]
+    as_json = subprocess.run(
+        [sys.executable, "-m", "querylang.cli", "run", "--sandbox", "--now", NOW,
+         "examples/sandbox.qry", "-f", "json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    data = json.loads(as_json.stdout)["results"]
     text = report.read_text()
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in text
