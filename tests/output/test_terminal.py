@@ -203,3 +203,36 @@ def test_every_example_returns_data_in_the_sandbox(path) -> None:
     for r in results:  # and real numbers, not all zero
         metrics = [c["name"] for c in r["columns"] if c["role"] == "metric"]
         assert any(row[m] not in (None, 0) for row in r["rows"] for m in metrics)
+
+
+def test_progress_bar_names_each_provider_with_an_eta() -> None:
+    """On a terminal, a run of many calls shows one bar per provider, calls done and ETA."""
+    query = "SELECT sent_bytes, requests FROM gcore, fastly EVERY 1h LAST 300d"  # 1 + 10 calls
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "querylang.cli", "run", "--sandbox", "--now", NOW, "-e", query,
+         "-f", "csv"], stdout=subprocess.DEVNULL, stderr=slave, cwd=ROOT,
+        env={**env, "TERM": "xterm-256color"},
+    )  # fmt: skip
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    assert proc.wait(timeout=120) == 0
+    screen = ANSI.sub("", data.decode(errors="replace"))
+    assert re.search(r"gcore\s.*\d+/1\s+calls", screen), screen[-2000:]
+    assert re.search(r"fastly\s.*\d+/10\s+calls", screen), screen[-2000:]
+    assert "ETA" in screen
+    quiet = subprocess.run(
+        [sys.executable, "-m", "querylang.cli", "run", "--sandbox", "--now", NOW, "-e", query,
+         "-f", "csv"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert "calls" not in quiet.stderr  # never into a pipe
