@@ -169,3 +169,10 @@ def test_binary_format_needs_output_and_one_query(tmp_path) -> None:
         [*base, "-o", str(tmp_path / "x.unknown")], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "cannot tell the format" in done.stderr
+
+
+def test_cli_formats_match_the_writers() -> None:
+    from querylang import cli, output
+
+    assert cli.FORMATS == output.FORMATS
+    assert set(output.EXTENSIONS.values()) <= set(output.FORMATS)
