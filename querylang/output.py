@@ -94,14 +94,14 @@ def _rich_table(title: str, cols: list[_Col]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for c in cols:
         header = Text(c.name)
         if c.unit:
             header.append(f"\n{c.unit}", style="dim")
         table.add_column(header, justify="right" if c.right else "left", no_wrap=True)
     for r in range(len(cols[0].cells) if cols else 0):
-        table.add_row(*(c.cells[r] for c in cols))
+        table.add_row(*(Text(c.cells[r]) for c in cols))  # values are data, not markup
     return table
 
 
@@ -117,13 +117,13 @@ def _table_width(cols: list[_Col]) -> int:
 
 def _write_records(title: str, cols: list[_Col], out: Any) -> None:
     """Each row as a block of ``name: value`` lines: when even the long layout is too wide."""
-    out.print(title)
+    out.print(title, markup=False)
     width = max(len(c.name) for c in cols)
     for r in range(len(cols[0].cells)):
         out.print("")
         for c in cols:
             unit = f" {c.unit}" if c.unit else ""
-            out.print(f"  {c.name:<{width}}  {c.cells[r]}{unit}", soft_wrap=True)
+            out.print(f"  {c.name:<{width}}  {c.cells[r]}{unit}", soft_wrap=True, markup=False)
 
 
 def _write_table(results: Sequence[Any], out: TextIO, *, raw: bool = False) -> None:

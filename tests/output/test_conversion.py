@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import subprocess
 import sys
@@ -176,3 +177,24 @@ def test_cli_formats_match_the_writers() -> None:
 
     assert cli.FORMATS == output.FORMATS
     assert set(output.EXTENSIONS.values()) <= set(output.FORMATS)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_table_cells_are_data_not_markup(monkeypatch) -> None:
+    """A label like ``[bold]x`` prints as written, on a terminal and in the record layout."""
+    from querylang.output import write_results
+
+    r = hand_result()
+    frame = r.frame.with_columns(dims={"region": np.array(["[bold]eu", "na", "[x]", "na"], object)})
+    shown = Result(name="[q]", source="gcore", columns=r.columns, frame=frame, plan=None)  # type: ignore[arg-type]
+    for columns in ("200", "30"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = _Tty()
+        write_results([shown], "table", out)
+        text = out.getvalue()
+        assert "[bold]eu" in text and "[x]" in text and "[q]" in text
+        assert "3.68 MB" in text and "—" in text  # human units; the missing value marked
