@@ -198,3 +198,24 @@ def test_table_cells_are_data_not_markup(monkeypatch) -> None:
         text = out.getvalue()
         assert "[bold]eu" in text and "[x]" in text and "[q]" in text
         assert "3.68 MB" in text and "—" in text  # human units; the missing value marked
+
+
+@pytest.mark.parametrize(
+    ("hidden", "args", "extra"),
+    [
+        ("pyarrow", ["-q", "cdn_egress", "-o", "{tmp}/x.parquet"], "arrow"),
+        ("plotext", ["-q", "cdn_egress", "-f", "chart"], "chart"),
+    ],
+)
+def test_cli_names_the_missing_extra(tmp_path, hidden, args, extra) -> None:
+    argv = ["run", "--sandbox", "examples/sandbox.qry", *(a.format(tmp=tmp_path) for a in args)]
+    code = (
+        f"import sys; sys.modules[{hidden!r}] = None\n"
+        "from querylang.cli import main\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"needs the Python library {hidden!r}" in done.stderr
+    assert f"pip install 'querylang[{extra}]'" in done.stderr
+    assert "Traceback" not in done.stderr
