@@ -8,6 +8,7 @@ traceback is shown only with QUERYLANG_DEBUG=1.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -15,6 +16,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from querylang import __version__
+
+# Kept in step with querylang.output.FORMATS (a test checks), so --help imports no numpy.
+FORMATS = ("table", "csv", "json", "ndjson", "chart", "html", "parquet", "arrow")
 
 __all__ = ["main"]
 
@@ -109,9 +113,23 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run queries and print the results")
     _add_source(run)
     run.add_argument(
-        "-f", "--format", type=_choice("run", ("table", "csv", "json", "ndjson")),
-        help="output format (default: table on a terminal, csv when piped)",
+        "-f", "--format", type=_choice("run", FORMATS),
+        help="output format. Default: a table on a terminal; when piped or redirected, CSV "
+        "for a run of one query and ndjson (each record with a \"query\" field) for a run "
+        "of several; with --output, the format the file's extension names",
     )  # fmt: skip
+    run.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="write the results to FILE (report.html, data.parquet, data.arrow, .csv, .json, "
+        ".ndjson) instead of standard output",
+    )  # fmt: skip
+    run.add_argument(
+        "--raw", action="store_true",
+        help="exact numbers in tables (default on a terminal: 3.68 GB, 29.5 Mbit/s)",
+    )  # fmt: skip
+    run.add_argument(
+        "--no-pager", action="store_true", help="never page long tables through $PAGER"
+    )
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -270,7 +288,6 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.engine import run
     from querylang.execution import ExecutionSettings
-    from querylang.output import write_results
 
     text, path = _read_source(args)
     settings = ExecutionSettings(
@@ -292,11 +309,64 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         final_only=args.final_only,
         tz=args.tz,
     )
-    fmt = args.format or ("table" if out.isatty() else "csv")
-    if fmt == "csv" and len(results) > 1 and not args.format:
-        fmt = "ndjson"
-    write_results(results, fmt, out)
+    _write_run(args, results, out)
     return 0
+
+
+def _write_run(args: argparse.Namespace, results: Any, out: TextIO) -> None:
+    """Print or save the results, and say on stderr which came back empty.
+
+    The rule for the default format: a table on a terminal; when piped or redirected, CSV
+    for a run of one query and ndjson (records tagged with "query") for a run of several;
+    with --output, the format the file's extension names.
+    """
+    from pathlib import Path
+
+    from querylang.errors import UsageError
+    from querylang.output import (
+        EXTENSIONS,
+        empty_notice,
+        has_values,
+        page,
+        write_file,
+        write_results,
+    )
+
+    for result in results:
+        if not has_values(result):
+            sys.stderr.write(empty_notice(result) + "\n")
+    if args.output:
+        fmt = args.format or EXTENSIONS.get(Path(args.output).suffix.lower())
+        if fmt is None:
+            raise UsageError(
+                f"cannot tell the format of {args.output} from its extension",
+                hint="give --format, or name the file .html, .parquet, .arrow, .csv, .json "
+                "or .ndjson",
+            )
+        write_file(results, fmt, args.output)
+        sys.stderr.write(f"wrote {args.output} ({fmt}, {len(results)} quer"
+                         f"{'ies' if len(results) != 1 else 'y'})\n")  # fmt: skip
+        return
+    tty = out.isatty()
+    fmt = args.format or ("table" if tty else "csv" if len(results) == 1 else "ndjson")
+    if fmt == "table" and tty and not args.no_pager:
+        buffer = _TerminalBuffer()
+        write_results(results, fmt, buffer, raw=args.raw)
+        if page(buffer.getvalue(), out):
+            return
+        out.write(buffer.getvalue())
+        return
+    write_results(results, fmt, out, raw=args.raw, color=tty)
+
+
+class _TerminalBuffer(io.StringIO):
+    """Collects what would be printed on this terminal (same width, colours) for the pager."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:

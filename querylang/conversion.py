@@ -138,3 +138,135 @@ def result_to_json(result: Any) -> dict[str, Any]:
         ],
         "rows": list(row_records(result)),
     }
+
+
+# -- dataframes -------------------------------------------------------------------------
+#
+# A result leaves querylang with its types and units intact: counters as int64 (pandas'
+# nullable Int64, so a missing value stays missing), rates and ratios as float64, time as
+# tz-aware UTC timestamps, dimensions as categoricals (Arrow dictionaries), and each
+# column's unit, kind and role as metadata (pandas ``DataFrame.attrs``, Arrow field
+# metadata).
+
+_EXTRAS = {
+    "pandas": "pandas",
+    "pyarrow": "arrow",
+    "pyarrow.parquet": "arrow",
+    "polars": "polars",
+    "plotext": "chart",
+}
+
+
+def require(module: str, purpose: str) -> Any:
+    """Import an optional library, or raise MissingExtraError naming the extra to install."""
+    import importlib
+
+    from querylang.errors import MissingExtraError
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = _EXTRAS.get(module, module)
+        raise MissingExtraError(module, purpose, extra) from None
+
+
+def _whole(values: Any) -> bool:
+    """True when every present value is a whole number that int64 holds exactly."""
+    import numpy as np
+
+    present = values[~np.isnan(values)]
+    return bool(
+        np.all(np.isfinite(present) & (present == np.round(present)))
+        and (len(present) == 0 or np.max(np.abs(present)) < 2**63)
+    )
+
+
+def _column_specs(frame: Any, columns: Any) -> dict[str, Any]:
+    """Column name → Column (unit, kind, role); bare roles for a frame without a result."""
+    from querylang.engine import Column
+
+    specs = {c.name: c for c in columns or ()}
+    out = {"time": specs.get("time") or Column(name="time", role="time")}
+    for d in frame.dims:
+        out[d] = specs.get(d) or Column(name=d, role="dimension")
+    for m in frame.metrics:
+        out[m] = specs.get(m) or Column(name=m, role="metric")
+    return out
+
+
+def _counter(spec: Any, values: Any) -> bool:
+    return bool(spec.kind == "counter" and _whole(values))
+
+
+def frame_to_arrow(frame: Any, columns: Any = None, *, name: str | None = None) -> Any:
+    """A pyarrow Table: timestamp[s, UTC], dictionary dimensions, int64 counters, units."""
+    pa = require("pyarrow", "to_arrow()")
+    import numpy as np
+
+    specs = _column_specs(frame, columns)
+    fields, arrays = [], []
+
+    def meta(spec: Any) -> dict[bytes, bytes]:
+        out = {b"role": spec.role.encode()}
+        if spec.unit:
+            out[b"unit"] = spec.unit.encode()
+        if spec.kind:
+            out[b"kind"] = spec.kind.encode()
+        return out
+
+    arrays.append(pa.array(frame.time, type=pa.timestamp("s", tz="UTC")))
+    fields.append(pa.field("time", arrays[-1].type, nullable=False, metadata=meta(specs["time"])))
+    for d, values in frame.dims.items():
+        array = pa.array(values.tolist()).dictionary_encode()
+        arrays.append(array)
+        fields.append(pa.field(d, array.type, metadata=meta(specs[d])))
+    for m, values in frame.metrics.items():
+        spec = specs[m]
+        missing = np.isnan(values)
+        if _counter(spec, values):
+            array = pa.array(np.where(missing, 0, values).astype(np.int64), mask=missing)
+        else:
+            array = pa.array(values, type=pa.float64(), mask=missing)
+        arrays.append(array)
+        fields.append(pa.field(m, array.type, metadata=meta(spec)))
+    schema_meta = {b"querylang.query": name.encode()} if name else None
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=schema_meta))
+
+
+def frame_to_pandas(frame: Any, columns: Any = None, *, name: str | None = None) -> Any:
+    """A pandas DataFrame; ``attrs["units"]`` (and ``"kinds"``) map column names to units."""
+    pd = require("pandas", "to_pandas()")
+    import numpy as np
+
+    specs = _column_specs(frame, columns)
+    data: dict[str, Any] = {"time": pd.to_datetime(frame.time, unit="s", utc=True)}
+    for d, values in frame.dims.items():
+        data[d] = pd.Categorical(values.tolist())
+    for m, values in frame.metrics.items():
+        if _counter(specs[m], values):
+            missing = np.isnan(values)
+            data[m] = pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+        else:
+            data[m] = values
+    df = pd.DataFrame(data)
+    df.attrs["units"] = {n: s.unit for n, s in specs.items() if s.unit}
+    df.attrs["kinds"] = {n: s.kind for n, s in specs.items() if s.kind}
+    if name:
+        df.attrs["query"] = name
+    return df
+
+
+def frame_to_polars(frame: Any, columns: Any = None, *, name: str | None = None) -> Any:
+    """A polars DataFrame (through Arrow): Datetime(UTC), Categorical dimensions, Int64."""
+    pl = require("polars", "to_polars()")
+    table = frame_to_arrow(frame, columns, name=name)
+    df = pl.from_arrow(table)
+    pa = require("pyarrow", "to_polars()")
+    casts = [  # polars categoricals hold strings: integer dimensions (IDs) stay Int64
+        pl.col(f.name).cast(pl.Categorical)
+        if pa.types.is_string(f.type.value_type)
+        else pl.col(f.name).cast(pl.Int64 if pa.types.is_integer(f.type.value_type) else pl.String)
+        for f in table.schema
+        if pa.types.is_dictionary(f.type)
+    ]
+    return df.with_columns(casts) if casts else df

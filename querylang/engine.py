@@ -61,9 +61,9 @@ class Column:
     kind: str | None = None
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, repr=False)
 class Result:
-    """One query's answer."""
+    """One query's answer: its columns (with units) and the frame holding the rows."""
 
     name: str | None
     source: str
@@ -71,6 +71,50 @@ class Result:
     frame: Frame
     plan: Plan | CrossPlan
     zone: str | None = None  # TZ: times are printed in this zone, with their offset
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Column name → unit, for the columns that have one."""
+        return {c.name: c.unit for c in self.columns if c.unit}
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame: Int64 counters, UTC times, categorical dimensions; units in
+        ``attrs["units"]`` (``pip install 'querylang[pandas]'``)."""
+        from querylang.conversion import frame_to_pandas
+
+        return frame_to_pandas(self.frame, self.columns, name=self.name)
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table with each field's unit, kind and role as field metadata."""
+        from querylang.conversion import frame_to_arrow
+
+        return frame_to_arrow(self.frame, self.columns, name=self.name)
+
+    def to_polars(self) -> Any:
+        """A polars DataFrame: Int64 counters, Datetime(UTC), Categorical text dimensions."""
+        from querylang.conversion import frame_to_polars
+
+        return frame_to_polars(self.frame, self.columns, name=self.name)
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{c.name} [{c.unit}]" if c.unit else c.name for c in self.columns)
+        label = f"{self.name} " if self.name else ""
+        return f"<Result {label}FROM {self.source}: {len(self.frame)} rows: {cols}>"
+
+    def _repr_html_(self) -> str:
+        from querylang.report import result_table_html
+
+        label = _html_escape(self.name or self.source)
+        return (
+            f"<p><b>{label}</b> FROM {_html_escape(self.source)} · {len(self.frame)} rows</p>"
+            + result_table_html(self, limit=50)
+        )
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
 
 
 def resolve_now(now: int | float | str | dt.datetime | None) -> int:

@@ -17,6 +17,7 @@ __all__ = [
     "BindingError",
     "CredentialsError",
     "LimitError",
+    "MissingExtraError",
     "ParamError",
     "ProviderError",
     "QueryError",
@@ -67,6 +68,22 @@ class UsageError(QuerylangError):
     def __init__(self, message: str, *, hint: str | None = None, code: str = "E500") -> None:
         super().__init__(message, hint=hint)
         self.code = code
+
+
+class MissingExtraError(UsageError, ModuleNotFoundError):
+    """An optional library is not installed: names the extra that installs it (E503).
+
+    Also a ``ModuleNotFoundError``, so code that guards an optional import still works.
+    """
+
+    def __init__(self, module: str, purpose: str, extra: str) -> None:
+        UsageError.__init__(
+            self,
+            f"{purpose} needs the Python library {module!r}, which is not installed",
+            hint=f"install it with: pip install 'querylang[{extra}]'",
+            code="E503",
+        )
+        self.name = module
 
 
 class QueryError(QuerylangError):

@@ -80,27 +80,40 @@ class RateLimiter:
 
 
 class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
+    """On stderr: one bar per provider (calls done of its total) with the time left."""
+
+    def __init__(self, totals: dict[str, int], enabled: bool) -> None:
         self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
         if not enabled:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
+            "calls",
             TimeElapsedColumn(),
+            "ETA",
+            TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
         )
-        self.task = self.bar.add_task("requests", total=total)
+        for name, total in totals.items():
+            self.tasks[name] = self.bar.add_task(name, total=total)
         self.bar.start()
 
-    def advance(self) -> None:
+    def advance(self, provider: str) -> None:
         if self.bar is not None:
-            self.bar.advance(self.task)
+            self.bar.advance(self.tasks[provider])
 
     def close(self) -> None:
         if self.bar is not None:
@@ -245,7 +258,11 @@ async def _execute(
     show = settings.progress
     if show is None:
         show = sys.stderr.isatty() and total > 3
-    progress = _Progress(total, bool(show))
+    totals: dict[str, int] = {}
+    for p in plans:
+        name = p.bound.provider.name
+        totals[name] = totals.get(name, 0) + len(p.requests)
+    progress = _Progress(totals, bool(show))
     results: list[list[list[Frame]]] = [
         [[Frame.empty()] * len(piece.requests) for piece in plan.pieces] for plan in plans
     ]
@@ -273,7 +290,7 @@ async def _execute(
                         )
                     except ProviderError as exc:
                         raise lane.name_account(exc) from None
-                progress.advance()
+                progress.advance(plan.bound.provider.name)
 
             try:
                 async with asyncio.TaskGroup() as group:

@@ -189,26 +189,37 @@ class Frame:
 
     # -- reading ------------------------------------------------------------------------
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (``pip install querylang[pandas]``); time as UTC timestamps."""
-        import pandas as pd
+        """A pandas DataFrame (``pip install 'querylang[pandas]'``); time as UTC timestamps.
 
-        data: dict[str, Any] = {"time": pd.to_datetime(self.time, unit="s", utc=True)}
-        data.update(self.dims)
-        data.update(self.metrics)
-        if self.state is not None:
-            data["state"] = self.state
-        return pd.DataFrame(data)
+        A bare frame knows no units or kinds: ``Result.to_pandas()`` keeps both.
+        """
+        from querylang.conversion import frame_to_pandas
+
+        return frame_to_pandas(self)
 
     def to_arrow(self) -> Any:
-        """A pyarrow Table (``pip install querylang[arrow]``); time as timestamp[s, UTC]."""
-        import pyarrow as pa
+        """A pyarrow Table (``pip install 'querylang[arrow]'``); time as timestamp[s, UTC]."""
+        from querylang.conversion import frame_to_arrow
 
-        columns = {"time": pa.array(self.time, type=pa.timestamp("s", tz="UTC"))}
-        columns.update({k: pa.array(v.tolist()) for k, v in self.dims.items()})
-        columns.update({k: pa.array(v, from_pandas=True) for k, v in self.metrics.items()})
-        if self.state is not None:
-            columns["state"] = pa.array(self.state.tolist())
-        return pa.table(columns)
+        return frame_to_arrow(self)
+
+    def to_polars(self) -> Any:
+        """A polars DataFrame (``pip install 'querylang[polars]'``)."""
+        from querylang.conversion import frame_to_polars
+
+        return frame_to_polars(self)
+
+    def _repr_html_(self) -> str:
+        from querylang.engine import Column, Result
+        from querylang.report import result_table_html
+
+        cols = (
+            Column(name="time", role="time"),
+            *(Column(name=d, role="dimension") for d in self.dims),
+            *(Column(name=m, role="metric") for m in self.metrics),
+        )
+        shell = Result(name=None, source="", columns=cols, frame=self, plan=None)  # type: ignore[arg-type]
+        return f"<p>Frame · {len(self)} rows</p>" + result_table_html(shell, limit=50)
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows as tuples (time as int seconds, metrics as float with NaN)."""

@@ -4,67 +4,168 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+from attrs import frozen
 
 from querylang.conversion import result_to_json, row_records
 from querylang.errors import UsageError
 from querylang.localtime import format_local, parse_zone
 from querylang.timegrid import format_ts
+from querylang.units import exact, human, scaled_unit
 
-__all__ = ["FORMATS", "write_explain", "write_results"]
+__all__ = ["BINARY", "EXTENSIONS", "FORMATS", "write_explain", "write_file", "write_results"]
 
-FORMATS = ("table", "csv", "json", "ndjson")
+FORMATS = ("table", "csv", "json", "ndjson", "chart", "html", "parquet", "arrow")
+
+#: Formats that are bytes, written only to a file given with --output.
+BINARY = ("parquet", "arrow")
+
+#: --output FILE without --format: the format its extension names.
+EXTENSIONS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".html": "html",
+    ".htm": "html",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".arrows": "arrow",
+    ".feather": "arrow",
+    ".txt": "table",
+}
 
 
-def _table_cell(value: Any, integral: bool) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float):
-        if integral and value.is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.6g}"
-    return str(value)
+@frozen
+class _Col:
+    """One printed column: a header (name, then unit) and its cells, already formatted."""
+
+    name: str
+    unit: str
+    cells: list[str]
+    right: bool
 
 
-def _write_table(results: Sequence[Any], out: TextIO) -> None:
-    from rich.console import Console
+def _display_columns(result: Any, raw: bool) -> list[_Col]:
+    """The result's columns as printed: time, dimensions, metrics.
+
+    Human-readable numbers unless ``raw``; a scaled unit (bytes, bit/s) is printed in each
+    cell, so the header names it only for exact numbers. A column with another role (a
+    per-row marker, say) prints its values as text.
+    """
+    rows = list(result.frame.rows())
+    zone = parse_zone(result.zone) if getattr(result, "zone", None) else None
+    cols: list[_Col] = []
+    for i, col in enumerate(result.columns):
+        values = [row[i] for row in rows]
+        if col.role == "time":
+            cells = [format_local(v, zone) for v in values]
+        elif col.role == "metric":
+            if raw:
+                cells = [exact(v, integral=col.kind == "counter") for v in values]
+            else:
+                cells = [human(v, col.unit, col.kind) for v in values]
+        else:
+            cells = ["—" if v is None else str(v) for v in values]
+        unit = col.unit or ""
+        if (col.role == "metric" and not raw and scaled_unit(col.unit)) or unit == col.name:
+            unit = ""
+        cols.append(_Col(col.name, unit, cells, col.role == "metric"))
+    states = result.frame.state
+    if states is not None:  # provisional: the vendor may still revise it; marked, with a note
+        marks = ["provisional *" if s == "provisional" else str(s) for s in states]
+        cols.append(_Col("state", "", marks, False))
+    return cols
+
+
+def _long_columns(result: Any, cols: list[_Col]) -> list[_Col]:
+    """One row per (time, series, metric): for results wider than the terminal.
+
+    A provisional row's values carry the `*` of the footnote instead of a state column.
+    """
+    roles = [spec.role for spec in result.columns]
+    marks = cols[len(roles)].cells if len(cols) > len(roles) else None  # the state marker
+    keys = [c for c, role in zip(cols, roles, strict=False) if role != "metric"]
+    metrics = [c for c, role in zip(cols, roles, strict=False) if role == "metric"]
+    n = len(result.frame)
+    out = [_Col(k.name, k.unit, [], False) for k in keys]
+    metric_col, value_col = _Col("metric", "", [], False), _Col("value", "", [], True)
+    for r in range(n):
+        star = " *" if marks is not None and marks[r].endswith("*") else ""
+        for m in metrics:
+            for k, o in zip(keys, out, strict=True):
+                o.cells.append(k.cells[r])
+            metric_col.cells.append(f"{m.name} ({m.unit})" if m.unit else m.name)
+            value_col.cells.append(m.cells[r] + star)
+    return [*out, metric_col, value_col]
+
+
+def _rich_table(title: str, cols: list[_Col]) -> Any:
     from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), title_justify="left")
+    for c in cols:
+        header = Text(c.name)
+        if c.unit:
+            header.append(f"\n{c.unit}", style="dim")
+        table.add_column(header, justify="right" if c.right else "left", no_wrap=True)
+    for r in range(len(cols[0].cells) if cols else 0):
+        table.add_row(*(Text(c.cells[r]) for c in cols))  # values are data, not markup
+    return table
+
+
+def _table_width(cols: list[_Col]) -> int:
+    """Columns in the drawn table: each cell padded by one, a rule between and around."""
+    from rich.cells import cell_len
+
+    widths = [
+        max([cell_len(c.name), cell_len(c.unit), *(cell_len(x) for x in c.cells)]) for c in cols
+    ]
+    return sum(widths) + 3 * len(cols) + 1
+
+
+def _write_records(title: str, cols: list[_Col], out: Any) -> None:
+    """Each row as a block of ``name: value`` lines: when even the long layout is too wide."""
+    out.print(title, markup=False)
+    width = max(len(c.name) for c in cols)
+    for r in range(len(cols[0].cells)):
+        out.print("")
+        for c in cols:
+            unit = f" {c.unit}" if c.unit else ""
+            out.print(f"  {c.name:<{width}}  {c.cells[r]}{unit}", soft_wrap=True, markup=False)
+
+
+def _write_table(results: Sequence[Any], out: TextIO, *, raw: bool = False) -> None:
+    """Tables that never cut a cell or a header: wide if it fits, else long, else records."""
+    from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # let the CLI end quietly, as with the other formats
 
     console = _Console(file=out, highlight=False, soft_wrap=False)
+    fits = console.width if out.isatty() else None
+    if fits is None:  # a file or a pipe: nothing to fit, never wrap
+        console = _Console(file=out, highlight=False, soft_wrap=False, width=10**6)
     for result in results:
         title = result.name or result.source
-        table = Table(title=f"{title} ({len(result.frame)} rows)", title_justify="left")
-        integral = []
-        for col in result.columns:
-            header = (
-                f"{col.name}\n[dim]{col.unit}[/dim]"
-                if col.unit not in (None, col.name)
-                else col.name
-            )
-            table.add_column(header, justify="right" if col.role == "metric" else "left")
-            integral.append(col.kind == "counter")
-        n_dims = sum(1 for c in result.columns if c.role == "dimension")
-        zone = parse_zone(result.zone) if getattr(result, "zone", None) else None
+        cols = _display_columns(result, raw)
+        rows = len(result.frame)
+        caption = f"{title} ({rows} row{'s' if rows != 1 else ''})"
+        if fits is None or _table_width(cols) <= fits:
+            console.print(_rich_table(caption, cols))
+        else:
+            long = _long_columns(result, cols)
+            if _table_width(long) <= fits:
+                console.print(_rich_table(f"{caption}, one line per metric", long))
+            else:
+                _write_records(f"{caption}, one block per row", cols, console)
         states = result.frame.state
-        if states is not None:
-            table.add_column("state")
-        for index, row in enumerate(result.frame.rows()):
-            cells = [format_local(row[0], zone)]
-            cells += [str(v) for v in row[1 : 1 + n_dims]]
-            cells += [_table_cell(v, integral[i]) for i, v in enumerate(row) if i > n_dims]
-            provisional = states is not None and states[index] == "provisional"
-            if states is not None:  # provisional: the vendor may still revise it; marked
-                cells.append("provisional *" if provisional else str(states[index]))
-            table.add_row(*cells, style="italic yellow" if provisional else None)
-        console.print(table)
         if states is not None and (states == "provisional").any():
-            console.print("* provisional: the vendor may still revise these buckets")
+            console.print("* provisional: the vendor may still revise these buckets", markup=False)
 
 
 def _write_csv(results: Sequence[Any], out: TextIO) -> None:
@@ -83,10 +184,16 @@ def _write_csv(results: Sequence[Any], out: TextIO) -> None:
             writer.writerow(["" if record[n] is None else record[n] for n in names])
 
 
-def write_results(results: Sequence[Any], fmt: str, out: TextIO) -> None:
-    """Print query results in ``fmt``."""
+def write_results(
+    results: Sequence[Any], fmt: str, out: TextIO, *, raw: bool = False, color: bool = False
+) -> None:
+    """Print query results in ``fmt``.
+
+    Tables use human-readable units only on a terminal and without ``raw``; a file or a pipe
+    always gets exact numbers.
+    """
     if fmt == "table":
-        _write_table(results, out)
+        _write_table(results, out, raw=raw or not out.isatty())
     elif fmt == "csv":
         _write_csv(results, out)
     elif fmt == "json":
@@ -98,8 +205,59 @@ def write_results(results: Sequence[Any], fmt: str, out: TextIO) -> None:
                 if len(results) > 1:
                     record = {"query": result.name or index, **record}
                 out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    elif fmt == "chart":
+        import shutil
+
+        from querylang.charts import write_charts
+
+        size = shutil.get_terminal_size((100, 30))
+        width = max(min(size.columns, 160), 40) if out.isatty() else 100
+        height = max(min(size.lines - 2, 30), 12) if out.isatty() else 24
+        write_charts(results, out, width=width, height=height, color=color)
+    elif fmt == "html":
+        from querylang.report import render_report
+
+        out.write(render_report(results))
+    elif fmt in BINARY:
+        raise UsageError(
+            f"--format {fmt} writes a binary file, not text",
+            hint=f"name the file with --output FILE, e.g. --output result.{fmt}",
+        )
     else:  # pragma: no cover - argparse restricts choices
         raise UsageError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+def write_file(results: Sequence[Any], fmt: str, path: str) -> None:
+    """Write the results to ``path``: Parquet or Arrow IPC (one query's table), or text."""
+    if fmt not in BINARY:
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                write_results(results, fmt, handle, raw=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write {path}: {exc.strerror or exc}", code="E501", hint="check the path"
+            ) from None
+        return
+    from querylang.conversion import require
+
+    label = "Parquet" if fmt == "parquet" else "Arrow IPC"
+    if len(results) > 1:
+        raise UsageError(
+            f"an {label} file holds one table, and this run has {len(results)} queries",
+            hint="pick one with --query NAME (and run once per query)",
+        )
+    pa = require("pyarrow", f"--format {fmt}")
+    table = results[0].to_arrow()
+    try:
+        if fmt == "parquet":
+            require("pyarrow.parquet", "--format parquet").write_table(table, path)
+        else:
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {path}: {exc}", code="E501", hint="check the path"
+        ) from None
 
 
 def _plan_json(p: Any) -> dict[str, Any]:
@@ -211,3 +369,86 @@ def _write_cross(q: dict[str, Any], requests: Any, title: str, out: TextIO) -> N
     out.write("  then, on all providers' rows:\n")
     for step in q["steps"]:
         out.write(f"    - {step}\n")
+
+
+# -- the pager and the empty-result notice ----------------------------------------------
+
+
+def pager_command(environ: Any = None) -> str | None:
+    """``$PAGER`` (empty or ``cat``: none), else ``less`` when installed."""
+    import os
+    import shutil
+
+    env = os.environ if environ is None else environ
+    if "PAGER" in env:
+        command = env["PAGER"].strip()
+        return None if command in ("", "cat") else command
+    return "less" if shutil.which("less") else None
+
+
+def page(text: str, out: TextIO) -> bool:
+    """Show ``text`` through the pager when it is taller than the terminal; False if not.
+
+    ``less`` gets ``LESS=FRX`` unless LESS is set: colours kept, and it quits by itself
+    when the text fits after all. The CLI calls this only when stdout is a terminal.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    command = pager_command()
+    if command is None or text.count("\n") < shutil.get_terminal_size().lines - 1:
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    out.flush()
+    try:
+        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text.encode("utf-8", "replace"))
+        proc.stdin.close()
+    except BrokenPipeError:  # the reader quit the pager early: that is not a failure
+        pass
+    proc.wait()
+    return True
+
+
+def has_values(result: Any) -> bool:
+    """Whether a result holds any value at all (rows whose every value is missing do not)."""
+    import numpy as np
+
+    frame = result.frame
+    if not len(frame):
+        return False
+    return any(bool(np.any(~np.isnan(np.asarray(v, dtype=float)))) for v in frame.metrics.values())
+
+
+def empty_notice(result: Any) -> str:
+    """Why a result has no rows (or only missing values), as far as the query tells."""
+    bound = result.plan.bound
+    name = result.name or result.source
+    window = f"[{format_ts(bound.window.start)}, {format_ts(bound.window.end)})"
+    legs = getattr(bound, "legs", None)
+    filters = []
+    for b in [leg.bound for leg in legs] if legs else [bound]:
+        for f in b.filters:
+            op = "IN" if f.op == "in" else "NOT IN"
+            values = ", ".join(repr(v) for v in f.values)
+            text = f"{f.dimension.name} {op} ({values})"
+            if text not in filters:
+                filters.append(text)
+    if filters:
+        reason = (
+            f"the filters matched nothing ({' AND '.join(filters)}): check the values with "
+            "`querylang describe` or drop the WHERE clause to see what exists"
+        )
+    else:
+        reason = (
+            "the window may lie before the data (a new account or resource) or after it "
+            "(a pinned --now in the future); try a longer LAST or check --now"
+        )
+    what = "no rows" if not len(result.frame) else "no values (every bucket is missing)"
+    return f"note: {name} returned {what} for {window}: {reason}"
