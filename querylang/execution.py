@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import random
 import sys
 import time
@@ -42,7 +43,13 @@ class ExecutionSettings:
 
 
 class RateLimiter:
-    """Keeps calls within every (calls, per_seconds) limit, and honours pauses."""
+    """Keeps calls within every (calls, per_seconds) limit, and honours pauses.
+
+    Exact for sliding windows, without a margin: a call holds a slot from the moment it is
+    sent until ``per_seconds`` after its answer came back (the vendor counted it somewhere
+    in between), so calls in flight count too. :meth:`acquire` takes a slot,
+    :meth:`release` marks the call answered (or failed on the wire).
+    """
 
     def __init__(
         self, limits: Sequence[RateLimit], clock: Callable[[], float] = time.monotonic
@@ -50,33 +57,47 @@ class RateLimiter:
         self.limits = tuple(limits)
         self.clock = clock
         depth = max((rl.calls for rl in self.limits), default=0)
-        self.sent: collections.deque[float] = collections.deque(maxlen=depth or None)
+        self.done: collections.deque[float] = collections.deque(maxlen=depth or None)
+        self.in_flight = 0
         self.paused_until = 0.0
         self.lock = asyncio.Lock()
+        self.answered = asyncio.Event()
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
     def _wait(self, now: float) -> float:
+        """Seconds until a call may go (``inf``: until a call in flight is answered)."""
         wait = self.paused_until - now
         for rl in self.limits:
-            # A small margin: the vendor counts arrivals, which network jitter can bunch.
-            span = rl.per_seconds * 1.02 + 0.05
-            recent = [t for t in self.sent if t > now - span]
-            if len(recent) >= rl.calls:
-                wait = max(wait, recent[-rl.calls] + span - now)
+            recent = [t for t in self.done if t > now - rl.per_seconds]
+            needed = len(recent) + self.in_flight - rl.calls + 1
+            if needed <= 0:
+                continue
+            if needed > len(recent):
+                return math.inf
+            wait = max(wait, recent[needed - 1] + rl.per_seconds - now)
         return wait
 
     async def acquire(self) -> None:
         async with self.lock:
             while True:
-                now = self.clock()
-                wait = self._wait(now)
+                wait = self._wait(self.clock())
                 if wait <= 0:
-                    if self.limits:
-                        self.sent.append(now)
+                    self.in_flight += 1
                     return
-                await asyncio.sleep(wait + 0.001)
+                self.answered.clear()
+                try:
+                    async with asyncio.timeout(None if math.isinf(wait) else wait + 0.001):
+                        await self.answered.wait()
+                except TimeoutError:
+                    pass
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        if self.limits:
+            self.done.append(self.clock())
+        self.answered.set()
 
 
 class _Progress:
@@ -141,7 +162,7 @@ class _ProviderLane:
 def _transport_error(
     provider: str, request: NativeRequest, exc: Exception, timeout: float
 ) -> ProviderError:
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ProviderError(
             provider,
             f"no answer within {timeout:g} s",
@@ -176,24 +197,35 @@ async def _call(
     while True:
         attempt += 1
         await lane.limiter.acquire()
-        sent = await provider.authorize(request, lane.session, refresh=refresh)
-        refresh = False
         try:
-            http = await client.send(
-                httpx.Request(sent.method, sent.url, headers=list(sent.headers), content=sent.body)
-            )
+            sent = await provider.authorize(request, lane.session, refresh=refresh)
+            refresh = False
+            # --timeout is a deadline for the whole call, however slowly the body trickles
+            async with asyncio.timeout(settings.timeout):
+                http = await client.send(
+                    httpx.Request(
+                        sent.method, sent.url, headers=list(sent.headers), content=sent.body
+                    )
+                )
             response = NativeResponse(
                 status=http.status_code, headers=dict(http.headers), content=http.content
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
+            lane.limiter.release()
             error: Exception = _transport_error(provider.name, request, exc, settings.timeout)
             if attempt >= settings.max_attempts:
                 raise error from None
             await asyncio.sleep(settings.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
             continue
+        except BaseException:
+            lane.limiter.release()
+            raise
+        lane.limiter.release()
         verdict = provider.check(request, response)
         if verdict.kind == "ok":
-            if verdict.pause:
+            # a pause with a quota: only when the calls still in flight could use it up
+            quota = verdict.quota
+            if verdict.pause and (quota is None or quota <= lane.limiter.in_flight):
                 lane.limiter.pause(verdict.pause)
             return _decode(provider, piece, request, response)
         error = verdict.error or ProviderError(provider.name, f"HTTP {response.status}")
