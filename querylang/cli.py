@@ -423,15 +423,24 @@ def _secrets() -> list[str]:
     except Exception:
         envs = set()
     from querylang.context import known_secrets
+    from querylang.redaction import secrets_from_env
 
-    found = [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    found = secrets_from_env(envs, os.environ)
     return sorted({*found, *known_secrets()}, key=len, reverse=True)
 
 
 def _scrub(text: str) -> str:
-    for secret in _secrets():
-        text = text.replace(secret, "***")
-    return text
+    """Every secret, in every encoding (querylang.redaction), replaced by ***."""
+    from querylang.redaction import scrub
+
+    return scrub(text, extra=_secrets())
+
+
+def _debug_traceback(exc: BaseException) -> None:
+    """QUERYLANG_DEBUG=1: the traceback, scrubbed like everything else that is printed."""
+    import traceback
+
+    sys.stderr.write(_scrub("".join(traceback.format_exception(exc))))
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -459,7 +468,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from querylang.errors import QuerylangError
 
         if os.environ.get("QUERYLANG_DEBUG"):
-            raise
+            _debug_traceback(exc)
+            return exc.exit_code if isinstance(exc, QuerylangError) else 1
         if isinstance(exc, QuerylangError):
             sys.stderr.write(_scrub(exc.render()) + "\n")
             return exc.exit_code

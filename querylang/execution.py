@@ -13,10 +13,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from attrs import frozen
 
+from querylang import redaction
 from querylang.catalog import RateLimit
 from querylang.errors import ProviderError
 from querylang.failures import malformed
@@ -200,6 +202,7 @@ async def _call(
         try:
             sent = await provider.authorize(request, lane.session, refresh=refresh)
             refresh = False
+            _remember_secrets(sent)
             # --timeout is a deadline for the whole call, however slowly the body trickles
             async with asyncio.timeout(settings.timeout):
                 http = await client.send(
@@ -244,6 +247,19 @@ async def _call(
             await asyncio.sleep(delay)
             continue
         raise error
+
+
+def _remember_secrets(request: NativeRequest) -> None:
+    """A token a provider obtained (OAuth, say) is a secret like the configured ones."""
+    secret_headers = {h.lower() for h in request.secret_headers}
+    for name, value in request.headers:
+        if name.lower() in secret_headers:
+            redaction.remember(value)
+    if request.secret_params:
+        secret_params = {p.lower() for p in request.secret_params}
+        for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
+            if key.lower() in secret_params:
+                redaction.remember(value)
 
 
 def _decode(
