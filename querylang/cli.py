@@ -443,8 +443,22 @@ def _debug_traceback(exc: BaseException) -> None:
     sys.stderr.write(_scrub("".join(traceback.format_exception(exc))))
 
 
+INTERRUPTED = "interrupted (Ctrl-C): the run was stopped and its requests cancelled\n"
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Entry point: parse arguments, run one command, map errors to exit codes."""
+    """Entry point: parse arguments, run one command, map errors to exit codes.
+
+    Ctrl-C anywhere ends the command at once: one line on stderr, exit 130.
+    """
+    try:
+        return _main(argv, out)
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED)
+        return 130
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     out = out or sys.stdout
     parser = _parser()
     if argv is None:
@@ -456,7 +470,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         _check_choices(args)
         return COMMANDS[args.command](args, out)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(INTERRUPTED)
         return 130
     except BrokenPipeError:
         # The reader went away (`| head`): that is not a failure. Point stdout at devnull so

@@ -11,8 +11,8 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -30,6 +30,8 @@ from querylang.wire import AuthSession, NativeRequest, NativeResponse
 __all__ = ["ExecutionSettings", "RateLimiter", "execute"]
 
 USER_AGENT = "querylang/0.1"
+
+T = TypeVar("T")
 
 
 @frozen(kw_only=True)
@@ -355,4 +357,44 @@ def execute(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[list[list[Frame]]]:
     """Send every plan's requests; frames indexed [plan][piece][request]."""
-    return asyncio.run(_execute(plans, settings or ExecutionSettings(), transport))
+    return _run_interruptibly(_execute(plans, settings or ExecutionSettings(), transport))
+
+
+def _run_interruptibly(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in a fresh loop where Ctrl-C stops it at once, as one KeyboardInterrupt.
+
+    Python's own SIGINT handler stays in place (``asyncio.run`` would defer the first
+    Ctrl-C to the next await and print a traceback on the second): the interrupt lands
+    wherever the run is, even inside a slow synchronous step, then every task left is
+    cancelled (calls in flight are abandoned, their connections closed) and the loop's
+    "exception never retrieved" report of the interrupted task is not printed.
+    """
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_interrupts)
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        task.cancel()
+        raise
+    finally:
+        try:
+            _cancel_all(loop)
+        finally:
+            loop.close()
+
+
+def _quiet_interrupts(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if isinstance(context.get("exception"), KeyboardInterrupt | asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left and let it finish (closing sockets), quietly."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
