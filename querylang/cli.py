@@ -182,16 +182,32 @@ def _read_source(args: argparse.Namespace) -> tuple[str, str]:
                 "no query given",
                 hint=f'pass a .qry file, - for standard input, or -e "{EXAMPLE}"',
             )
-        return sys.stdin.read(), "<stdin>"
+        try:
+            return sys.stdin.read(), "<stdin>"
+        except UnicodeDecodeError as exc:
+            raise _not_utf8("standard input", exc) from None
     try:
         with open(args.path, encoding="utf-8") as handle:
             return handle.read(), args.path
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(args.path, exc) from None
     except OSError as exc:
         raise UsageError(
             f"cannot read {args.path}: {exc.strerror or exc}",
             code="E501",
             hint="check the path",
         ) from None
+
+
+def _not_utf8(where: str, exc: UnicodeDecodeError) -> Exception:
+    from querylang.errors import UsageError
+
+    return UsageError(
+        f"cannot read {where}: it is not UTF-8 text "
+        f"(byte {exc.start} is 0x{exc.object[exc.start]:02x})",
+        code="E501",
+        hint="save the query file as UTF-8",
+    )
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
@@ -206,6 +222,12 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         except (OSError, ValueError) as exc:
             raise UsageError(
                 f"cannot read the params file {args.params}: {exc}", code="E501"
+            ) from None
+        except RecursionError:
+            raise UsageError(
+                f"cannot read the params file {args.params}: its JSON is nested too deeply",
+                code="E501",
+                hint="a parameter is a number, a string or a flat list of them",
             ) from None
         if not isinstance(data, dict):
             raise UsageError(f"{args.params} must hold a JSON object of name: value")
