@@ -249,3 +249,52 @@ def test_ctrl_c_ends_a_run_at_once_with_one_line_and_exit_130(tmp_path) -> None:
         "interrupted (Ctrl-C): the run was stopped and its requests cancelled"
     ]
     assert out == b""
+
+
+# -- 20 concurrent CLI runs against one emulator --------------------------------------------
+
+
+def test_twenty_concurrent_cli_runs_against_one_emulator(gcore_server, tmp_path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "GCORE_API_KEY": "gc-key-0001",
+        "QUERYLANG_GCORE_BASE_URL": gcore_server.url,
+        "TMPDIR": str(temp),
+    }
+    env.pop("QUERYLANG_DEBUG", None)
+    texts = [f"SELECT requests FROM gcore EVERY 1h LAST {k}h" for k in range(1, 21)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "querylang.cli",
+                "run",
+                "--no-progress",
+                "--format",
+                "csv",
+                "--now",
+                NOW_TEXT,
+                "-e",
+                text,
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for text in texts
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    for k, (process, (out, err)) in enumerate(zip(processes, outputs, strict=True), start=1):
+        assert process.returncode == 0, err.decode()
+        assert err == b""
+        lines = out.decode().strip().splitlines()
+        assert lines[0] == "time,requests" and len(lines) == k + 1  # its own window, no mix-up
+        (expected,) = querylang.run(texts[k - 1], now=NOW_TEXT, env=env)
+        assert [float(line.split(",")[1]) for line in lines[1:]] == [
+            r[1] for r in expected.frame.rows()
+        ]
+    assert list(temp.iterdir()) == []  # no temporary files left
