@@ -188,3 +188,56 @@ def test_fault_matrix(
     for secret in target.env.values():
         if len(secret) > 6:
             assert secret not in err
+
+
+def _forms(secret: str) -> set[str]:
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    raw = secret.encode()
+    out = {secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(raw).decode()}
+    out.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return out
+
+
+SECRETS = {
+    "GCORE_API_KEY": "gc+secret/key=0001",
+    "FASTLY_API_TOKEN": "fastly+secret/token=1",
+    "STACKPATH_CLIENT_ID": "sp-client-id-2",
+    "STACKPATH_CLIENT_SECRET": "sp+client/secret=3",
+    "BAISHAN_API_TOKEN": "bs+secret/token=4",
+}
+
+
+@pytest.mark.parametrize("target", PROVIDERS, ids=[t.provider for t in PROVIDERS])
+@pytest.mark.parametrize(
+    ("command", "debug"),
+    [(["run", "--format", "csv"], ""), (["run"], "1"), (["explain"], ""),
+     (["explain", "--format", "json"], "")],
+    ids=["run", "run-debug", "explain-text", "explain-json"],
+)  # fmt: skip
+def test_secret_scan(target: Target, command: list[str], debug: str, monkeypatch, capsys) -> None:
+    """Every token in every form: not in stdout or stderr, on success and on a fault."""
+    provider = registry().get(target.serves or target.provider)
+    echo = Fault(name="echo", status=400, transform=lambda d: {"message": ECHO})
+    for fault in (None, echo) if command[0] == "run" else (None,):
+        with fault_server(provider.emulator(lambda: float(NOW)), fault, target.skip) as server:
+            env = {k: SECRETS.get(k, v) for k, v in target.env.items()}
+            for name, value in {**env, target.base_env: server.url}.items():
+                monkeypatch.setenv(name, value)
+            if debug:
+                monkeypatch.setenv("QUERYLANG_DEBUG", "1")
+            out = io.StringIO()
+            argv = [*command, "-e", target.query, "--now", NOW_TEXT]
+            if command[0] == "run":
+                argv += ["--no-progress", "--timeout", "0.5"]
+            cli.main(argv, out=out)
+            text = out.getvalue() + capsys.readouterr().err
+        for name in target.env:
+            if name in SECRETS:
+                for form in _forms(SECRETS[name]):
+                    assert form not in text, (name, form)
+
+
+# A vendor that quotes every credential back, in several encodings
+ECHO = " ".join(sorted({f for s in SECRETS.values() for f in _forms(s)}))
