@@ -24,7 +24,14 @@ from attrs import evolve, frozen
 from querylang import cli, execution
 from querylang.plugins import registry
 from querylang.timegrid import parse_ts
-from tests.faults import Fault, fault_server, http_date, nulls_for_numbers, strings_for_numbers
+from tests.faults import (
+    Fault,
+    fault_server,
+    http_date,
+    nulls_for_numbers,
+    outside_window,
+    strings_for_numbers,
+)
 
 NOW_TEXT = "2026-11-20T05:00:00Z"
 NOW = parse_ts(NOW_TEXT)
@@ -91,6 +98,7 @@ FAULTS: list[tuple[Fault, str, str]] = [
     (Fault(name="empty 200 body on one piece", status=200, body=b"", nth=2), "error", "P600 read"),
     (Fault(name="a list for an object", transform=lambda d: [d]), "error", "P600 read"),
     (Fault(name="keys missing on one piece", transform=lambda d: {}, nth=2), "error", "P600 read"),
+    (Fault(name="points outside the window", transform=outside_window), "data", ""),
     (Fault(name="strings for numbers", transform=strings_for_numbers), "error", "P600 read"),
     (Fault(name="nulls for numbers", transform=nulls_for_numbers), "error", "P600 read"),
     (Fault(name="401", status=401, body=b'{"message": "invalid token"}'), "error", "P401 rejected"),
