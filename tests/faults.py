@@ -97,24 +97,33 @@ def _shifted(ts: Any) -> Any:
 
 def outside_window(doc: Any) -> Any:
     """Every series gets one more point, ten days before the requested window."""
+    return _extra_point(doc, _shifted)
+
+
+def duplicate_points(doc: Any) -> Any:
+    """Every series gets its first point twice."""
+    return _extra_point(doc, lambda ts: ts)
+
+
+def _extra_point(doc: Any, when: Callable[[Any], Any]) -> Any:
     if isinstance(doc, dict):
-        out = {k: outside_window(v) for k, v in doc.items()}
+        out = {k: _extra_point(v, when) for k, v in doc.items()}
         names, samples = doc.get("metrics"), doc.get("samples")
         if isinstance(names, list) and "usageTime" in names and isinstance(samples, list):
             i = names.index("usageTime")  # StackPath: the time is one of the sample's values
             if samples and isinstance(samples[0], dict) and "values" in samples[0]:
                 extra = dict(samples[0])
                 extra["values"] = list(extra["values"])
-                extra["values"][i] = _shifted(extra["values"][i])
+                extra["values"][i] = when(extra["values"][i])
                 out["samples"] = [*out["samples"], extra]
         return out
     if isinstance(doc, list) and doc:
-        out = [outside_window(v) for v in doc]
+        out = [_extra_point(v, when) for v in doc]
         first = doc[0]
         if all(isinstance(p, list) and len(p) >= 2 for p in doc):  # [[ts, value], ...]
-            out.append([_shifted(first[0]), *first[1:]])
+            out.append([when(first[0]), *first[1:]])
         elif all(isinstance(r, dict) and "start_time" in r for r in doc):  # Fastly records
-            out.append({**first, "start_time": _shifted(first["start_time"])})
+            out.append({**first, "start_time": when(first["start_time"])})
         return out
     return doc
 

@@ -26,6 +26,7 @@ from querylang.plugins import registry
 from querylang.timegrid import parse_ts
 from tests.faults import (
     Fault,
+    duplicate_points,
     fault_server,
     http_date,
     nulls_for_numbers,
@@ -99,6 +100,7 @@ FAULTS: list[tuple[Fault, str, str]] = [
     (Fault(name="a list for an object", transform=lambda d: [d]), "error", "P600 read"),
     (Fault(name="keys missing on one piece", transform=lambda d: {}, nth=2), "error", "P600 read"),
     (Fault(name="points outside the window", transform=outside_window), "data", ""),
+    (Fault(name="duplicate timestamps", transform=duplicate_points), "error", "P600 read"),
     (Fault(name="strings for numbers", transform=strings_for_numbers), "error", "P600 read"),
     (Fault(name="nulls for numbers", transform=nulls_for_numbers), "error", "P600 read"),
     (Fault(name="401", status=401, body=b'{"message": "invalid token"}'), "error", "P401 rejected"),
