@@ -204,7 +204,7 @@ async def _call(
         try:
             sent = await provider.authorize(request, lane.session, refresh=refresh)
             refresh = False
-            _remember_secrets(sent)
+            _remember_secrets(sent, tuple(lane.session.context.credentials.values()))
             # --timeout is a deadline for the whole call, however slowly the body trickles
             async with asyncio.timeout(settings.timeout):
                 http = await client.send(
@@ -251,17 +251,22 @@ async def _call(
         raise error
 
 
-def _remember_secrets(request: NativeRequest) -> None:
-    """A token a provider obtained (OAuth, say) is a secret like the configured ones."""
-    secret_headers = {h.lower() for h in request.secret_headers}
-    for name, value in request.headers:
-        if name.lower() in secret_headers:
-            redaction.remember(value)
+def _remember_secrets(request: NativeRequest, credentials: Sequence[str]) -> None:
+    """A token a provider obtained (OAuth, say) is a secret like the configured ones.
+
+    Values built from the configured credentials are left alone: those are remembered
+    where they are read, and the sandbox's placeholders ("sandbox") are no secret.
+    """
+    values = [
+        v for k, v in request.headers if k.lower() in {h.lower() for h in request.secret_headers}
+    ]
     if request.secret_params:
         secret_params = {p.lower() for p in request.secret_params}
-        for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
-            if key.lower() in secret_params:
-                redaction.remember(value)
+        query = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+        values += [v for k, v in query if k.lower() in secret_params]
+    for value in values:
+        if not any(c and c in value for c in credentials):
+            redaction.remember(value)
 
 
 def _decode(

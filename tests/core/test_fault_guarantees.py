@@ -298,3 +298,9 @@ def test_twenty_concurrent_cli_runs_against_one_emulator(gcore_server, tmp_path)
             r[1] for r in expected.frame.rows()
         ]
     assert list(temp.iterdir()) == []  # no temporary files left
+
+
+def test_sandbox_placeholders_are_not_secrets() -> None:
+    querylang.run("SELECT requests FROM gcore EVERY 1h LAST 2h", now=NOW_TEXT, sandbox=True)
+    assert "sandbox" not in redaction.known()
+    assert redaction.scrub(".sandbox takes on or off") == ".sandbox takes on or off"
