@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from querylang.frames import Frame
 from querylang.planning import Piece, Plan
-from querylang.steps import floor_times
+from querylang.steps import SEEN, FillZeros, floor_times
 
 if TYPE_CHECKING:
     from querylang.federation import CrossPlan
@@ -23,10 +23,22 @@ __all__ = ["finish", "finish_all", "finish_piece", "floor_times"]
 
 def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
     """The decoded frames of one piece as one frame on the native grid, inside its window."""
-    frame = Frame.concat(frames, plan.group_by, plan.fetch)
+    metrics = tuple(plan.fetch)
+    if any(isinstance(step, FillZeros) for step in plan.piece_steps):
+        frames = [_mark_seen(f) for f in frames]
+        metrics += tuple(SEEN + m for m in plan.fetch)
+    frame = Frame.concat(frames, plan.group_by, metrics)
     for step in plan.piece_steps:
         frame = step.apply(frame, piece.native.window)
     return frame
+
+
+def _mark_seen(frame: Frame) -> Frame:
+    """The frame with a ``SEEN`` column of ones per metric: rows a request answered."""
+    import numpy as np
+
+    seen = {SEEN + m: np.ones(len(frame)) for m in frame.metrics}
+    return Frame(frame.time, frame.dims, {**frame.metrics, **seen})
 
 
 def finish(plan: Plan, pieces: Sequence[Frame]) -> Frame:

@@ -247,16 +247,32 @@ def _read_source(args: argparse.Namespace) -> tuple[str, str]:
                 "no query given",
                 hint=f'pass a .qry file, - for standard input, or -e "{EXAMPLE}"',
             )
-        return sys.stdin.read(), "<stdin>"
+        try:
+            return sys.stdin.read(), "<stdin>"
+        except UnicodeDecodeError as exc:
+            raise _not_utf8("standard input", exc) from None
     try:
         with open(args.path, encoding="utf-8") as handle:
             return handle.read(), args.path
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(args.path, exc) from None
     except OSError as exc:
         raise UsageError(
             f"cannot read {args.path}: {exc.strerror or exc}",
             code="E501",
             hint="check the path",
         ) from None
+
+
+def _not_utf8(where: str, exc: UnicodeDecodeError) -> Exception:
+    from querylang.errors import UsageError
+
+    return UsageError(
+        f"cannot read {where}: it is not UTF-8 text "
+        f"(byte {exc.start} is 0x{exc.object[exc.start]:02x})",
+        code="E501",
+        hint="save the query file as UTF-8",
+    )
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
@@ -271,6 +287,12 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         except (OSError, ValueError) as exc:
             raise UsageError(
                 f"cannot read the params file {args.params}: {exc}", code="E501"
+            ) from None
+        except RecursionError:
+            raise UsageError(
+                f"cannot read the params file {args.params}: its JSON is nested too deeply",
+                code="E501",
+                hint="a parameter is a number, a string or a flat list of them",
             ) from None
         if not isinstance(data, dict):
             raise UsageError(f"{args.params} must hold a JSON object of name: value")
@@ -617,19 +639,42 @@ def _secrets() -> list[str]:
     except Exception:
         envs = set()
     from querylang.context import known_secrets
+    from querylang.redaction import secrets_from_env
 
-    found = [os.environ[e] for e in envs if len(os.environ.get(e, "")) >= 4]
+    found = secrets_from_env(envs, os.environ)
     return sorted({*found, *known_secrets()}, key=len, reverse=True)
 
 
 def _scrub(text: str) -> str:
-    for secret in _secrets():
-        text = text.replace(secret, "***")
-    return text
+    """Every secret, in every encoding (querylang.redaction), replaced by ***."""
+    from querylang.redaction import scrub
+
+    return scrub(text, extra=_secrets())
+
+
+def _debug_traceback(exc: BaseException) -> None:
+    """QUERYLANG_DEBUG=1: the traceback, scrubbed like everything else that is printed."""
+    import traceback
+
+    sys.stderr.write(_scrub("".join(traceback.format_exception(exc))))
+
+
+INTERRUPTED = "interrupted (Ctrl-C): the run was stopped and its requests cancelled\n"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Entry point: parse arguments, run one command, map errors to exit codes."""
+    """Entry point: parse arguments, run one command, map errors to exit codes.
+
+    Ctrl-C anywhere ends the command at once: one line on stderr, exit 130.
+    """
+    try:
+        return _main(argv, out)
+    except KeyboardInterrupt:
+        sys.stderr.write(INTERRUPTED)
+        return 130
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     out = out or sys.stdout
     parser = _parser()
     if argv is None:
@@ -641,7 +686,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         _check_choices(args)
         return COMMANDS[args.command](args, out)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(INTERRUPTED)
         return 130
     except BrokenPipeError:
         # The reader went away (`| head`): that is not a failure. Point stdout at devnull so
@@ -653,7 +698,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from querylang.errors import QuerylangError
 
         if os.environ.get("QUERYLANG_DEBUG"):
-            raise
+            _debug_traceback(exc)
+            return exc.exit_code if isinstance(exc, QuerylangError) else 1
         if isinstance(exc, QuerylangError):
             sys.stderr.write(_scrub(exc.render()) + "\n")
             return exc.exit_code

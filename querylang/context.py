@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from querylang import redaction
 from querylang.errors import CredentialsError
 from querylang.hookspecs import Provider
 from querylang.wire import ProviderContext
@@ -22,17 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["env_name", "known_secrets", "provider_context", "remember_secret", "sandbox_url"]
 
-_SECRETS: set[str] = set()
-
 
 def remember_secret(value: str) -> None:
     """Note a secret read by this process (from a command, say) so output can hide it."""
-    if len(value) >= 4:
-        _SECRETS.add(value)
+    redaction.remember(value)
 
 
 def known_secrets() -> frozenset[str]:
-    return frozenset(_SECRETS)
+    return redaction.known()
 
 
 def env_name(provider: str, suffix: str) -> str:

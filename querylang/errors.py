@@ -56,7 +56,9 @@ class QuerylangError(Exception):
         return text
 
     def __str__(self) -> str:
-        return self.render()
+        from querylang.redaction import scrub
+
+        return scrub(self.render())  # str(exc) in the Python API never shows a secret
 
 
 class UsageError(QuerylangError):

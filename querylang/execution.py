@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from attrs import frozen
 
+from querylang import redaction
 from querylang.catalog import RateLimit
 from querylang.errors import ProviderError
 from querylang.failures import malformed
@@ -27,6 +30,8 @@ from querylang.wire import AuthSession, NativeRequest, NativeResponse
 __all__ = ["ExecutionSettings", "RateLimiter", "execute"]
 
 USER_AGENT = "querylang/0.1"
+
+T = TypeVar("T")
 
 
 @frozen(kw_only=True)
@@ -42,7 +47,13 @@ class ExecutionSettings:
 
 
 class RateLimiter:
-    """Keeps calls within every (calls, per_seconds) limit, and honours pauses."""
+    """Keeps calls within every (calls, per_seconds) limit, and honours pauses.
+
+    Exact for sliding windows, without a margin: a call holds a slot from the moment it is
+    sent until ``per_seconds`` after its answer came back (the vendor counted it somewhere
+    in between), so calls in flight count too. :meth:`acquire` takes a slot,
+    :meth:`release` marks the call answered (or failed on the wire).
+    """
 
     def __init__(
         self, limits: Sequence[RateLimit], clock: Callable[[], float] = time.monotonic
@@ -50,33 +61,47 @@ class RateLimiter:
         self.limits = tuple(limits)
         self.clock = clock
         depth = max((rl.calls for rl in self.limits), default=0)
-        self.sent: collections.deque[float] = collections.deque(maxlen=depth or None)
+        self.done: collections.deque[float] = collections.deque(maxlen=depth or None)
+        self.in_flight = 0
         self.paused_until = 0.0
         self.lock = asyncio.Lock()
+        self.answered = asyncio.Event()
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
     def _wait(self, now: float) -> float:
+        """Seconds until a call may go (``inf``: until a call in flight is answered)."""
         wait = self.paused_until - now
         for rl in self.limits:
-            # A small margin: the vendor counts arrivals, which network jitter can bunch.
-            span = rl.per_seconds * 1.02 + 0.05
-            recent = [t for t in self.sent if t > now - span]
-            if len(recent) >= rl.calls:
-                wait = max(wait, recent[-rl.calls] + span - now)
+            recent = [t for t in self.done if t > now - rl.per_seconds]
+            needed = len(recent) + self.in_flight - rl.calls + 1
+            if needed <= 0:
+                continue
+            if needed > len(recent):
+                return math.inf
+            wait = max(wait, recent[needed - 1] + rl.per_seconds - now)
         return wait
 
     async def acquire(self) -> None:
         async with self.lock:
             while True:
-                now = self.clock()
-                wait = self._wait(now)
+                wait = self._wait(self.clock())
                 if wait <= 0:
-                    if self.limits:
-                        self.sent.append(now)
+                    self.in_flight += 1
                     return
-                await asyncio.sleep(wait + 0.001)
+                self.answered.clear()
+                try:
+                    async with asyncio.timeout(None if math.isinf(wait) else wait + 0.001):
+                        await self.answered.wait()
+                except TimeoutError:
+                    pass
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        if self.limits:
+            self.done.append(self.clock())
+        self.answered.set()
 
 
 class _Progress:
@@ -154,7 +179,7 @@ class _ProviderLane:
 def _transport_error(
     provider: str, request: NativeRequest, exc: Exception, timeout: float
 ) -> ProviderError:
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ProviderError(
             provider,
             f"no answer within {timeout:g} s",
@@ -189,24 +214,36 @@ async def _call(
     while True:
         attempt += 1
         await lane.limiter.acquire()
-        sent = await provider.authorize(request, lane.session, refresh=refresh)
-        refresh = False
         try:
-            http = await client.send(
-                httpx.Request(sent.method, sent.url, headers=list(sent.headers), content=sent.body)
-            )
+            sent = await provider.authorize(request, lane.session, refresh=refresh)
+            refresh = False
+            _remember_secrets(sent, tuple(lane.session.context.credentials.values()))
+            # --timeout is a deadline for the whole call, however slowly the body trickles
+            async with asyncio.timeout(settings.timeout):
+                http = await client.send(
+                    httpx.Request(
+                        sent.method, sent.url, headers=list(sent.headers), content=sent.body
+                    )
+                )
             response = NativeResponse(
                 status=http.status_code, headers=dict(http.headers), content=http.content
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
+            lane.limiter.release()
             error: Exception = _transport_error(provider.name, request, exc, settings.timeout)
             if attempt >= settings.max_attempts:
                 raise error from None
             await asyncio.sleep(settings.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
             continue
+        except BaseException:
+            lane.limiter.release()
+            raise
+        lane.limiter.release()
         verdict = provider.check(request, response)
         if verdict.kind == "ok":
-            if verdict.pause:
+            # a pause with a quota: only when the calls still in flight could use it up
+            quota = verdict.quota
+            if verdict.pause and (quota is None or quota <= lane.limiter.in_flight):
                 lane.limiter.pause(verdict.pause)
             return _decode(provider, piece, request, response)
         error = verdict.error or ProviderError(provider.name, f"HTTP {response.status}")
@@ -225,6 +262,24 @@ async def _call(
             await asyncio.sleep(delay)
             continue
         raise error
+
+
+def _remember_secrets(request: NativeRequest, credentials: Sequence[str]) -> None:
+    """A token a provider obtained (OAuth, say) is a secret like the configured ones.
+
+    Values built from the configured credentials are left alone: those are remembered
+    where they are read, and the sandbox's placeholders ("sandbox") are no secret.
+    """
+    values = [
+        v for k, v in request.headers if k.lower() in {h.lower() for h in request.secret_headers}
+    ]
+    if request.secret_params:
+        secret_params = {p.lower() for p in request.secret_params}
+        query = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+        values += [v for k, v in query if k.lower() in secret_params]
+    for value in values:
+        if not any(c and c in value for c in credentials):
+            redaction.remember(value)
 
 
 def _decode(
@@ -324,4 +379,44 @@ def execute(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[list[list[Frame]]]:
     """Send every plan's requests; frames indexed [plan][piece][request]."""
-    return asyncio.run(_execute(plans, settings or ExecutionSettings(), transport))
+    return _run_interruptibly(_execute(plans, settings or ExecutionSettings(), transport))
+
+
+def _run_interruptibly(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in a fresh loop where Ctrl-C stops it at once, as one KeyboardInterrupt.
+
+    Python's own SIGINT handler stays in place (``asyncio.run`` would defer the first
+    Ctrl-C to the next await and print a traceback on the second): the interrupt lands
+    wherever the run is, even inside a slow synchronous step, then every task left is
+    cancelled (calls in flight are abandoned, their connections closed) and the loop's
+    "exception never retrieved" report of the interrupted task is not printed.
+    """
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_interrupts)
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        task.cancel()
+        raise
+    finally:
+        try:
+            _cancel_all(loop)
+        finally:
+            loop.close()
+
+
+def _quiet_interrupts(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if isinstance(context.get("exception"), KeyboardInterrupt | asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left and let it finish (closing sockets), quietly."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())

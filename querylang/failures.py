@@ -24,7 +24,7 @@ __all__ = ["TABLE", "Failure", "FailureKind", "Rule", "Verdict", "kind_of_status
 class Verdict:
     """What the executor should do with a response: accept, retry later, or fail."""
 
-    __slots__ = ("delay", "error", "kind", "pause")
+    __slots__ = ("delay", "error", "kind", "pause", "quota")
 
     def __init__(
         self,
@@ -33,15 +33,19 @@ class Verdict:
         delay: float | None = None,
         error: Exception | None = None,
         pause: float | None = None,
+        quota: int | None = None,
     ) -> None:
         self.kind = kind  # "ok" | "retry" | "fail" | "reauth"
         self.delay = delay  # retry: seconds the vendor asked us to wait (None: back off)
         self.error = error  # fail (and retry, once tries run out): the error to report
         self.pause = pause  # ok: hold further calls to this provider for this long
+        # ok: calls the vendor says are left; with one, the pause applies only when the
+        # calls still in flight could use them up (None: the pause always applies)
+        self.quota = quota
 
     @classmethod
-    def ok(cls, *, pause: float | None = None) -> Verdict:
-        return cls("ok", pause=pause)
+    def ok(cls, *, pause: float | None = None, quota: int | None = None) -> Verdict:
+        return cls("ok", pause=pause, quota=quota)
 
     @classmethod
     def retry(cls, error: Exception, *, delay: float | None = None) -> Verdict:

@@ -83,7 +83,7 @@ class Session:
                 return self.command(line, out)
             self.statements(line, out, err)
         except QuerylangError as exc:
-            err.write(self._for_repl(exc).render() + "\n")
+            err.write(str(self._for_repl(exc)) + "\n")  # str(): scrubbed of every secret
         return True
 
     def command(self, line: str, out: TextIO) -> bool:

@@ -126,6 +126,9 @@ class TrimToWindow:
         return Frame(floor_times(self.grain, frame.time), frame.dims, frame.metrics)
 
 
+SEEN = "\0seen:"  # a piece column's prefix: 1 where a request for the metric answered
+
+
 @frozen(kw_only=True)
 class FillZeros:
     """Every series seen gets every bucket of the piece's window; a missing one is 0.
@@ -144,13 +147,18 @@ class FillZeros:
         return "fill buckets the vendor left out with 0"
 
     def apply(self, frame: Frame, window: TimeWindow) -> Frame:
+        """Fill left-out buckets; a ``SEEN + metric`` column marks the rows a request for
+        that metric answered, so that a vendor's explicit null stays missing (NaN)."""
         import numpy as np
 
         from querylang.frames import Frame
 
-        frame = _combine(frame, self.group_by, self.rules, self.provider)
+        seen = {m[len(SEEN) :] for m in frame.metrics if m.startswith(SEEN)}
+        rules = (*self.rules, *((SEEN + m, "sum") for m in seen))
+        frame = _combine(frame, self.group_by, rules, self.provider)
         if len(frame) == 0:
-            return frame
+            metrics = {k: v for k, v in frame.metrics.items() if not k.startswith(SEEN)}
+            return Frame(frame.time, frame.dims, metrics)
         buckets = np.array(self.grain.boundaries(window.start, window.end), np.int64)
         # Group by the dimensions alone: every row gets the same "time".
         ids, first = frame.group_ids(self.group_by, np.zeros(len(frame), dtype=np.int64))
@@ -161,8 +169,14 @@ class FillZeros:
         full_metrics = {}
         position = ids * n_buckets + slot
         for name, col in frame.metrics.items():
+            if name.startswith(SEEN):
+                continue
             out = np.zeros(n_series * n_buckets)
-            out[position] = np.nan_to_num(col, nan=0.0)
+            if name in seen:  # answered null: missing; not answered: a left-out zero
+                answered = frame.metrics[SEEN + name] > 0
+                out[position] = np.where(answered, col, 0.0)
+            else:
+                out[position] = np.nan_to_num(col, nan=0.0)
             full_metrics[name] = out
         return Frame(full_time, full_dims, full_metrics)
 

@@ -160,6 +160,7 @@ def test_rate_limiter_keeps_every_window_within_its_limit() -> None:
         async def one() -> None:
             await limiter.acquire()
             stamps.append(time.monotonic())
+            limiter.release()  # answered at once
 
         await asyncio.gather(*(one() for _ in range(12)))
 

@@ -27,8 +27,9 @@ Decisions where the vendor document is silent or wrong:
   one series per domain; a domain it names with ``"data": []`` is reported as zeros over
   the whole window, so it still appears in the result.
 - Timestamps are bucket starts (``stat_is_forward=0``, the API's default, not sent).
-  Points come in any order; zero points are omitted (the engine fills them), and
-  ``"data": []`` is an empty result.
+  Points come in any order; zero points are omitted (the engine fills them), so
+  ``"data": []`` is zero over the whole window. A ``null`` value is missing, not 0, and
+  ``"data": null`` (undocumented) is an error.
 - ``ip_protocol=all`` is sent explicitly rather than relying on the default.
 """
 
@@ -214,20 +215,23 @@ def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse)
     if not isinstance(body, dict) or "data" not in body:
         raise ValueError("expected an object with 'code' and 'data'")
     data = body["data"]
-    if data is None or data == []:
-        return builder.build()
+    if data is None:
+        raise ValueError("'data' is null (no data is documented as an empty list)")
     protocol = request.tag.get("ip_protocol")
 
     def key(domain: str | None) -> tuple[Any, ...]:
         values = {"domain": domain, "ip_protocol": protocol}
         return tuple(values[d] for d in query.group_by)
 
+    zeros = [[t, 0] for t in query.granularity.boundaries(query.window.start, query.window.end)]
     if "domain" not in query.group_by:
-        _series(builder, query, request, key(None), data)
+        # zero points are omitted: "data": [] is zero over the whole window, not no data
+        _series(builder, query, request, key(None), data if data != [] else zeros)
         return builder.build()
+    if data == []:
+        return builder.build()  # no domain named: no series
     if not isinstance(data, dict):
         raise ValueError("'data' of a per-domain answer is not an object keyed by domain")
-    zeros = [[t, 0] for t in query.granularity.boundaries(query.window.start, query.window.end)]
     for name, entry in data.items():
         if not isinstance(entry, dict):
             raise ValueError(f"the entry for domain {name!r} is not an object")

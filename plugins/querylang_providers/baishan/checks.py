@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from querylang.failures import Failure, FailureKind, Verdict, kind_of_status
 from querylang.provider import parse_retry_after
-from querylang.wire import REDACTED, NativeRequest, NativeResponse
+from querylang.redaction import scrub
+from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.baishan.catalog import BASE_URL, DATASET, TOKEN_ENV
 
 __all__ = ["RESERVE", "check"]
@@ -53,10 +54,12 @@ def _code(body: dict[str, Any] | None) -> int | None:
 def _scrub(text: str, request: NativeRequest) -> str:
     """``text`` with every secret query-string value of ``request`` replaced."""
     secret = {p.lower() for p in request.secret_params}
-    for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
-        if key.lower() in secret and value:
-            text = text.replace(value, REDACTED)
-    return text
+    values = [
+        value
+        for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+        if key.lower() in secret and value
+    ]
+    return scrub(text, extra=values)  # raw, URL-encoded, base64 … (querylang.redaction)
 
 
 def _said(body: dict[str, Any] | None, response: NativeResponse, request: NativeRequest) -> str:

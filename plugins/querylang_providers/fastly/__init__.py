@@ -8,9 +8,11 @@ Authentication is the ``Fastly-Key: <token>`` header, the token read from
 - non-2xx bodies carry ``msg`` and sometimes ``detail``: both are quoted in the error;
 - 401 is re-authorised once then reported (P401); 429 and 5xx are retried, honouring
   ``Retry-After`` or else ``Fastly-RateLimit-Reset``;
-- ``Fastly-RateLimit-Remaining: 0`` on any answer holds further calls until
-  ``Fastly-RateLimit-Reset`` (epoch seconds). Reading stats is not rate limited today
-  (Fastly's hourly limit applies to modifying calls), so no RateLimit is declared.
+- ``Fastly-RateLimit-Remaining`` on any answer holds further calls until
+  ``Fastly-RateLimit-Reset`` (epoch seconds) once the calls still in flight could use up
+  what remains (``Verdict.ok(quota=…)``), so a strict vendor never sends a 429. Reading
+  stats is not rate limited today (Fastly's hourly limit applies to modifying calls), so
+  no RateLimit is declared.
 
 Compile and decode live in :mod:`.stats`, the catalog in :mod:`.catalog`.
 """
@@ -117,10 +119,12 @@ class FastlyProvider(HttpProvider):
         failure = self.failure(request, response)
         if failure is not None:
             return failure.verdict(self.name, request, response.status)
-        pause = None
-        if (response.header("Fastly-RateLimit-Remaining") or "").strip() == "0":
-            pause = self._reset_in(response)
-        return Verdict.ok(pause=pause)
+        try:
+            remaining = int((response.header("Fastly-RateLimit-Remaining") or "").strip())
+        except ValueError:
+            return Verdict.ok()
+        # The executor holds further calls once those in flight could use up what is left.
+        return Verdict.ok(pause=self._reset_in(response), quota=remaining)
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
         from querylang_providers.fastly.emulator import FastlyEmulator

@@ -121,7 +121,7 @@ def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest]
 def _records(data: Any, request: NativeRequest) -> Iterable[tuple[str | None, dict[str, Any]]]:
     """(service ID, record) pairs from either answer shape: keyed by service, or a list."""
     if data is None:
-        return
+        raise ValueError("the answer has no 'data' (no data is an empty list or object)")
     if isinstance(data, dict):
         for service, records in data.items():
             if not isinstance(records, list):
@@ -150,6 +150,8 @@ def _normalise(record: Any) -> dict[str, Any]:
 def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
     """Records → one row per (start_time, group values) with the request's metrics."""
     builder = FrameBuilder(query.group_by, request.metrics)
+    if not response.content.strip():
+        raise ValueError(f"an empty body with HTTP {response.status}")
     body = response.json()
     if not isinstance(body, dict):
         raise ValueError("the answer is not a JSON object with 'status' and 'data'")

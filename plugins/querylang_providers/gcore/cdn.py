@@ -225,7 +225,15 @@ def _walk(
 def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
     """Nested ``group_by`` levels → one row per (time, group values); 204 → empty."""
     builder = FrameBuilder(query.group_by, request.metrics)
-    if response.status == 204 or not response.content.strip():
-        return builder.build()
-    _walk(response.json(), query.group_by, (), builder, request.metrics)
+    if response.status == 204:
+        return builder.build()  # documented: "There is no data for the requested time period"
+    if not response.content.strip():
+        raise ValueError(f"an empty body with HTTP {response.status} (no data is 204)")
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError("the answer is not a JSON object")
+    top = query.group_by[0] if query.group_by else "metrics"
+    if top not in body:
+        raise ValueError(f"the answer has no {top!r} key (keys: {sorted(body)[:5]})")
+    _walk(body, query.group_by, (), builder, request.metrics)
     return builder.build()

@@ -238,16 +238,19 @@ class _Series:
 def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
     """``data.clients → locations → storages → *_series`` → a row per (time, BY values)."""
     series = _Series(query)
-    if response.status == 204 or not response.content.strip():
-        return series.build(request.metrics)
+    if not response.content.strip():
+        # the document gives no empty answer: no data is "clients": {}, never an empty body
+        raise ValueError(f"an empty body with HTTP {response.status}")
     body = response.json()
     if not isinstance(body, dict):
         raise ValueError("the answer is not a JSON object")
     if body.get("error") and not body.get("data"):
         raise ValueError(f"the API answered with an error: {body['error']}")
-    data = body.get("data") or {}
+    data = body.get("data")
     if not isinstance(data, dict):
-        raise ValueError("data is not an object")
+        raise ValueError("the answer has no 'data' object")
+    if "clients" not in data:
+        raise ValueError("the answer has no 'data.clients' object")
     for client_key, client in _objects(data, "clients", "data").items():
         where = f"data.clients.{client_key}"
         if not isinstance(client, dict):

@@ -142,13 +142,13 @@ def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse)
     """``series[].samples[].values`` in ``series[].metrics`` order → rows; key = group value."""
     builder = FrameBuilder(query.group_by, request.metrics)
     if not response.content.strip():
-        return builder.build()
+        raise ValueError(f"an empty body with HTTP {response.status}")
     body = response.json()
     if not isinstance(body, dict):
         raise ValueError("the answer is not a JSON object")
     all_series = body.get("series")
     if all_series is None:
-        all_series = []  # no data
+        raise ValueError("the answer has no 'series' list")  # no data is "series": []
     if not isinstance(all_series, list):
         raise ValueError("'series' is not a list")
     for index, series in enumerate(all_series):

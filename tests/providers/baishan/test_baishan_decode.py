@@ -26,12 +26,23 @@ def test_seed_sample_response() -> None:
     assert list(frame.rows()) == [(1503244800, 208706182.29)]
 
 
-def test_empty_data_is_an_empty_frame() -> None:
+def test_empty_data_is_zero_over_the_window() -> None:
+    # Issue 19: zero points are omitted, so "data": [] is an all-zero piece, not no data.
     spec = {"metrics": ["traffic"], "group_by": ["ip_protocol"], "granularity": "1h",
             "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}  # fmt: skip
-    for frame in _decode(spec, {"code": 0, "data": []}):
-        assert len(frame) == 0
+    start = 1_795_046_400  # 2026-11-19T00:00:00Z
+    for frame, protocol in zip(
+        _decode(spec, {"code": 0, "data": []}), ["ipv4", "ipv6"], strict=True
+    ):
         assert list(frame.dims) == ["ip_protocol"] and list(frame.metrics) == ["traffic"]
+        assert list(frame.rows()) == [(start + 3600 * h, protocol, 0.0) for h in range(24)]
+
+
+def test_null_data_is_a_malformed_answer() -> None:
+    spec = {"metrics": ["traffic"], "granularity": "1h",
+            "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}  # fmt: skip
+    with pytest.raises(ValueError, match="null"):
+        _decode(spec, {"code": 0, "data": None})
 
 
 def test_protocol_fan_out_fills_the_column_from_the_tag() -> None:

@@ -11,7 +11,7 @@ from querylang.plugins import registry
 from querylang.timegrid import parse_ts
 from querylang.wire import NativeQuery, ProviderContext, Unsupported
 from querylang_providers.fastly import FastlyProvider
-from querylang_providers.fastly.catalog import DATASET, REGIONS
+from querylang_providers.fastly.catalog import DATASET
 from tests import wirecases
 
 HERE = Path(__file__).parent
@@ -90,7 +90,8 @@ def test_grains_retention_and_window_limits() -> None:
     spec = {str(g.granularity): (g.retention, g.max_window) for g in DATASET.grains}
     assert spec == {"1m": (35 * day, day), "1h": (375 * day, 31 * day), "1d": (None, 366 * day)}
     region = DATASET.dimension("region")
-    assert region is not None and region.values == REGIONS and region.groupable
+    # issue 19: region names are passed through (GET /stats/regions is the complete list)
+    assert region is not None and region.values is None and region.groupable
     service = DATASET.dimension("service")
     assert service is not None and service.groupable and service.filterable
 

@@ -148,10 +148,19 @@ def test_documented_spelling_wins_over_the_old_one_and_unknown_fields_are_ignore
     assert rows == [(1368576000, 5.0, 3.0)]
 
 
-def test_empty_and_null_data_are_empty_frames() -> None:
-    for data in ([], {}, None):
+def test_empty_data_is_an_empty_frame() -> None:
+    for data in ([], {}):
         content = json.dumps({"status": "success", "msg": None, "data": data}).encode()
         assert decode(content, ("requests",), ("service",)) == []
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b'{"status": "success", "msg": null, "data": null}', b'{"status": "success"}']
+)
+def test_missing_data_is_an_error_not_an_empty_frame(content: bytes) -> None:
+    # Issue 19: an undocumented empty or data-less answer must not lose the piece silently.
+    with pytest.raises(ValueError, match=r"empty body|no 'data'"):
+        decode(content, ("requests",), ("service",))
 
 
 @pytest.mark.parametrize(

@@ -75,10 +75,16 @@ def test_stackpath_decode_metric_missing_from_answer_is_nan() -> None:
     assert all(math.isnan(v) for v in frame.metrics["rps"])
 
 
-@pytest.mark.parametrize("body", [b"", b'{"series": []}', b"{}", b'{"series": null}'])
-def test_stackpath_decode_no_data_is_an_empty_frame(body: bytes) -> None:
-    frame = _decode(body, ("xferUsedTotalMB",), ("pop",))
+def test_stackpath_decode_no_data_is_an_empty_frame() -> None:
+    frame = _decode(b'{"series": []}', ("xferUsedTotalMB",), ("pop",))
     assert len(frame) == 0 and list(frame.dims) == ["pop"]
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"series": null}'])
+def test_stackpath_decode_empty_or_series_less_answer_is_an_error(body: bytes) -> None:
+    # Issue 19: an undocumented empty answer must not drop the piece's buckets silently.
+    with pytest.raises(ValueError, match=r"empty body|no 'series'"):
+        _decode(body, ("xferUsedTotalMB",), ("pop",))
 
 
 @pytest.mark.parametrize(
