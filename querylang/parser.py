@@ -41,19 +41,40 @@ def grammar_text() -> str:
 def parser() -> Lark:
     """The one LALR parser of the process, built on first use.
 
-    Lark's grammar cache (a file in the temporary directory, keyed by the grammar, the
-    options and Lark's version) makes every later process load it instead of building it.
+    Lark's grammar cache (a file in querylang's cache directory, named by the grammar's
+    hash and Lark's version) makes every later process load it instead of building it.
     Its lexer hands each comment it skips to :func:`scan`, when a scan is collecting them.
     """
+    text = grammar_text()
     return Lark(
-        grammar_text(),
+        text,
         parser="lalr",
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _keep_comment},
-        cache=True,
+        cache=_cache_file(text),
     )
+
+
+def _cache_file(text: str) -> str | bool:
+    """Where the built parser is kept between processes (False: nowhere writable)."""
+    import hashlib
+    import os
+
+    import lark
+
+    folder = os.environ.get("QUERYLANG_CACHE_DIR")
+    if not folder:
+        import platformdirs
+
+        folder = platformdirs.user_cache_dir("querylang", appauthor=False)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(Path(folder) / f"grammar-{lark.__version__}-{digest}.lark")
 
 
 def without_bom(text: str) -> str:

@@ -397,8 +397,10 @@ def plan(bound: BoundQuery, context: ProviderContext) -> Plan:
     ]
     if group_by != by:
         steps.append(Combine(dims=by, rules=rules, provider=provider, reason="away", dropped=extra))
-    # Default: missing is null, except where the vendor documents omitted points as zero.
-    fill = bound.fill or ("ZERO" if ds.omits_zeros else "NULL")
+    # Default: missing is null. Where the vendor documents omitted points as zero, the piece
+    # step FillZeros has already made them 0 (over each answered piece's window), so what
+    # is still missing is a null the vendor sent: it stays missing.
+    fill = bound.fill or "NULL"
     if rebucket and fill in ("ZERO", "PREVIOUS"):
         steps.append(Fill(mode=fill, grid=grain, window=bound.window, by=by, native=True))
     if rebucket:

@@ -156,10 +156,13 @@ class FillZeros:
         seen = {m[len(SEEN) :] for m in frame.metrics if m.startswith(SEEN)}
         rules = (*self.rules, *((SEEN + m, "sum") for m in seen))
         frame = _combine(frame, self.group_by, rules, self.provider)
+        buckets = np.array(self.grain.boundaries(window.start, window.end), np.int64)
         if len(frame) == 0:
             metrics = {k: v for k, v in frame.metrics.items() if not k.startswith(SEEN)}
-            return Frame(frame.time, frame.dims, metrics)
-        buckets = np.array(self.grain.boundaries(window.start, window.end), np.int64)
+            if self.group_by:  # no series seen: none to fill
+                return Frame(frame.time, frame.dims, metrics)
+            # The one series of an answer without points: every bucket a left-out zero.
+            return Frame(buckets, {}, {k: np.zeros(len(buckets)) for k in metrics})
         # Group by the dimensions alone: every row gets the same "time".
         ids, first = frame.group_ids(self.group_by, np.zeros(len(frame), dtype=np.int64))
         n_series, n_buckets = len(first), len(buckets)

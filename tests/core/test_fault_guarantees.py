@@ -292,7 +292,9 @@ def test_twenty_concurrent_cli_runs_against_one_emulator(gcore_server, tmp_path)
         assert process.returncode == 0, err.decode()
         assert err == b""
         lines = out.decode().strip().splitlines()
-        assert lines[0] == "time,requests" and len(lines) == k + 1  # its own window, no mix-up
+        assert (
+            lines[0] == "time,requests,state" and len(lines) == k + 1
+        )  # its own window, no mix-up
         (expected,) = querylang.run(texts[k - 1], now=NOW_TEXT, env=env)
         assert [float(line.split(",")[1]) for line in lines[1:]] == [
             r[1] for r in expected.frame.rows()
