@@ -3,7 +3,7 @@
 One chart per query and metric: one line per series (each combination of the ``BY``
 dimensions), a legend naming the series, the metric's unit on the y axis (bytes and
 bit/s scaled to a decimal SI prefix fitting the largest value, e.g. ``GB``), time on the
-x axis in UTC, the zone of every result time. Missing values are gaps, never zeros. The
+x axis in the query's zone (TZ), UTC without one. Missing values are gaps, never zeros. The
 HTML report (``querylang.report``) draws the same series.
 """
 
@@ -40,6 +40,7 @@ class Chart:
     unit: str  # the axis unit after scaling ("GB", "Mbit/s", "ratio", …), or ""
     divisor: float
     series: tuple[Series, ...]
+    zone: str | None = None  # the query's TZ: the x axis is in it (None: UTC)
 
 
 def charts_of(result: Any) -> list[Chart]:
@@ -76,8 +77,18 @@ def charts_of(result: Any) -> list[Chart]:
                     ),
                 )
             )
-        out.append(Chart(f"{name}: {col.name}", col.name, unit, divisor, tuple(series)))
+        zone = getattr(result, "zone", None)
+        out.append(Chart(f"{name}: {col.name}", col.name, unit, divisor, tuple(series), zone=zone))
     return out
+
+
+def _local_text(ts: int, zone: str | None) -> str:
+    """``2026-03-29 00:00:00`` in the query's zone (UTC without one), as plotext reads it."""
+    if zone is None:
+        return format_ts(ts).replace("T", " ").rstrip("Z")
+    from querylang.localtime import format_local, parse_zone
+
+    return format_local(ts, parse_zone(zone))[:19].replace("T", " ")
 
 
 def axis_label(chart: Chart) -> str:
@@ -99,9 +110,9 @@ def _plot(chart: Chart, width: int, height: int, color: bool) -> str:
         points = [(t, v) for t, v in zip(s.times, s.values, strict=True) if v is not None]
         if not points:
             continue
-        xs = [format_ts(t).replace("T", " ").rstrip("Z") for t, _ in points]
+        xs = [_local_text(t, chart.zone) for t, _ in points]
         plt.plot(xs, [v for _, v in points], label=s.label, marker="braille")
-    plt.xlabel("time (UTC)")
+    plt.xlabel(f"time ({chart.zone or 'UTC'})")
     plt.ylabel(axis_label(chart))
     text: str = plt.build()
     plt.clear_figure()

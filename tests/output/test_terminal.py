@@ -239,3 +239,13 @@ def test_progress_bar_names_each_provider_with_an_eta() -> None:
          "-f", "csv"], capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert "calls" not in quiet.stderr  # never into a pipe
+
+
+def test_chart_time_axis_is_in_the_querys_zone() -> None:
+    # NOW is midnight UTC = 09:00 in Tokyo (+09:00, no DST): the axis reads Tokyo's clock.
+    query = "SELECT requests FROM gcore EVERY 1h LAST 6h TZ 'Asia/Tokyo'"
+    done = piped("run", "--sandbox", "--now", NOW, "-e", query, "-f", "chart")
+    assert done.returncode == 0, done.stderr
+    assert "time (Asia/Tokyo)" in done.stdout
+    assert "2026-11-20 03:00" in done.stdout  # 18:00 UTC, the window's first hour, in Tokyo
+    assert "2026-11-19 18:00" not in done.stdout
