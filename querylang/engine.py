@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -215,27 +215,22 @@ def plan_queries(
 
     # Every query is checked before any credential is asked for: a user hears about a
     # mistake in the query first, whatever the machine's setup.
-    def offline(bound: BoundQuery) -> ProviderContext:
-        return provider_context(
-            bound.provider,
-            env,
-            clock,
-            sandbox=sandbox,
-            need_secrets=False,
-            connection=bound.connection,
-        )
+    def contexts(*, secrets: bool) -> Callable[[BoundQuery], ProviderContext]:
+        def context(bound: BoundQuery) -> ProviderContext:
+            return provider_context(
+                bound.provider,
+                env,
+                clock,
+                sandbox=sandbox and not secrets,
+                need_secrets=secrets,
+                connection=bound.connection,
+            )
 
-    def online(bound: BoundQuery) -> ProviderContext:
-        return provider_context(
-            bound.provider,
-            env,
-            clock,
-            sandbox=False,
-            need_secrets=True,
-            connection=bound.connection,
-        )
+        return context
 
+    offline, online = contexts(secrets=False), contexts(secrets=True)
     default_zone = _default_zone(tz)
+
     for q in selected:
         if default_zone is not None and q.tz is None:
             q = attrs.evolve(q, tz=default_zone)

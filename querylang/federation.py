@@ -77,9 +77,7 @@ class Leg:
     @property
     def display(self) -> str:
         """How errors and explain name this leg: the provider, and the account if named."""
-        if self.account in (self.label, self.bound.provider.name):
-            return self.label
-        return f"{self.account} ({self.label})"
+        return _shown(self.account, self.bound.provider.name, self.label)
 
 
 @frozen(kw_only=True)
@@ -118,10 +116,9 @@ def _label(provider: Provider, dataset: Dataset) -> str:
 _Source = tuple[Account, Provider, Dataset, str, str]  # account, provider, dataset, label, shown
 
 
-def _display(account: Account, provider: Provider, label: str) -> str:
-    if account.name in (label, provider.name):
-        return label
-    return f"{account.name} ({label})"
+def _shown(account: str, provider: str, label: str) -> str:
+    """A source as messages name it: ``fastly``, or ``fastly_eu (fastly)`` for a connection."""
+    return label if account in (label, provider) else f"{account} ({label})"
 
 
 def _resolve(
@@ -134,7 +131,7 @@ def _resolve(
     for account in accounts(query, providers, config):
         provider, dataset = _Binder(with_source(query, account), providers, {}, 0).source()
         label = _label(provider, dataset)
-        out.append((account, provider, dataset, label, _display(account, provider, label)))
+        out.append((account, provider, dataset, label, _shown(account.name, provider.name, label)))
     return out
 
 
