@@ -105,7 +105,7 @@ class HttpProvider:
     def error_message(self, response: NativeResponse) -> str | None:
         """The vendor's own words from an error body, if it has any."""
         try:
-            body = json.loads(response.content)
+            body = response.json()
         except ValueError:
             text = response.content.decode("utf-8", "replace").strip()
             return text[:300] or None

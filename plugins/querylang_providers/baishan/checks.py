@@ -35,7 +35,7 @@ RESERVE = DATASET.max_concurrency - 1
 
 def _body(response: NativeResponse) -> dict[str, Any] | None:
     try:
-        body = json.loads(response.content)
+        body = response.json()
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -19,7 +19,6 @@ Compile and decode live in :mod:`.stats`, the catalog in :mod:`.catalog`.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from types import MappingProxyType
@@ -57,7 +56,7 @@ class FastlyProvider(HttpProvider):
     def error_message(self, response: NativeResponse) -> str | None:
         """Fastly's ``msg`` and ``detail``, joined."""
         try:
-            body = json.loads(response.content)
+            body = response.json()
         except ValueError:
             return super().error_message(response)
         if not isinstance(body, dict):
@@ -88,7 +87,7 @@ class FastlyProvider(HttpProvider):
     def _envelope_failure(self, response: NativeResponse) -> Failure | None:
         """A 2xx whose JSON envelope says ``status`` other than ``success``."""
         try:
-            body = json.loads(response.content)
+            body = response.json()
         except ValueError:
             return None  # decode reports the malformed body
         if isinstance(body, dict) and body.get("status", "success") != "success":

@@ -7,7 +7,6 @@ falls back to the HTTP status (:meth:`HttpProvider.check`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from attrs import frozen
@@ -69,7 +68,7 @@ def rpc_status(response: NativeResponse) -> RpcStatus | None:
     if 200 <= response.status < 300 and b'"series"' in response.content:
         return None  # a data answer: do not parse a large body twice
     try:
-        body = json.loads(response.content)
+        body = response.json()
     except ValueError:
         return None
     if not isinstance(body, dict) or isinstance(body.get("code"), bool):
