@@ -20,7 +20,7 @@ from functools import cache
 
 from attrs import field, frozen
 
-from querylang.timegrid import Granularity
+from querylang.timegrid import Granularity, Stepping
 
 __all__ = [
     "Grid",
@@ -139,7 +139,7 @@ def shift_local(ts: int, amount: int, unit: str, zone: Zone | None) -> int:
 
 
 @frozen
-class Grid:
+class Grid(Stepping):
     """EVERY's buckets in a zone and/or counted from an origin; Granularity's interface."""
 
     every: Granularity
@@ -213,22 +213,6 @@ class Grid:
             assert size is not None
             return ts + n * size
         return self._start(self._index(ts) + n * self.amount)
-
-    def ceil(self, ts: int) -> int:
-        start = self.floor(ts)
-        return start if start == ts else self.add(start)
-
-    def is_aligned(self, ts: int) -> bool:
-        return self.floor(ts) == ts
-
-    def boundaries(self, start: int, end: int) -> list[int]:
-        """Bucket starts in [start, end), ``start`` being aligned."""
-        out = []
-        t = start
-        while t < end:
-            out.append(t)
-            t = self.add(t)
-        return out
 
 
 #: What a bucket grid may be: UTC epoch-aligned, or local / start-aligned.

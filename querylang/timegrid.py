@@ -16,6 +16,7 @@ from querylang.errors import BindingError
 __all__ = [
     "MAX_DURATION_SECONDS",
     "Granularity",
+    "Stepping",
     "TimeWindow",
     "format_ts",
     "parse_duration",
@@ -33,8 +34,43 @@ _MONDAY_OFFSET = 4 * 86400  # 1970-01-01 was a Thursday; 1970-01-05 a Monday
 _DURATION_RE = re.compile(r"^(\d+)(mo|s|m|h|d|w)$")
 
 
+class Stepping:
+    """What any bucket grid derives from its ``floor`` and ``add``: ceil, alignment, starts.
+
+    Shared by :class:`Granularity` (UTC) and :class:`querylang.localtime.Grid` (a zone or an
+    origin), so the two grids step through time by one rule.
+    """
+
+    __slots__ = ()
+
+    def floor(self, ts: int) -> int:
+        """The start of the bucket holding ``ts``."""
+        raise NotImplementedError
+
+    def add(self, ts: int, n: int = 1) -> int:
+        """The boundary ``n`` buckets after the boundary ``ts``."""
+        raise NotImplementedError
+
+    def ceil(self, ts: int) -> int:
+        """The first bucket boundary at or after ``ts``."""
+        start = self.floor(ts)
+        return start if start == ts else self.add(start)
+
+    def is_aligned(self, ts: int) -> bool:
+        return self.floor(ts) == ts
+
+    def boundaries(self, start: int, end: int) -> list[int]:
+        """Bucket starts in [start, end), ``start`` being aligned."""
+        out = []
+        t = start
+        while t < end:
+            out.append(t)
+            t = self.add(t)
+        return out
+
+
 @frozen(order=False)
-class Granularity:
+class Granularity(Stepping):
     """A bucket size on the UTC grid, e.g. ``Granularity(5, "m")``."""
 
     amount: int
@@ -79,11 +115,6 @@ class Granularity:
         assert size is not None
         return ts - (ts - self._offset) % size
 
-    def ceil(self, ts: int) -> int:
-        """The first bucket boundary at or after ``ts``."""
-        start = self.floor(ts)
-        return start if start == ts else self.add(start)
-
     def add(self, ts: int, n: int = 1) -> int:
         """The boundary ``n`` buckets after the boundary ``ts``."""
         if self.unit == "mo":
@@ -93,18 +124,6 @@ class Granularity:
         size = self.seconds
         assert size is not None
         return ts + n * size
-
-    def is_aligned(self, ts: int) -> bool:
-        return self.floor(ts) == ts
-
-    def boundaries(self, start: int, end: int) -> list[int]:
-        """Bucket starts in [start, end), ``start`` being aligned."""
-        out = []
-        t = start
-        while t < end:
-            out.append(t)
-            t = self.add(t)
-        return out
 
     def divides(self, coarse: Granularity) -> bool:
         """True when every boundary of ``coarse`` is also a boundary of this grid."""
