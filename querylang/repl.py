@@ -220,19 +220,22 @@ class Session:
         used = used_params(tuple(queries))
         return {k: v for k, v in self.params.items() if k in used}
 
+    def _engine_options(self, params: Mapping[str, ParamValue]) -> dict[str, Any]:
+        """What every engine call from the REPL shares: the session's clock, mode and store."""
+        return {
+            "path": "<repl>",
+            "now": self.now,
+            "sandbox": self.sandbox,
+            "params": params,
+            "config": self.config,
+            "cache": self.store(),
+        }
+
     def run(self, text: str, params: Mapping[str, ParamValue], out: TextIO) -> None:
         from querylang.engine import run
         from querylang.output import write_results
 
-        results = run(
-            text,
-            path="<repl>",
-            now=self.now,
-            sandbox=self.sandbox,
-            params=params,
-            config=self.config,
-            cache=self.store(),
-        )
+        results = run(text, **self._engine_options(params))
         if self.output is None:
             write_results(results, self.fmt, out)
             return
@@ -246,15 +249,7 @@ class Session:
         from querylang.syntax import parse
 
         params = self._params_for(parse(text, "<repl>").queries)
-        plans = explain(
-            text,
-            path="<repl>",
-            now=self.now,
-            sandbox=self.sandbox,
-            params=params,
-            config=self.config,
-            cache=self.store(),
-        )
+        plans = explain(text, **self._engine_options(params))
         write_explain(plans, "text", out)
 
     def _for_repl(self, exc: QuerylangError) -> QuerylangError:
