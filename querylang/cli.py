@@ -132,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     run.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
+    run.add_argument(
+        "--concurrency", type=int, metavar="N",
+        help=f"calls in flight per account, 1-{MAX_CONCURRENCY} (default: the connection's "
+        "concurrency, else the vendor's documented limit)",
+    )  # fmt: skip
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     _add_cache_flags(run)
     run.add_argument(
@@ -202,6 +207,11 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--table", metavar="NAME", help="table name (default: the query's name)")
     sync.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default 30)")
     sync.add_argument("--retries", type=int, default=3, help="retries per call (default 3)")
+    sync.add_argument(
+        "--concurrency", type=int, metavar="N",
+        help=f"calls in flight per account, 1-{MAX_CONCURRENCY} (default: the connection's "
+        "concurrency, else the vendor's documented limit)",
+    )  # fmt: skip
     _add_cache_flags(sync)
 
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
@@ -307,16 +317,38 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from querylang.engine import run
+MAX_CONCURRENCY = 64
+
+
+def _settings(args: argparse.Namespace, *, progress: bool | None) -> Any:
+    """--timeout, --retries and --concurrency as the run's ExecutionSettings.
+
+    --concurrency overrides a connection's ``concurrency``, which overrides the catalog's
+    ``max_concurrency`` (the vendor's documented limit); rate limits apply whatever it is.
+    """
+    from querylang.errors import UsageError
     from querylang.execution import ExecutionSettings
 
-    text, path = _read_source(args)
-    settings = ExecutionSettings(
+    concurrency = args.concurrency
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(
+            f"--concurrency {concurrency} is out of range: it is the number of calls in "
+            f"flight per account, from 1 to {MAX_CONCURRENCY}",
+            hint="e.g. --concurrency 8, or leave it out to follow the vendor's limit",
+        )
+    return ExecutionSettings(
         timeout=args.timeout,
         max_attempts=max(args.retries, 0) + 1,
-        progress=False if args.no_progress else None,
+        concurrency=concurrency,
+        progress=progress,
     )
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from querylang.engine import run
+
+    settings = _settings(args, progress=False if args.no_progress else None)
+    text, path = _read_source(args)
     results = run(
         text,
         path=path,
@@ -509,10 +541,10 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.engine import run
-    from querylang.execution import ExecutionSettings
     from querylang.sync import SyncError, sync_results, table_of, target_of
 
     target_of(args.to)  # a wrong target is reported before anything is fetched
+    settings = _settings(args, progress=False)
     text, path = _read_source(args)
     results = run(
         text,
@@ -521,9 +553,7 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         params=_params(args),
         query=args.query,
         sandbox=args.sandbox,
-        settings=ExecutionSettings(
-            timeout=args.timeout, max_attempts=max(args.retries, 0) + 1, progress=False
-        ),
+        settings=settings,
         cache=_store(args),
         refresh=args.refresh,
         config=args.config,

@@ -239,13 +239,15 @@ async def _call(
             lane.limiter.release()
             raise
         lane.limiter.release()
-        verdict = provider.check(request, response)
+        # check and decode parse the body: off the event loop, so the other calls in flight
+        # keep being sent and read meanwhile (the parse releases the GIL in part)
+        verdict = await asyncio.to_thread(provider.check, request, response)
         if verdict.kind == "ok":
             # a pause with a quota: only when the calls still in flight could use it up
             quota = verdict.quota
             if verdict.pause and (quota is None or quota <= lane.limiter.in_flight):
                 lane.limiter.pause(verdict.pause)
-            return _decode(provider, piece, request, response)
+            return await asyncio.to_thread(_decode, provider, piece, request, response)
         error = verdict.error or ProviderError(provider.name, f"HTTP {response.status}")
         if verdict.kind == "reauth" and not reauthorized:
             reauthorized = refresh = True
@@ -420,3 +422,4 @@ def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())  # the decode threads

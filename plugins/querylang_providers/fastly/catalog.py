@@ -221,7 +221,10 @@ DATASET = Dataset(
         ),
     ),
     history=None,
-    max_concurrency=4,
+    # Reading stats is not rate-limited: seed 002 documents no limit for GET /stats, and
+    # Fastly's hourly API limit applies to modifying calls only (shared/providers.md). 16
+    # at once is a courtesy cap, not a vendor limit; 429s are still honoured.
+    max_concurrency=16,
     # Seed 002 "Availability of Data": minutely and hourly data are "delayed by roughly 10
     # to 15 minutes", the current hour and day are partial. Minute and hour buckets are
     # final 15 minutes after they end; a day settles by about 02:00 UTC the next day.
