@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from attrs import evolve, field, frozen
 
 from querylang.timegrid import Granularity, TimeWindow
@@ -141,6 +142,9 @@ class NativeRequest:
         }
 
 
+_UNPARSED: Any = object()  # NativeResponse._parsed before the first json()
+
+
 @frozen(kw_only=True)
 class NativeResponse:
     """An HTTP response as decode sees it."""
@@ -148,13 +152,27 @@ class NativeResponse:
     status: int
     headers: Mapping[str, str]
     content: bytes
+    # the parsed body, once: check and decode both read it (see json())
+    _parsed: Any = field(default=_UNPARSED, init=False, eq=False, repr=False, alias="_parsed")
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        """The body parsed as JSON, once per response (check and decode share the tree).
+
+        orjson parses; a body it refuses that the standard library reads (NaN, integers past
+        64 bits) falls back to ``json.loads``, so what parses and what fails is unchanged.
+        The result is shared: callers must not modify it.
+        """
+        if self._parsed is _UNPARSED:
+            try:
+                parsed = orjson.loads(self.content)
+            except orjson.JSONDecodeError:
+                parsed = json.loads(self.content)
+            object.__setattr__(self, "_parsed", parsed)
+        return self._parsed
 
 
 class AuthSession:

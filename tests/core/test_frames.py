@@ -124,3 +124,17 @@ def test_grouping_matches_a_sort_based_reference(rows: list, scale: int) -> None
         expected[(t * scale, d)] = expected.get((t * scale, d), 0.0) + v
     assert [(r[0], r[1]) for r in out.rows()] == sorted(expected)
     assert [r[2] for r in out.rows()] == [expected[k] for k in sorted(expected)]
+
+
+def test_a_response_body_is_parsed_once_and_reads_what_the_stdlib_reads() -> None:
+    import json
+
+    from querylang.wire import NativeResponse
+
+    body = b'{"series": [[1, 2.5], [2, null]], "odd": NaN, "big": 123456789012345678901234567890}'
+    response = NativeResponse(status=200, headers={}, content=body)
+    first = response.json()
+    assert first is response.json()  # check and decode share one tree
+    assert json.dumps(first) == json.dumps(json.loads(body))  # NaN and big ints as before
+    with pytest.raises(ValueError):
+        NativeResponse(status=200, headers={}, content=b'{"truncated": [1, 2').json()
