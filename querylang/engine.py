@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -13,7 +13,7 @@ from attrs import frozen
 
 from querylang import ir
 from querylang.context import env_name, provider_context
-from querylang.errors import QueryError, SourceText, UsageError, did_you_mean
+from querylang.errors import CredentialsError, QueryError, SourceText, UsageError, did_you_mean
 from querylang.parameters import ParamValue, file_params, param_from_text
 from querylang.plugins import Registry, registry
 from querylang.syntax import parse
@@ -207,16 +207,22 @@ def plan_queries(
     values = _params(qfile, source, params)
     reg = providers or registry()
     connections = resolve_config(config, reg, env, path)
-    plans = []
+    plans: list[Plan | CrossPlan] = []
     try:
         selected = select(qfile, query)
     except QueryError as exc:
         raise exc.with_source(source) from None
 
     # Every query is checked before any credential is asked for: a user hears about a
-    # mistake in the query first, whatever the machine's setup.
-    def contexts(*, secrets: bool) -> Callable[[BoundQuery], ProviderContext]:
-        def context(bound: BoundQuery) -> ProviderContext:
+    # mistake in the query first, whatever the machine's setup. Each query is planned once:
+    # with its credentials when they come from the environment and are all there, else
+    # with placeholders, and planned again after every query has been checked, in order
+    # (that pass runs a credential command, or raises the missing credential's error).
+    online = need_secrets and not sandbox
+    again: set[int] = set()
+
+    def context(bound: BoundQuery) -> ProviderContext:
+        def make(*, secrets: bool) -> ProviderContext:
             return provider_context(
                 bound.provider,
                 env,
@@ -226,9 +232,15 @@ def plan_queries(
                 connection=bound.connection,
             )
 
-        return context
+        if online and len(plans) not in again:
+            if not _runs_command(bound):
+                try:
+                    return make(secrets=True)
+                except CredentialsError:
+                    pass
+            again.add(len(plans))
+        return make(secrets=False)
 
-    offline, online = contexts(secrets=False), contexts(secrets=True)
     default_zone = _default_zone(tz)
 
     for q in selected:
@@ -238,11 +250,25 @@ def plan_queries(
             q, reg.providers, now=clock, params=values, source=source, config=connections
         )
         try:
-            plans.append(plan_query(bound, offline))
+            plans.append(plan_query(bound, context))
         except QueryError as exc:
             raise exc.with_source(source) from None
-    if need_secrets and not sandbox:
-        plans = [plan_query(p.bound, online) for p in plans]
+    if again:
+        online = False  # the second pass asks for every credential, whatever it costs
+
+        def with_secrets(bound: BoundQuery) -> ProviderContext:
+            return provider_context(
+                bound.provider,
+                env,
+                clock,
+                sandbox=False,
+                need_secrets=True,
+                connection=bound.connection,
+            )
+
+        plans = [
+            plan_query(p.bound, with_secrets) if i in again else p for i, p in enumerate(plans)
+        ]
     if final_only:
         from querylang.steps import KeepFinal
 
@@ -346,7 +372,8 @@ def run(
     from querylang.execution import execute
     from querylang.federation import CrossPlan
 
-    plans = plan_queries(
+    # What explain shows is what runs: the same plans, with the credentials this time.
+    plans = explain(
         text,
         path=path,
         now=now,
@@ -354,13 +381,14 @@ def run(
         params=params,
         query=query,
         sandbox=sandbox,
+        need_secrets=True,
         providers=providers,
+        cache=cache,
+        refresh=refresh,
         config=config,
         final_only=final_only,
         tz=tz,
     )
-    if cache is not None:
-        plans = [_with_store(p, cache, sandbox=sandbox, refresh=refresh) for p in plans]
     if sandbox and transport is None:
         clock = float(plans[0].bound.now) if plans else time.time()
 
@@ -425,6 +453,16 @@ def resolve_config(
         return config
     where = Path(path).resolve().parent if os.path.isfile(path) else None
     return load_config(config, providers=reg.providers, env=env, cwd=where)
+
+
+def _runs_command(bound: BoundQuery) -> bool:
+    """Whether a credential of ``bound``'s account is read by running a command."""
+    connection = bound.connection
+    if connection is None:
+        return False
+    return any(
+        connection.credential(cred.env).command is not None for cred in bound.provider.credentials
+    )
 
 
 def _default_zone(tz: str | None) -> ir.TimeZone | None:
