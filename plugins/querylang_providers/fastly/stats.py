@@ -138,13 +138,28 @@ def _records(data: Any, request: NativeRequest) -> Iterable[tuple[str | None, di
         yield (str(service) if service is not None else None), record
 
 
-def _normalise(record: Any) -> dict[str, Any]:
-    """The record with its fields under their documented names (the document's wins)."""
-    if not isinstance(record, dict):
-        raise ValueError(f"expected a record object, got {record!r}")
-    out = {ALIASES[k]: v for k, v in record.items() if k in ALIASES}
-    out.update({k: v for k, v in record.items() if k not in ALIASES})
-    return out
+def _spellings(metrics: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each metric's field names in a record: the documented one first (it wins), then
+    the spellings of the document's examples and older API versions."""
+    return {m: (m, *(k for k, v in ALIASES.items() if v == m)) for m in metrics}
+
+
+def _field(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        if name in record:
+            return record[name]
+    return None
+
+
+def _key(query: NativeQuery, service: str | None, region: Any) -> tuple[Any, ...]:
+    """The group values of a service's records: the service, the request's region."""
+    key: list[Any] = []
+    for dim in query.group_by:
+        value = service if dim == "service" else region if dim == "region" else None
+        if value is None:
+            raise ValueError(f"the answer does not say which {dim} a record belongs to")
+        key.append(value)
+    return tuple(key)
 
 
 def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
@@ -158,16 +173,17 @@ def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse)
     if body.get("status", "success") != "success":
         raise ValueError(f"status {body.get('status')!r}: {body.get('msg')}")
     region = request.tag.get("region")
-    for service, raw in _records(body.get("data"), request):
-        record = _normalise(raw)
-        if record.get("start_time") is None:
-            raise ValueError(f"a record has no start_time: {raw!r}")
-        key: list[Any] = []
-        for dim in query.group_by:
-            value = service if dim == "service" else region if dim == "region" else None
-            if value is None:
-                raise ValueError(f"the answer does not say which {dim} a record belongs to")
-            key.append(value)
-        ts = int(float(record["start_time"]))
-        builder.add_point(tuple(key), ts, {m: record.get(m) for m in request.metrics})
+    spellings = _spellings(request.metrics)
+    keys: dict[str | None, tuple[Any, ...]] = {}
+    for service, record in _records(body.get("data"), request):
+        if not isinstance(record, dict):
+            raise ValueError(f"expected a record object, got {record!r}")
+        start = record.get("start_time")
+        if start is None:
+            raise ValueError(f"a record has no start_time: {record!r}")
+        key = keys.get(service)
+        if key is None:
+            key = keys[service] = _key(query, service, region)
+        values = {m: _field(record, names) for m, names in spellings.items()}
+        builder.add_point(key, int(float(start)), values)
     return builder.build()
