@@ -96,10 +96,12 @@ def _serve() -> None:
     emulator = registry().get("fastly").emulator(lambda: float(NOW))
     cache: dict = {}
     lock = threading.Lock()
-    with serve(Rendered(emulator, cache, lock, LATENCY)) as slow:
-        with serve(Rendered(emulator, cache, lock, 0.0)) as fast:
-            print(slow.url, fast.url, flush=True)
-            sys.stdin.read()  # until the parent closes the pipe
+    with (
+        serve(Rendered(emulator, cache, lock, LATENCY)) as slow,
+        serve(Rendered(emulator, cache, lock, 0.0)) as fast,
+    ):
+        print(slow.url, fast.url, flush=True)
+        sys.stdin.read()  # until the parent closes the pipe
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +164,10 @@ def test_200_fastly_calls(urls: tuple[str, str]) -> None:
     network = math.ceil(CALLS / width) * LATENCY
     ideal = max(network, floor) + LATENCY
     measured = statistics.median(runs)
-    vs_ideal = statistics.median(r / (max(network, f) + LATENCY) for r, f in zip(runs, floors))
-    faster = statistics.median(s / r for s, r in zip(loops, runs))
+    vs_ideal = statistics.median(
+        r / (max(network, f) + LATENCY) for r, f in zip(runs, floors, strict=True)
+    )
+    faster = statistics.median(s / r for s, r in zip(loops, runs, strict=True))
     allowed = CALLS * LATENCY / network
     cap = statistics.median(loops) / ideal
     print(

@@ -22,7 +22,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
+import msgspec
 from attrs import evolve
 
 from querylang.failures import Failure, FailureKind, Verdict
@@ -34,6 +36,12 @@ from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
 
 __all__ = ["FastlyProvider", "register_providers"]
 
+
+class _Head(msgspec.Struct):
+    status: Any = "success"
+
+
+_HEAD = msgspec.json.Decoder(_Head)
 MAX_PAUSE = 3600.0  # Fastly's limits are hourly: never hold calls longer than that
 
 
@@ -87,13 +95,18 @@ class FastlyProvider(HttpProvider):
     def _envelope_failure(self, response: NativeResponse) -> Failure | None:
         """A 2xx whose JSON envelope says ``status`` other than ``success``."""
         try:
-            body = response.json()
-        except ValueError:
-            return None  # decode reports the malformed body
-        if isinstance(body, dict) and body.get("status", "success") != "success":
+            # the envelope's status alone: the records are skipped unread (decode reads them)
+            status = _HEAD.decode(response.content).status
+        except msgspec.DecodeError:  # not an object, or what only the standard library reads
+            try:
+                body = response.json()
+            except ValueError:
+                return None  # decode reports the malformed body
+            status = body.get("status", "success") if isinstance(body, dict) else "success"
+        if status != "success":
             return Failure(
                 kind=FailureKind.BAD_REQUEST,
-                where=f"status {body.get('status')!r} in an HTTP {response.status} answer",
+                where=f"status {status!r} in an HTTP {response.status} answer",
                 said=self.error_message(response) or "no message",
                 hint=self._bad_request_hint(),
             )

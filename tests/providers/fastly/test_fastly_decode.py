@@ -182,3 +182,43 @@ def test_malformed_answers_raise_value_error(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         decode(content, ("requests",), group_by)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "metrics", "group_by", "tag"),
+    [
+        ("stats_all.json", ("requests", "log", "imgopto", "tls_v13"), ("service",), None),
+        ("stats_aggregate.json", ("requests", "bandwidth"), (), None),
+        ("stats_service_minute.json", ("requests", "hit_ratio"), ("service",), {"service": A}),
+        ("stats_field_hit_ratio.json", ("hit_ratio",), ("service",), None),
+    ],
+)
+def test_the_partial_decode_and_the_whole_tree_agree(
+    monkeypatch: pytest.MonkeyPatch,
+    fixture: str,
+    metrics: tuple[str, ...],
+    group_by: tuple[str, ...],
+    tag: dict[str, str] | None,
+) -> None:
+    """Documented answers take the decoder that builds only the fields asked for; the
+    general path (the whole tree, kept for answers of another shape) gives the same rows."""
+    from querylang_providers.fastly import stats
+
+    taken: list[bool] = []
+    real = stats._typed_rows
+
+    def spy(*args: Any) -> Any:
+        rows = real(*args)
+        taken.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(stats, "_typed_rows", spy)
+    fast = decode(body(fixture), metrics, group_by, tag)
+    assert taken == [True]
+    monkeypatch.setattr(stats, "_typed_rows", lambda *args: None)
+    whole = decode(body(fixture), metrics, group_by, tag)
+    assert len(fast) == len(whole) > 0
+    same(
+        fast,
+        [tuple(None if isinstance(v, float) and math.isnan(v) else v for v in r) for r in whole],
+    )
