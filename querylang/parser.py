@@ -9,7 +9,6 @@ statement splitting. :func:`span_of` turns a token or a tree's position into an 
 from __future__ import annotations
 
 import functools
-import importlib.resources
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,18 @@ KEYWORDS = (
 
 def grammar_text() -> str:
     """The grammar shipped inside the package (or, in a source checkout, grammar/)."""
-    packaged = importlib.resources.files("querylang").joinpath("grammar/querylang.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parent.parent / "grammar" / "querylang.lark"
-    return checkout.read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parent
+    for folder in (here, here.parent):  # installed, then a source checkout
+        candidate = folder / "grammar" / "querylang.lark"
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    import importlib.resources  # a package imported from a zip archive, say
+
+    return (
+        importlib.resources.files("querylang")
+        .joinpath("grammar/querylang.lark")
+        .read_text(encoding="utf-8")
+    )
 
 
 @functools.cache
