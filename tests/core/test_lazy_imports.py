@@ -110,7 +110,7 @@ def _site_with_example(site: Path) -> Path:
 def test_a_plugin_installed_after_the_list_was_kept_is_found(tmp_path: Path) -> None:
     cache, site = tmp_path / "cache", tmp_path / "site"
     site.mkdir()
-    out, modules, code = _run(["providers"], cache, tmp_path, PYTHONPATH=str(site))
+    out, _, code = _run(["providers"], cache, tmp_path, PYTHONPATH=str(site))
     assert code == 0 and "edgelog" not in out and "gcore" in out, out
     kept = json.loads((cache / "entry-points.json").read_text())
     assert [ep[0] for ep in kept["scans"][0]["entry_points"]] == [
@@ -118,7 +118,7 @@ def test_a_plugin_installed_after_the_list_was_kept_is_found(tmp_path: Path) -> 
     ]  # fmt: skip
 
     _site_with_example(site)  # changes the folder's modification time
-    out, modules, code = _run(["providers"], cache, tmp_path, PYTHONPATH=str(site))
+    out, _, code = _run(["providers"], cache, tmp_path, PYTHONPATH=str(site))
     assert code == 0, out
     assert "edgelog  (querylang-example-plugin 0.1.0)  hooks: register_providers" in out
 
