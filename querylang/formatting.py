@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from attrs import frozen
-from lark import Token
 
 from querylang import ir
 from querylang.errors import QueryError
+from querylang.parser import Token
 from querylang.printer import WIDTH, Line, fmt_param, fmt_query, fmt_value, layouts
 from querylang.sources import query_files
 from querylang.syntax import Statement, parse, scan

@@ -11,11 +11,20 @@ import itertools
 import math
 from typing import Any
 
-from lark import Token, Tree, UnexpectedInput
-
 from querylang import ir
 from querylang.errors import QueryError, QuerySyntaxError, SourceText
-from querylang.parser import KEYWORDS, Scan, grammar_text, parser, scan, span_of, without_bom
+from querylang.parser import (
+    KEYWORDS,
+    Scan,
+    Token,
+    Tree,
+    UnexpectedInput,
+    grammar_text,
+    parser,
+    scan,
+    span_of,
+    without_bom,
+)
 from querylang.syntax_errors import shorten, syntax_error
 from querylang.timegrid import MAX_DURATION_SECONDS
 

@@ -22,8 +22,9 @@ EXAMPLE = ROOT / "examples" / "querylang-example-plugin"
 HEAVY = ("numpy", "httpx", "rich", "pandas", "pyarrow", "polars", "prompt_toolkit")
 # What the start-up work of issue #14 keeps out: distribution metadata (the entry-point
 # list is kept), email parsing (only an HTTP-date Retry-After needs it), subprocess and
-# TOML (only a credential command and a connections file need them), the formatter.
-LAZY = ("importlib.metadata", "email", "subprocess", "tomllib", "querylang.printer")
+# TOML (only a credential command and a connections file need them), the formatter, and
+# Lark itself (the grammar's standalone parser, kept in the cache, is all a parse needs).
+LAZY = ("importlib.metadata", "email", "subprocess", "tomllib", "querylang.printer", "lark")
 
 RUN_AND_LIST = (
     "import runpy, sys\n"
@@ -149,3 +150,19 @@ def test_an_unwritable_cache_directory_only_costs_time(tmp_path: Path, query: Pa
     blocker.write_text("")
     out, _, code = _run(["check", str(query)], blocker / "cache", tmp_path)
     assert code == 0 and "checked 1 file: no problems" in out, out
+
+
+def test_a_damaged_kept_parser_is_made_again(tmp_path: Path, query: Path) -> None:
+    cache = tmp_path / "cache"
+    out, _, code = _run(["check", str(query)], cache, tmp_path)
+    assert code == 0, out
+    (kept,) = cache.glob("querylang_lalr_*.py")
+    kept.write_text("this is not python")
+    for compiled in (cache / "__pycache__").glob("querylang_lalr_*"):
+        compiled.unlink()
+    out, modules, code = _run(["check", str(query)], cache, tmp_path)
+    assert code == 0 and "checked 1 file: no problems" in out, out
+    assert "lark" in modules  # made again with Lark
+    assert "Lark_StandAlone" in kept.read_text()
+    out, modules, code = _run(["check", str(query)], cache, tmp_path)
+    assert code == 0 and "lark" not in modules, out
