@@ -31,7 +31,6 @@ Heavy modules (numpy, httpx) load on first use, so ``import querylang`` stays ch
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -75,10 +74,8 @@ if TYPE_CHECKING:
         build_url,
     )
 
-try:
-    __version__ = version("querylang")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = [
     "AuthSession",
@@ -188,7 +185,20 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version, read on first use (importlib.metadata is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("querylang")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'querylang' has no attribute {name!r}")

@@ -29,9 +29,9 @@ from querylang.errors import (
     UsageError,
     did_you_mean,
 )
-from querylang.formatting import query_files
 from querylang.hookspecs import Provider
 from querylang.parameters import ParamValue, file_params, param_from_text, used_params
+from querylang.sources import query_files
 from querylang.syntax import parse_each
 
 if TYPE_CHECKING:

@@ -15,8 +15,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from querylang import __version__
-
 # Kept in step with querylang.output.FORMATS (a test checks), so --help imports no numpy.
 FORMATS = ("table", "csv", "json", "ndjson", "chart", "html", "parquet", "arrow")
 
@@ -100,13 +98,29 @@ def _store(args: argparse.Namespace) -> Any:
     return Store.default()
 
 
+class _Version(argparse.Action):
+    """``--version``: reads the installed version only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )  # fmt: skip
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from querylang import __version__
+
+        sys.stdout.write(f"querylang {__version__}\n")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="querylang",
         description="One query language for CDN and object-storage usage statistics.",
         epilog=f"example: querylang run --sandbox -e '{EXAMPLE}'",
     )
-    parser.add_argument("--version", action="version", version=f"querylang {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -100,6 +97,8 @@ class CredentialSource:
 
     def describe(self) -> str:
         if self.command is not None:
+            import shlex
+
             return f"command: {shlex.join(self.command)}"
         return f"env: {self.env}"
 
@@ -117,6 +116,9 @@ class CredentialSource:
 
 
 def _run_command(command: tuple[str, ...], connection: str, credential: str) -> str:
+    import shlex
+    import subprocess
+
     shown = shlex.join(command)
     try:
         done = subprocess.run(
@@ -194,6 +196,8 @@ def _problem(path: Path | str, message: str, hint: str, code: str = "E510") -> U
 
 def _command(value: Any, path: Path, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
+        import shlex
+
         parts = tuple(shlex.split(value))
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         parts = tuple(value)
@@ -374,6 +378,8 @@ def _connection(name: str, body: Any, path: Path, providers: Mapping[str, Any]) 
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -22,16 +22,16 @@ clause; otherwise it is laid out one clause per line, so each comment keeps its 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TextIO
 
 from attrs import frozen
-from lark import Token
 
 from querylang import ir
 from querylang.errors import QueryError
+from querylang.parser import Token
 from querylang.printer import WIDTH, Line, fmt_param, fmt_query, fmt_value, layouts
+from querylang.sources import query_files
 from querylang.syntax import Statement, parse, scan
 
 __all__ = [
@@ -224,21 +224,6 @@ def _blank_after(notes: _Attached, index: int) -> bool:
 
 
 # -- querylang fmt --------------------------------------------------------------------
-
-
-def query_files(paths: Sequence[str]) -> Iterator[tuple[str, Path | None]]:
-    """Each path given, or each ``*.qry`` under a directory given; None for a missing path."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for found in sorted(path.rglob("*.qry")):
-                hidden = any(part.startswith(".") for part in found.relative_to(path).parts)
-                if found.is_file() and not hidden:
-                    yield str(found), found
-        elif path.is_file():
-            yield raw, path
-        else:
-            yield raw, None
 
 
 def format_stdin(src: TextIO, out: TextIO) -> int:

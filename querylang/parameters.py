@@ -38,7 +38,7 @@ def file_params(
                 hint="keep one PARAM line per parameter",
             )
         out[decl.name] = ParamValue(value=decl.value, origin="the PARAM default", span=decl.span)
-    used = used_params(qfile.queries)
+    used = used_params(qfile.queries) if overrides else set()  # a walk of every query
     for name, value in overrides.items():
         if name not in used and name not in out:
             guess = did_you_mean(name, used)

@@ -4,22 +4,50 @@
 that :mod:`querylang.syntax` turns into IR and :mod:`querylang.syntax_errors` asks what it
 expected; :func:`scan` lexes a source whole (its comments too) for ``fmt``, completion and
 statement splitting. :func:`span_of` turns a token or a tree's position into an IR span.
+
+The parser runs as Lark's *standalone* parser: the module ``python -m lark.tools.standalone``
+writes for this grammar (Lark's parsing code and the grammar's LALR tables in one file).
+It is generated on first use into querylang's cache directory (``$QUERYLANG_CACHE_DIR`` or
+the user cache directory), named by a checksum of the grammar, and imported from there by
+every later process: importing it costs about a third of importing Lark and building its
+parser from Lark's own cache. The Lark runtime types (``Token``, ``Tree``, the ``Unexpected*``
+errors) are the standalone module's and are exported here; to a type checker they are
+Lark's, which they copy. Where the cache directory cannot be written, the generated code
+is run from memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import importlib.resources
+import os
+import sys
+import zlib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from lark import Lark, Token, UnexpectedCharacters
 
 from querylang import ir
 
-__all__ = ["KEYWORDS", "Scan", "grammar_text", "parser", "scan", "span_of", "without_bom"]
+__all__ = [
+    "KEYWORDS",
+    "Lark",
+    "Scan",
+    "Token",
+    "Tree",
+    "UnexpectedCharacters",
+    "UnexpectedEOF",
+    "UnexpectedInput",
+    "UnexpectedToken",
+    "grammar_text",
+    "parser",
+    "scan",
+    "span_of",
+    "without_bom",
+]
 
 KEYWORDS = (
     "SELECT", "BY", "FROM", "WHERE", "AND", "NOT", "IN", "AS",
@@ -30,51 +58,128 @@ KEYWORDS = (
 
 def grammar_text() -> str:
     """The grammar shipped inside the package (or, in a source checkout, grammar/)."""
-    packaged = importlib.resources.files("querylang").joinpath("grammar/querylang.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parent.parent / "grammar" / "querylang.lark"
-    return checkout.read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parent
+    for folder in (here, here.parent):  # installed, then a source checkout
+        candidate = folder / "grammar" / "querylang.lark"
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    import importlib.resources  # a package imported from a zip archive, say
 
-
-@functools.cache
-def parser() -> Lark:
-    """The one LALR parser of the process, built on first use.
-
-    Lark's grammar cache (a file in querylang's cache directory, named by the grammar's
-    hash and Lark's version) makes every later process load it instead of building it.
-    Its lexer hands each comment it skips to :func:`scan`, when a scan is collecting them.
-    """
-    text = grammar_text()
-    return Lark(
-        text,
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        lexer_callbacks={"COMMENT": _keep_comment},
-        cache=_cache_file(text),
+    return (
+        importlib.resources.files("querylang")
+        .joinpath("grammar/querylang.lark")
+        .read_text(encoding="utf-8")
     )
 
 
-def _cache_file(text: str) -> str | bool:
-    """Where the built parser is kept between processes (False: nowhere writable)."""
-    import hashlib
-    import os
+# The parser's options: part of the generated module's name, so a change makes a new one.
+_OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True}
+_FORMAT = 1  # bump to regenerate every kept module (e.g. after changing how it is made)
 
-    import lark
 
+def _generate(text: str) -> str:
+    """The standalone parser module's source, from Lark itself (the slow way, once)."""
+    import io
+
+    from lark import Lark as FullLark
+    from lark.tools.standalone import gen_standalone
+
+    out = io.StringIO()
+    gen_standalone(FullLark(text, maybe_placeholders=False, **_OPTIONS), out=out)
+    return out.getvalue()
+
+
+def _cache_folder() -> Path:
     folder = os.environ.get("QUERYLANG_CACHE_DIR")
     if not folder:
         import platformdirs
 
         folder = platformdirs.user_cache_dir("querylang", appauthor=False)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return Path(folder)
+
+
+def _import(name: str, path: Path | None, source: str = "") -> ModuleType:
+    """Run the generated module, from its file (bytecode cached beside it) or from memory."""
+    import importlib.util
+
+    if path is not None:
+        spec = importlib.util.spec_from_file_location(name, path)
+    else:
+        spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # the generated dataclasses look their module up
     try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+        if spec.loader is not None:
+            spec.loader.exec_module(module)
+        else:
+            exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _compile(path: Path) -> None:
+    """Write the module's bytecode now, even where PYTHONDONTWRITEBYTECODE is set: compiling
+    the 180 kB source would otherwise cost every process more than the import saves."""
+    import py_compile
+
+    with contextlib.suppress(py_compile.PyCompileError):
+        py_compile.compile(str(path), doraise=True)
+
+
+@functools.cache
+def _runtime() -> ModuleType:
+    """The grammar's standalone parser module: imported from the cache, made if missing."""
+    text = grammar_text()
+    key = f"{_FORMAT} {sorted(_OPTIONS.items())} {len(text)} {text}".encode()
+    name = f"querylang_lalr_{zlib.crc32(key):08x}"
+    path = _cache_folder() / f"{name}.py"
+    if path.is_file():
+        try:
+            return _import(name, path)
+        except Exception:  # a damaged file (a full disk, an edit): made again below
+            pass
+    source = _generate(text)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_text(source, encoding="utf-8")
+        os.replace(scratch, path)  # atomic: another process sees the whole file or none
+        _compile(path)
     except OSError:
-        return False
-    return str(Path(folder) / f"grammar-{lark.__version__}-{digest}.lark")
+        with contextlib.suppress(OSError):
+            scratch.unlink(missing_ok=True)
+        return _import(name, None, source)
+    return _import(name, path)
+
+
+if TYPE_CHECKING:
+    from lark import (
+        Lark,
+        Token,
+        Tree,
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
+else:
+    _lark = _runtime()
+    Lark, Token, Tree = _lark.Lark, _lark.Token, _lark.Tree
+    UnexpectedInput, UnexpectedCharacters = _lark.UnexpectedInput, _lark.UnexpectedCharacters
+    UnexpectedEOF, UnexpectedToken = _lark.UnexpectedEOF, _lark.UnexpectedToken
+
+
+@functools.cache
+def parser() -> Lark:
+    """The one LALR parser of the process, loaded on first use from the generated module.
+
+    Its lexer hands each comment it skips to :func:`scan`, when a scan is collecting them.
+    """
+    built: Lark = _runtime().Lark_StandAlone(lexer_callbacks={"COMMENT": _keep_comment})
+    return built
 
 
 def without_bom(text: str) -> str:

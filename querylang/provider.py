@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import math
 import time
@@ -47,6 +46,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def _retry_after_date(text: str, now: float | None) -> float | None:
+    import email.utils  # only for an HTTP-date Retry-After (email imports socket, and more)
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):

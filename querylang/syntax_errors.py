@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 
-from lark import UnexpectedCharacters, UnexpectedInput
-from lark.exceptions import UnexpectedEOF, UnexpectedToken
-
 from querylang import ir
 from querylang.errors import QuerySyntaxError, SourceText, did_you_mean
-from querylang.parser import parser, span_of
+from querylang.parser import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    parser,
+    span_of,
+)
 
 __all__ = ["shorten", "syntax_error"]
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import orjson
 from attrs import evolve, field, frozen
 
 from querylang.timegrid import Granularity, TimeWindow
@@ -167,6 +166,8 @@ class NativeResponse:
         The result is shared: callers must not modify it.
         """
         if self._parsed is _UNPARSED:
+            import orjson  # here, not at the top: check and --help never parse a body
+
             try:
                 parsed = orjson.loads(self.content)
             except orjson.JSONDecodeError:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
 from typing import Any
@@ -109,6 +108,8 @@ def _until_next_minute(date: str | None) -> float | None:
     """Seconds from the response's ``Date`` to the next whole minute."""
     if not date:
         return None
+    import email.utils  # loaded on a rate-limit answer only: email pulls in socket and more
+
     try:
         sent = email.utils.parsedate_to_datetime(date)
     except (TypeError, ValueError):
