@@ -21,13 +21,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 import numpy as np
 
-from querylang.emulation import json_response, synthetic_totals
+from querylang.emulation import account_data, json_response, synthetic_totals
 from querylang_providers.baishan.catalog import (
     DEFAULT_TIMEZONE,
     EACH_DOMAIN_PATH,
@@ -215,6 +215,43 @@ class BaishanEmulator:
             for t, v in zip(starts.tolist(), values.tolist(), strict=True)
             if v != 0
         ]
+
+    # -- truth ------------------------------------------------------------------------
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """Bytes served (``traffic``) per bucket [t, t + step), summed over matching domains.
+
+        None: every domain over both protocols (``domains=all``, ``ip_protocol=all``). A zero
+        bucket the API would omit is present with 0.0; one ending after now is absent.
+        """
+        if dataset != "cdn" or metric != "traffic":
+            raise ValueError(f"the BaishanCloud emulator has no counter {dataset}.{metric}")
+        if step % CELL:
+            raise ValueError(f"step {step} is not a whole number of 5-minute cells")
+        where = where or {}
+        unknown = sorted(set(where) - {"domain", "ip_protocol"})
+        if unknown:
+            raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
+        domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
+        protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
+        now = int(self.now())
+        starts = np.array([t for t in range(start, end, step) if t + step <= now], np.int64)
+        per = step // CELL
+        cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
+        total = np.zeros(len(cells), np.int64)
+        with account_data(""):
+            for domain in domains:
+                for protocol in protocols:
+                    total = total + traffic_cells(domain, protocol, cells)
+        sums = total.reshape(len(starts), per).sum(axis=1)
+        return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}
 
     # -- requests -----------------------------------------------------------------------
     def _authorized(self, token: str | None) -> httpx.Response | None:

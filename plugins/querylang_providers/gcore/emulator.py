@@ -7,7 +7,7 @@ token ``invalid``, which gets the 401 a revoked key gets. Data is deterministic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
@@ -46,3 +46,20 @@ class GcoreEmulator:
         if not self._authorized(request):
             return json_response(401, {"message": "Invalid authentication credentials"})
         return route(request, int(self.now()))
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """The emulator's own data for ``metric`` of ``dataset`` (cdn or storage), per bucket."""
+        from querylang_providers.gcore import storage_emulator
+
+        datasets = {"cdn": cdn_emulator.expected, "storage": storage_emulator.expected}
+        if dataset not in datasets:
+            raise ValueError(f"the Gcore emulator has no dataset {dataset!r}")
+        return datasets[dataset](metric, start, end, step, int(self.now()), where)
