@@ -9,6 +9,7 @@ re-exported here, so ``from querylang.emulation import serve`` keeps working.
 from __future__ import annotations
 
 from querylang.emulation.hosting import LoopbackServer, SandboxTransport, host_of, serve
+from querylang.emulation.log import RequestLog, redact_target
 from querylang.emulation.synthetic import (
     account_data,
     fixed_clock,
@@ -18,11 +19,13 @@ from querylang.emulation.synthetic import (
 
 __all__ = [
     "LoopbackServer",
+    "RequestLog",
     "SandboxTransport",
     "account_data",
     "fixed_clock",
     "host_of",
     "json_response",
+    "redact_target",
     "serve",
     "synthetic_totals",
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from querylang.timegrid import parse_ts
 
 NOW = parse_ts("2026-11-20T05:00:00Z")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "querylang-example-plugin"
 
 
 # -- expected() of the example plugin's emulator ----------------------------------------------
@@ -17,7 +20,10 @@ NOW = parse_ts("2026-11-20T05:00:00Z")
      (86400, NOW - 20 * 86400 - 5 * 3600, NOW - 5 * 3600, ["fra"])],
 )  # fmt: skip
 @pytest.mark.parametrize("metric", ["bytes", "requests", "errors"])
-def test_edgelog_expected_matches_the_http_answer(step, start, end, sites, metric) -> None:
+def test_edgelog_expected_matches_the_http_answer(
+    step, start, end, sites, metric, monkeypatch
+) -> None:
+    monkeypatch.syspath_prepend(str(EXAMPLE))  # the example plugin, as its own tests import it
     from querylang_edgelog.emulator import EdgelogEmulator
 
     emulator = EdgelogEmulator(lambda: float(NOW + 30))
@@ -36,3 +42,39 @@ def test_edgelog_expected_matches_the_http_answer(step, start, end, sites, metri
     truth = emulator.expected("series", metric, start, end, step, where)
     assert truth == answered and len(truth) >= 3
     assert all(t + step <= NOW + 30 for t in truth)
+
+
+# -- the request log ----------------------------------------------------------------------------
+def test_the_request_log_redacts_secret_parameters_and_known_secrets() -> None:
+    from querylang.emulation import redact_target
+    from querylang.redaction import remember
+
+    target = "/v2/stat/bandwidth?token=bs-s3cr3t&domains=a.example.com,b.example.com&grad=hour"
+    assert redact_target(target) == (
+        "/v2/stat/bandwidth?token=***&domains=a.example.com,b.example.com&grad=hour"
+    )
+    assert redact_target("/stats?api_key=x1&from=1") == "/stats?api_key=***&from=1"
+    remember("kit-known-secret-value")
+    assert "kit-known" not in redact_target("/v1/series?q=kit-known-secret-value")
+    assert redact_target("/cdn/statistics/series") == "/cdn/statistics/series"
+
+
+def test_a_served_emulator_logs_one_line_per_request() -> None:
+    import io
+
+    from querylang.emulation import LoopbackServer
+    from querylang.plugins import registry
+
+    log = io.StringIO()
+    server = LoopbackServer(registry().get("baishan").emulator(lambda: float(NOW)), log=log)
+    server.start()
+    try:
+        url = f"{server.url}/v2/stat/bandwidth?token=bs-s3cr3t&domains=all&grad=hour"
+        assert httpx.get(url).status_code == 400  # no start_time
+        assert httpx.get(f"{server.url}/nowhere").status_code == 404
+    finally:
+        server.stop()
+    assert log.getvalue().splitlines() == [
+        "GET /v2/stat/bandwidth?token=***&domains=all&grad=hour 400",
+        "GET /nowhere 404",
+    ]
