@@ -78,3 +78,68 @@ def test_a_served_emulator_logs_one_line_per_request() -> None:
         "GET /v2/stat/bandwidth?token=***&domains=all&grad=hour 400",
         "GET /nowhere 404",
     ]
+
+
+# -- routes and auth -----------------------------------------------------------------------------
+def _error(status: int, message: str) -> httpx.Response:
+    from querylang.emulation import json_response
+
+    return json_response(status, {"error": {"message": message}})
+
+
+def _table(**kwargs):
+    from querylang.emulation import BadRequest, RouteTable, json_response
+
+    def series(request: httpx.Request, now: int) -> httpx.Response:
+        if "metric" not in request.url.params:
+            raise BadRequest("metric is required")
+        return json_response(200, {"now": now})
+
+    def one(request: httpx.Request, service: str, now: int) -> httpx.Response:
+        return json_response(200, {"service": service})
+
+    table = RouteTable(_error, **kwargs)
+    return table.add("GET", "/v1/series", series).add("GET", "/v1/service/{service}", one)
+
+
+def test_the_route_table_dispatches_and_answers_errors_in_the_vendor_shape() -> None:
+    table = _table()
+    ask = lambda method, url: table.dispatch(httpx.Request(method, f"http://e.test{url}"), now=7)  # noqa: E731
+    assert ask("GET", "/v1/series?metric=bytes").json() == {"now": 7}
+    assert ask("GET", "/v1/service/abc").json() == {"service": "abc"}
+    bad = ask("GET", "/v1/series")
+    assert bad.status_code == 400 and bad.json() == {"error": {"message": "metric is required"}}
+    missing = ask("GET", "/v1/nothing")
+    assert missing.status_code == 404 and "no route GET /v1/nothing" in missing.text
+    assert ask("POST", "/v1/series").status_code == 405
+    assert ask("GET", "/v1/service/a/b").status_code == 404  # one segment per parameter
+    strict = _table(wrong_method_status=404)
+    assert (
+        strict.dispatch(httpx.Request("DELETE", "http://e.test/v1/series"), now=1).status_code
+        == 404
+    )
+
+
+def test_the_auth_schemes_read_their_token() -> None:
+    from querylang.emulation import (
+        accepted,
+        api_key_header,
+        bearer_token,
+        query_token,
+        scheme_token,
+    )
+
+    def request(headers: dict[str, str] | None = None, query: str = "") -> httpx.Request:
+        return httpx.Request("GET", f"http://e.test/x{query}", headers=headers or {})
+
+    assert bearer_token(request({"Authorization": "Bearer t0k"})) == "t0k"
+    assert bearer_token(request({"Authorization": "bearer  t0k "})) == "t0k"
+    assert bearer_token(request({"Authorization": "Bearer "})) is None
+    assert bearer_token(request({"Authorization": "APIKey t0k"})) is None
+    assert scheme_token(request({"Authorization": "APIKey k"}), "apikey") == "k"
+    assert api_key_header(request({"Fastly-Key": " k "}), "Fastly-Key") == "k"
+    assert api_key_header(request(), "Fastly-Key") is None
+    assert query_token(request(query="?token=abc&x=1")) == "abc"
+    assert query_token(request(query="?token=")) is None
+    assert accepted("abc") and not accepted(None) and not accepted("invalid")
+    assert accepted("abc", "abc") and not accepted("abd", "abc")
