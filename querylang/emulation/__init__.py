@@ -16,6 +16,7 @@ from querylang.emulation.auth import (
     scheme_token,
 )
 from querylang.emulation.hosting import LoopbackServer, SandboxTransport, host_of, serve
+from querylang.emulation.limits import Admission, FixedWindowLimiter
 from querylang.emulation.log import RequestLog, redact_target
 from querylang.emulation.routes import BadRequest, ErrorBody, Route, RouteTable
 from querylang.emulation.synthetic import (
@@ -26,8 +27,10 @@ from querylang.emulation.synthetic import (
 )
 
 __all__ = [
+    "Admission",
     "BadRequest",
     "ErrorBody",
+    "FixedWindowLimiter",
     "LoopbackServer",
     "RequestLog",
     "Route",

@@ -143,3 +143,24 @@ def test_the_auth_schemes_read_their_token() -> None:
     assert query_token(request(query="?token=")) is None
     assert accepted("abc") and not accepted(None) and not accepted("invalid")
     assert accepted("abc", "abc") and not accepted("abd", "abc")
+
+
+# -- the rate limiter ------------------------------------------------------------------------------
+def test_the_limiter_counts_fixed_windows_of_every_limit() -> None:
+    from querylang.catalog import RateLimit
+    from querylang.emulation import FixedWindowLimiter
+
+    t = [100.5]
+    limiter = FixedWindowLimiter(
+        [RateLimit(calls=4, per_seconds=60), RateLimit(calls=2, per_seconds=2)], lambda: t[0]
+    )
+    first, second, third = limiter.admit(), limiter.admit(), limiter.admit()
+    assert first.admitted and second.admitted and first.used == (1, 1) and second.used == (2, 2)
+    # the 2-per-2-seconds window [100, 102) is full: refused, counted nowhere, 1.5 s -> 2 s
+    assert not third.admitted and third.binding == 1 and third.used == (2, 2)
+    assert third.reset_after == 2
+    t[0] = 102.0  # a new 2-second window; the minute window [60, 120) holds 2 calls
+    assert [limiter.admit().admitted for _ in range(3)] == [True, True, False]
+    refused = limiter.admit()
+    assert refused.binding == 0 and refused.reset_after == 18  # the minute is full until 120
+    assert (limiter.calls, limiter.rejected) == (4, 3)
