@@ -28,8 +28,10 @@ import numpy as np
 from querylang.catalog import RateLimit
 from querylang.emulation import (
     FixedWindowLimiter,
+    accepted,
     account_data,
     json_response,
+    query_token,
     synthetic_totals,
 )
 from querylang_providers.baishan.catalog import (
@@ -252,7 +254,7 @@ class BaishanEmulator:
     def _authorized(self, token: str | None) -> httpx.Response | None:
         if not token:
             return _error(401, "token is required", key="msg")
-        if token == "invalid" or (self.valid_token is not None and token != self.valid_token):
+        if not accepted(token, self.valid_token):
             return _error(401, "invalid token or no access", key="msg")
         return None
 
@@ -261,7 +263,7 @@ class BaishanEmulator:
         path = request.url.path
         if request.method != "GET" or path not in (PATH, EACH_DOMAIN_PATH):
             return _error(404, f"no such API: {request.method} {path}")
-        denied = self._authorized(request.url.params.get("token"))
+        denied = self._authorized(query_token(request))
         if denied is not None:
             return denied
         admitted, headers = self._admit()

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from querylang.emulation import account_data, json_response
+from querylang.emulation import accepted, account_data, api_key_header, json_response
 from querylang.timegrid import Granularity
 from querylang_providers.fastly.catalog import ALIASES, MAX_WINDOW, REGIONS, RETENTION
 from querylang_providers.fastly.synthetic import NAMES, SERVICES, Account
@@ -165,10 +165,7 @@ class FastlyEmulator:
         return {t: float(v) for t, v in zip(starts, totals.tolist(), strict=True)}
 
     def _authorized(self, request: httpx.Request) -> bool:
-        token = request.headers.get("Fastly-Key", "").strip()
-        if not token or token == "invalid":
-            return False
-        return self.valid_token is None or token == self.valid_token
+        return accepted(api_key_header(request, "Fastly-Key"), self.valid_token)
 
     def _limit_headers(self, now: int) -> tuple[dict[str, str], bool]:
         """Rate-limit headers for this call, and whether it is over the limit."""

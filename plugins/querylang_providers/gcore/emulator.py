@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
-from querylang.emulation import json_response
+from querylang.emulation import accepted, json_response, scheme_token
 from querylang_providers.gcore import cdn_emulator
 
 __all__ = ["GcoreEmulator"]
@@ -34,10 +34,7 @@ class GcoreEmulator:
             self.routes.update(storage_emulator.ROUTES)
 
     def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "apikey" or not token.strip() or token.strip() == "invalid":
-            return False
-        return self.valid_token is None or token.strip() == self.valid_token
+        return accepted(scheme_token(request, "APIKey"), self.valid_token)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         route = self.routes.get((request.method, request.url.path))

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from querylang.emulation import account_data, json_response
+from querylang.emulation import accepted, account_data, bearer_token, json_response
 from querylang_providers.stackpath import cdn_emulator
 from querylang_providers.stackpath.auth import TOKEN_PATH
 from querylang_providers.stackpath.cdn_emulator import rpc_error
@@ -92,9 +92,8 @@ class StackPathEmulator:
         )
 
     def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or token == "invalid":
+        token = bearer_token(request)
+        if token is None or not accepted(token):
             return False
         with self._lock:
             expiry = self.tokens.get(token)
