@@ -8,7 +8,17 @@ re-exported here, so ``from querylang.emulation import serve`` keeps working.
 
 from __future__ import annotations
 
+from querylang.emulation.auth import (
+    accepted,
+    api_key_header,
+    bearer_token,
+    query_token,
+    scheme_token,
+)
 from querylang.emulation.hosting import LoopbackServer, SandboxTransport, host_of, serve
+from querylang.emulation.limits import Admission, FixedWindowLimiter
+from querylang.emulation.log import RequestLog, redact_target
+from querylang.emulation.routes import BadRequest, ErrorBody, Route, RouteTable
 from querylang.emulation.synthetic import (
     account_data,
     fixed_clock,
@@ -17,12 +27,25 @@ from querylang.emulation.synthetic import (
 )
 
 __all__ = [
+    "Admission",
+    "BadRequest",
+    "ErrorBody",
+    "FixedWindowLimiter",
     "LoopbackServer",
+    "RequestLog",
+    "Route",
+    "RouteTable",
     "SandboxTransport",
+    "accepted",
     "account_data",
+    "api_key_header",
+    "bearer_token",
     "fixed_clock",
     "host_of",
     "json_response",
+    "query_token",
+    "redact_target",
+    "scheme_token",
     "serve",
     "synthetic_totals",
 ]

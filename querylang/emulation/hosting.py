@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from querylang.emulation.log import RequestLog
 from querylang.emulation.synthetic import account_data, json_response
 from querylang.hookspecs import Emulator
 
@@ -59,7 +60,8 @@ class LoopbackServer:
         log: TextIO | None = None,
     ) -> None:
         self.emulator = emulator
-        self.log = log  # where each request is logged (method, path, status); None: silent
+        # where each request is logged (method, path?query with secrets redacted, status)
+        self.log = None if log is None else RequestLog(log)
         self.requests = 0
         handler = self._handler_class()
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -105,10 +107,7 @@ class LoopbackServer:
                 if self.command != "HEAD":
                     self.wfile.write(content)
                 if server.log is not None:
-                    # The path alone: a query string may carry a token (BaishanCloud's does).
-                    path = urlsplit(self.path).path
-                    server.log.write(f"{self.command} {path} {response.status_code}\n")
-                    server.log.flush()
+                    server.log.write(self.command, self.path, response.status_code)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 

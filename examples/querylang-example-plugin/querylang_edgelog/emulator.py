@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 import numpy as np
 
-from querylang.emulation import json_response, synthetic_totals
+from querylang.emulation import account_data, json_response, synthetic_totals
 from querylang_edgelog import SITES
 
 SCALES = {"bytes": 50_000, "requests": 100, "errors": 2}
@@ -18,6 +18,34 @@ class EdgelogEmulator:
 
     def __init__(self, now: Callable[[], float]) -> None:
         self.now = now
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """The emulator's own totals of ``metric`` per bucket [t, t + step), summed over sites.
+
+        Only buckets the service answers (ending by the last whole step before now) are present.
+        """
+        if dataset != "series" or metric not in SCALES:
+            raise ValueError(f"the edgelog emulator has no counter {dataset}.{metric}")
+        unknown = sorted(set(where or {}) - {"site"})
+        if unknown:
+            raise ValueError(f"the edgelog emulator has no dimension {unknown[0]!r}")
+        sites = [s for s in SITES if s in (where or {}).get("site", SITES)]
+        stop = int(self.now()) // step * step
+        starts = np.array([t for t in range(start, end, step) if t + step <= stop], np.int64)
+        total = np.zeros(len(starts))
+        with account_data(""):
+            for site in sites:
+                key = f"edgelog|{site}|{metric}"
+                total = total + synthetic_totals(key, starts, starts + step, SCALES[metric])
+        return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path != "/v1/series":

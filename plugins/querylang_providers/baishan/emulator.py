@@ -3,7 +3,7 @@
 A synthetic account of twelve domains. It enforces what the document states: the token
 (``token`` absent → 401; ``invalid`` is a revoked token), at most 10 domains, the time
 formats, ``end_time > start_time``, 31 days per call and 10 days at ``minute5``, the
-``grad``/``data_type``/``ip_protocol`` values, and the rate limits (300 calls a minute
+``grad``/``data_type``/``ip_protocol`` values, and the catalog's rate limits (300 calls a minute
 and 24 every 2 seconds, fixed windows on the wall clock; both adjustable for tests) with
 ``X-Ratelimit-*``/``X-Retry-After`` headers and HTTP 429. Where the document is silent:
 unknown domains count as idle (like deleted ones) rather than failing; time strings are
@@ -17,18 +17,25 @@ which exercises zero filling.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 import numpy as np
 
-from querylang.emulation import json_response, synthetic_totals
+from querylang.catalog import RateLimit
+from querylang.emulation import (
+    FixedWindowLimiter,
+    accepted,
+    account_data,
+    json_response,
+    query_token,
+    synthetic_totals,
+)
 from querylang_providers.baishan.catalog import (
+    DATASET,
     DEFAULT_TIMEZONE,
     EACH_DOMAIN_PATH,
     GRADS,
@@ -85,48 +92,38 @@ class BaishanEmulator:
         *,
         valid_token: str | None = None,
         timezone: str = DEFAULT_TIMEZONE,
-        limits: Sequence[tuple[int, float]] = ((300, 60.0), (24, 2.0)),
+        limits: Sequence[RateLimit | tuple[int, float]] = DATASET.rate_limits,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.now = now
         self.valid_token = valid_token
         self.zone = parse_timezone(timezone)
-        self.limits = tuple(limits)  # the first is the one the X-Ratelimit-* headers report
-        self.clock = clock
-        self.calls = 0  # calls admitted past the rate limiter
-        self.rejected = 0  # calls answered 429
-        self._lock = threading.Lock()
-        self._windows = [(-1, 0) for _ in self.limits]  # (window index, calls in it)
+        # the first limit is the one the X-Ratelimit-* headers report
+        self.limiter = FixedWindowLimiter(limits, clock)
 
     # -- rate limits --------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        """Calls admitted past the rate limiter."""
+        return self.limiter.calls
+
+    @property
+    def rejected(self) -> int:
+        """Calls answered 429."""
+        return self.limiter.rejected
+
     def _admit(self) -> tuple[bool, dict[str, str]]:
         """Count one call against every limit; False (and headers) when one is exhausted."""
-        with self._lock:
-            t = self.clock()
-            indices = [math.floor(t / per) for _, per in self.limits]
-            counts = [
-                count if index == current else 0
-                for (index, count), current in zip(self._windows, indices, strict=True)
-            ]
-            full = [i for i, n in enumerate(counts) if n >= self.limits[i][0]]
-            if full:
-                self.rejected += 1
-            else:
-                counts = [n + 1 for n in counts]
-                self.calls += 1
-            self._windows = list(zip(indices, counts, strict=True))
-            which = full[0] if full else 0
-            per = self.limits[which][1]
-            reset = max(1, math.ceil((indices[which] + 1) * per - t))
-            head_calls, _ = self.limits[0]
-            headers = {
-                "Api-Id": "1039",
-                "X-Ratelimit-Grad": "minute",
-                "X-Ratelimit-Limit": str(head_calls),
-                "X-Ratelimit-Remaining": str(max(0, head_calls - counts[0])),
-                "X-Retry-After": str(reset),
-            }
-            return not full, headers
+        admission = self.limiter.admit()
+        head_calls = self.limiter.limits[0].calls
+        headers = {
+            "Api-Id": "1039",
+            "X-Ratelimit-Grad": "minute",
+            "X-Ratelimit-Limit": str(head_calls),
+            "X-Ratelimit-Remaining": str(max(0, head_calls - admission.used[0])),
+            "X-Retry-After": str(admission.reset_after),
+        }
+        return admission.admitted, headers
 
     # -- parameters ---------------------------------------------------------------------
     def _time(self, value: str | None, name: str, *, end: bool) -> int:
@@ -216,11 +213,48 @@ class BaishanEmulator:
             if v != 0
         ]
 
+    # -- truth ------------------------------------------------------------------------
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """Bytes served (``traffic``) per bucket [t, t + step), summed over matching domains.
+
+        None: every domain over both protocols (``domains=all``, ``ip_protocol=all``). A zero
+        bucket the API would omit is present with 0.0; one ending after now is absent.
+        """
+        if dataset != "cdn" or metric != "traffic":
+            raise ValueError(f"the BaishanCloud emulator has no counter {dataset}.{metric}")
+        if step % CELL:
+            raise ValueError(f"step {step} is not a whole number of 5-minute cells")
+        where = where or {}
+        unknown = sorted(set(where) - {"domain", "ip_protocol"})
+        if unknown:
+            raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
+        domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
+        protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
+        now = int(self.now())
+        starts = np.array([t for t in range(start, end, step) if t + step <= now], np.int64)
+        per = step // CELL
+        cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
+        total = np.zeros(len(cells), np.int64)
+        with account_data(""):
+            for domain in domains:
+                for protocol in protocols:
+                    total = total + traffic_cells(domain, protocol, cells)
+        sums = total.reshape(len(starts), per).sum(axis=1)
+        return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}
+
     # -- requests -----------------------------------------------------------------------
     def _authorized(self, token: str | None) -> httpx.Response | None:
         if not token:
             return _error(401, "token is required", key="msg")
-        if token == "invalid" or (self.valid_token is not None and token != self.valid_token):
+        if not accepted(token, self.valid_token):
             return _error(401, "invalid token or no access", key="msg")
         return None
 
@@ -229,7 +263,7 @@ class BaishanEmulator:
         path = request.url.path
         if request.method != "GET" or path not in (PATH, EACH_DOMAIN_PATH):
             return _error(404, f"no such API: {request.method} {path}")
-        denied = self._authorized(request.url.params.get("token"))
+        denied = self._authorized(query_token(request))
         if denied is not None:
             return denied
         admitted, headers = self._admit()

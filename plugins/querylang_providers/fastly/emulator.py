@@ -24,12 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from querylang.emulation import json_response
+from querylang.emulation import accepted, account_data, api_key_header, json_response
 from querylang.timegrid import Granularity
 from querylang_providers.fastly.catalog import ALIASES, MAX_WINDOW, REGIONS, RETENTION
 from querylang_providers.fastly.synthetic import NAMES, SERVICES, Account
@@ -132,11 +132,40 @@ class FastlyEmulator:
         self.calls: dict[int, int] = {}  # calls per clock hour, when rate limited
         self._lock = threading.Lock()
 
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """The emulator's own totals of counter ``metric`` per bucket [t, t + step).
+
+        Summed over the services and regions matching ``where`` (None: all of them, as
+        ``/stats/aggregate`` answers); only finished buckets (ending by now) are present.
+        """
+        if dataset != "stats":
+            raise ValueError(f"the Fastly emulator has no dataset {dataset!r}")
+        name = ALIASES.get(metric, metric)
+        if name not in NAMES or name == "hit_ratio":
+            raise ValueError(f"{metric!r} is not a counter of the Fastly emulator")
+        where = where or {}
+        unknown = sorted(set(where) - {"service", "region"})
+        if unknown:
+            raise ValueError(f"the Fastly emulator has no dimension {unknown[0]!r}")
+        services = [s for s in SERVICES if s in where.get("service", SERVICES)]
+        regions = [r for r in REGIONS if r in where.get("region", REGIONS)]
+        now = int(self.now())
+        starts = [t for t in range(start, end, step) if t + step <= now]
+        with account_data(""):
+            account = Account(starts, [t + step for t in starts])
+            totals = account.totals(name, services, regions)
+        return {t: float(v) for t, v in zip(starts, totals.tolist(), strict=True)}
+
     def _authorized(self, request: httpx.Request) -> bool:
-        token = request.headers.get("Fastly-Key", "").strip()
-        if not token or token == "invalid":
-            return False
-        return self.valid_token is None or token == self.valid_token
+        return accepted(api_key_header(request, "Fastly-Key"), self.valid_token)
 
     def _limit_headers(self, now: int) -> tuple[dict[str, str], bool]:
         """Rate-limit headers for this call, and whether it is over the limit."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
 from querylang_providers.gcore.cdn import METRICS, PATH, REGIONS, SEPARATE
 
-__all__ = ["LEAVES", "PATH", "handle"]
+__all__ = ["LEAVES", "PATH", "expected", "handle"]
 
 DAY = 86400
 RESOURCES = {1: "cdn.example.com", 2: "static.example.com", 4777: "video.example.com"}
@@ -52,6 +52,7 @@ SCALES = {
     "upstream_response_time": 60,
 }
 KNOWN = {m.name for m in METRICS}
+COUNTERS = {m.name for m in METRICS if m.kind == "counter"}
 
 
 def _leaves() -> list[dict[str, Any]]:
@@ -224,3 +225,39 @@ def _points(starts: Iterable[int], values: np.ndarray) -> list[list[Any]]:
         else:
             out.append([int(t), int(v) if float(v).is_integer() else v])
     return out
+
+
+def _matches(leaf: dict[str, Any], where: Mapping[str, Sequence[str]]) -> bool:
+    for name, values in where.items():
+        if name not in leaf:
+            raise ValueError(f"the Gcore CDN emulator has no dimension {name!r}")
+        wanted = {str(v).lower() for v in values}
+        if str(leaf[name]).lower() not in wanted:
+            return False
+    return True
+
+
+def expected(
+    metric: str,
+    start: int,
+    end: int,
+    step: int,
+    now: int,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> dict[int, float]:
+    """The emulator's own totals of counter ``metric`` per bucket [t, t + step).
+
+    Summed over every leaf matching ``where``; a bucket ending after ``now`` is absent,
+    as the API answers only complete buckets.
+    """
+    if metric not in COUNTERS:
+        raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
+    leaves = [leaf for leaf in LEAVES if _matches(leaf, where or {})]
+    starts = np.array([t for t in range(start, end, step) if t + step <= now], dtype=np.int64)
+    if len(starts) == 0:
+        return {}
+    ends = starts + step
+    total = sum(
+        (_leaf_values(leaf, metric, starts, ends) for leaf in leaves), np.zeros(len(starts))
+    )
+    return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}

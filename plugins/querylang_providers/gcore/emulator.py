@@ -7,11 +7,11 @@ token ``invalid``, which gets the 401 a revoked key gets. Data is deterministic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
-from querylang.emulation import json_response
+from querylang.emulation import accepted, json_response, scheme_token
 from querylang_providers.gcore import cdn_emulator
 
 __all__ = ["GcoreEmulator"]
@@ -34,10 +34,7 @@ class GcoreEmulator:
             self.routes.update(storage_emulator.ROUTES)
 
     def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "apikey" or not token.strip() or token.strip() == "invalid":
-            return False
-        return self.valid_token is None or token.strip() == self.valid_token
+        return accepted(scheme_token(request, "APIKey"), self.valid_token)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         route = self.routes.get((request.method, request.url.path))
@@ -46,3 +43,20 @@ class GcoreEmulator:
         if not self._authorized(request):
             return json_response(401, {"message": "Invalid authentication credentials"})
         return route(request, int(self.now()))
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """The emulator's own data for ``metric`` of ``dataset`` (cdn or storage), per bucket."""
+        from querylang_providers.gcore import storage_emulator
+
+        datasets = {"cdn": cdn_emulator.expected, "storage": storage_emulator.expected}
+        if dataset not in datasets:
+            raise ValueError(f"the Gcore emulator has no dataset {dataset!r}")
+        return datasets[dataset](metric, start, end, step, int(self.now()), where)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import format_ts
 from querylang_providers.gcore.storage_catalog import PATH
 
-__all__ = ["PATH", "ROUTES", "STORAGES", "handle"]
+__all__ = ["PATH", "ROUTES", "STORAGES", "expected", "handle"]
 
 DAY = 86400
 HOUR = 3600
@@ -212,6 +213,50 @@ def handle(request: httpx.Request, now: int) -> httpx.Response:
                 },
             }
     return json_response(200, {"data": {"clients": clients}})
+
+
+_STORAGE_DIMENSIONS = {"client": 0, "location": 1, "storage": 2}
+
+
+def expected(
+    metric: str,
+    start: int,
+    end: int,
+    step: int,
+    now: int,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> dict[int, float]:
+    """The emulator's own totals of counter ``metric`` per bucket [t, t + step).
+
+    Summed over every storage matching ``where`` (client, location, storage; the counters
+    are per storage, so ``bucket`` cannot filter them). A bucket the API would not answer
+    yet (ending after the last complete bucket before ``now``) is absent.
+    """
+    if metric not in (*COUNTERS, *TOTALS, "size_bytes_hour"):
+        raise ValueError(f"{metric!r} is not a counter of the Gcore storage emulator")
+    if step % HOUR:
+        raise ValueError(f"step {step} is not a whole number of hours")
+    where = where or {}
+    unknown = sorted(set(where) - set(_STORAGE_DIMENSIONS))
+    if unknown:
+        raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
+    chosen = [
+        key
+        for key in STORAGES
+        if all(
+            str(key[i]) in {str(v) for v in where[n]}
+            for n, i in _STORAGE_DIMENSIONS.items()
+            if n in where
+        )
+    ]
+    horizon = now - now % step
+    starts = np.array([t for t in range(start, end, step) if t + step <= horizon], np.int64)
+    if len(starts) == 0:
+        return {}
+    total = np.zeros(len(starts))
+    for key in chosen:
+        total = total + np.asarray(_storage_stats(key, starts, step)[metric], dtype=np.float64)
+    return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
 
 
 ROUTES = {("POST", PATH): handle}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ import numpy as np
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
+    DEFAULT_PLATFORM,
     METRIC_NAMES,
     PLATFORMS,
     TIME_COLUMN,
@@ -28,7 +30,7 @@ from querylang_providers.stackpath.catalog import (
 )
 from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
 
-__all__ = ["LEAVES", "SITES", "handle", "rpc_error"]
+__all__ = ["LEAVES", "SITES", "expected", "handle", "rpc_error"]
 
 FIVE = 300
 SITES = (
@@ -285,3 +287,60 @@ def handle(request: httpx.Request, stack: str, now: int, *, millis: bool = False
         samples = [{"values": [_number(n, row[n], millis) for n in names]} for row in rows]
         series.append({"type": "SERIES", "key": key, "metrics": names, "samples": samples})
     return json_response(200, {"series": series})
+
+
+COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
+_LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
+
+
+def expected(
+    metric: str,
+    start: int,
+    end: int,
+    step: int,
+    now: int,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> dict[int, float]:
+    """The emulator's own totals of counter ``metric`` per bucket [t, t + step).
+
+    One stack (every stack has the same data), the leaves matching ``where`` taken as one
+    group (``group_by=NONE``); None is the provider's default scope, ``platforms=CDE``.
+    As the API does, a bucket is present once its first five-minute sub-bucket is complete,
+    holding the complete sub-buckets before now; later buckets are absent.
+    """
+    if metric not in COUNTERS:
+        raise ValueError(f"{metric!r} is not a counter of the StackPath emulator")
+    if step % FIVE:
+        raise ValueError(f"step {step} is not a whole number of five-minute sub-buckets")
+    filters = {"platform": (DEFAULT_PLATFORM,), **(where or {})}
+    filters.pop("stack", None)
+    unknown = sorted(set(filters) - set(_LEAF_FIELDS))
+    if unknown:
+        raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
+    leaves = [
+        leaf
+        for leaf in LEAVES
+        if all(leaf[_LEAF_FIELDS[name]] in values for name, values in filters.items())
+    ]
+    horizon = now - now % FIVE
+    starts = np.array([t for t in range(start, end, step) if t < horizon], np.int64)
+    if len(starts) == 0:
+        return {}
+    subs = np.arange(int(starts[0]), min(int(starts[-1]) + step, horizon), FIVE, dtype=np.int64)
+    mb = np.zeros(len(subs), np.int64)
+    req = np.zeros(len(subs), np.int64)
+    for leaf in leaves:
+        five = _leaf_five(leaf, subs)
+        mb, req = mb + five["mb"], req + five["req"]
+    out: dict[int, float] = {}
+    for t in starts.tolist():
+        inside = (subs >= t) & (subs < t + step)
+        m, r = mb[inside].astype(float), req[inside].astype(float)
+        values = {
+            "xferUsedTotalMB": m.sum(),
+            "xferAttemptedTotalMB": m.sum() + np.floor(m / 50).sum(),
+            "durationTotal": r.sum() / 4.0,
+            "requestsCountTotal": r.sum(),
+        }
+        out[int(t)] = float(values[metric])
+    return out

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import unquote
 
 import httpx
 
-from querylang.emulation import json_response
+from querylang.emulation import accepted, account_data, bearer_token, json_response
 from querylang_providers.stackpath import cdn_emulator
 from querylang_providers.stackpath.auth import TOKEN_PATH
 from querylang_providers.stackpath.cdn_emulator import rpc_error
@@ -43,6 +43,21 @@ class StackPathEmulator:
         self.tokens: dict[str, float] = {}  # token → expiry (emulator clock)
         self._issued = 0
         self._lock = threading.Lock()
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        """The emulator's own data for counter ``metric`` of ``cdn``, per bucket."""
+        if dataset != "cdn":
+            raise ValueError(f"the StackPath emulator has no dataset {dataset!r}")
+        with account_data(""):
+            return cdn_emulator.expected(metric, start, end, step, int(self.now()), where)
 
     # -- tokens -------------------------------------------------------------------------
     def revoke(self) -> None:
@@ -77,9 +92,8 @@ class StackPathEmulator:
         )
 
     def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or token == "invalid":
+        token = bearer_token(request)
+        if token is None or not accepted(token):
             return False
         with self._lock:
             expiry = self.tokens.get(token)

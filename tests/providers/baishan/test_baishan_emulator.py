@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from baishan_helpers import NOW, get
 
+from querylang.timegrid import parse_ts
 from querylang_providers.baishan.emulator import BaishanEmulator
 
 P = "/v2/stat/bandwidth"
@@ -172,3 +173,36 @@ def test_the_default_limits_are_the_documented_ones() -> None:
     codes = [ask(emu).status_code for _ in range(25)]
     assert codes == [200] * 24 + [429]
     assert ask(emu).headers["X-Ratelimit-Limit"] == "300"
+
+
+# -- expected(): the emulator's own data agrees with its HTTP answers -------------------------
+@pytest.mark.parametrize(
+    ("grad", "step", "times", "first", "params", "where"),
+    [
+        ("hour", 3600, ("2026-11-19 08:00", "2026-11-20 07:59"), "2026-11-19T00:00:00Z",
+         {"domains": "dl.example.com"}, {"domain": ["dl.example.com"]}),
+        ("minute5", 300, ("2026-11-20 06:00", "2026-11-20 09:00"), "2026-11-19T22:00:00Z",
+         {"domains": "all", "ip_protocol": "ipv6"}, {"ip_protocol": ["ipv6"]}),  # past now
+        ("day", 86400, ("2026-11-15", "2026-11-19"), "2026-11-14T16:00:00Z",
+         {"domains": "all"}, None),  # local days: midnight at +08:00 is 16:00 UTC
+    ],
+)  # fmt: skip
+def test_expected_matches_the_http_answer(grad, step, times, first, params, where) -> None:
+    emu = emulator()
+    start, end = times
+    points = data(emu, start_time=start, end_time=end, grad=grad, data_type="traffic", **params)
+    answered = {t: float(v) for t, v in points}
+    begin = parse_ts(first)
+    truth = emu.expected("cdn", "traffic", begin, begin + 6 * 86400, step, where)
+    assert {t: v for t, v in truth.items() if v != 0} == answered  # the API omits zeros
+    assert all(t + step <= NOW for t in truth) and len(truth) >= 5
+    assert set(answered) <= set(truth)
+
+
+def test_expected_has_the_omitted_zero_buckets() -> None:
+    emu = emulator()
+    day = parse_ts("2026-11-19T00:00:00Z")
+    truth = emu.expected("cdn", "traffic", day, day + 86400, 3600, {"domain": ["dl.example.com"]})
+    assert len(truth) == 24 and [t for t, v in truth.items() if v == 0] == [
+        day + h * 3600 for h in range(24) if h % 3 == 0
+    ]

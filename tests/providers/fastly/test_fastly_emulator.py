@@ -171,3 +171,34 @@ def test_rate_limit_headers_and_429() -> None:
     third = get("/stats/regions", emulator=emulator)
     assert third.status_code == 429
     assert third.headers["Retry-After"] == str(HOUR - 30)
+
+
+# -- expected(): the emulator's own data agrees with its HTTP answers -------------------------
+@pytest.mark.parametrize(
+    ("by", "step", "start", "end"),
+    [
+        ("minute", 60, NOW - 3600, NOW + 600),  # runs past now: unfinished buckets absent
+        ("hour", HOUR, NOW - 2 * DAY, NOW),
+        ("day", DAY, NOW - 10 * DAY, NOW),
+    ],
+)
+@pytest.mark.parametrize("field", ["requests", "resp_body_bytes", "hits_time", "log"])
+def test_expected_matches_the_http_answer(by, step, start, end, field) -> None:
+    emulator = FastlyEmulator(lambda: NOW + 30)
+    window = {"by": by, "from": str(start), "to": str(end)}
+    everything = ok("/stats/aggregate", **window)["data"]
+    spelt = {"log": "logging"}.get(field, field)  # full records use the old spelling
+    answered = {int(r["start_time"]): float(r[spelt]) for r in everything}
+    assert emulator.expected("stats", field, start, end, step) == answered
+    region = REGIONS[1]
+    one = ok(f"/stats/service/{A}/field/{field}", region=region, **window)["data"]
+    answered = {int(r["start_time"]): float(r[field]) for r in one}
+    where = {"service": [A], "region": [region]}
+    truth = emulator.expected("stats", field, start, end, step, where)
+    assert truth == answered and len(truth) >= 3
+    assert all(t + step <= NOW + 30 for t in truth)
+
+
+def test_expected_refuses_what_it_cannot_answer() -> None:
+    with pytest.raises(ValueError, match="not a counter"):
+        FastlyEmulator(lambda: NOW).expected("stats", "hit_ratio", NOW - DAY, NOW, HOUR)

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from querylang.plugins import registry
+from querylang.timegrid import parse_ts
 from tests.conftest import NOW
 
 EMULATOR = registry().get("gcore").emulator(lambda: float(NOW))
@@ -65,3 +66,34 @@ def test_no_bucket_after_now() -> None:
     response = _get({**OK, "from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z"})
     points = response.json()["metrics"]["sent_bytes"]
     assert max(t for t, _ in points) + 3600 <= NOW
+
+
+# -- expected(): the emulator's own data agrees with its HTTP answers -------------------------
+@pytest.mark.parametrize(
+    ("grain", "step", "start", "end", "extra", "where"),
+    [
+        ("1h", 3600, "2026-11-19T00:00:00Z", "2026-11-19T23:00:00Z", {}, None),
+        ("5m", 300, "2026-11-20T03:00:00Z", "2026-11-20T06:00:00Z", {"regions": "eu"},
+         {"region": ["eu"]}),  # runs past now: the unfinished buckets are absent
+        ("1d", 86400, "2026-11-10T00:00:00Z", "2026-11-19T00:00:00Z",
+         {"resource": "2", "countries": "Japan"}, {"resource": ["2"], "country": ["Japan"]}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("metric", ["sent_bytes", "requests", "total_bytes"])
+def test_expected_matches_the_http_answer(grain, step, start, end, extra, where, metric) -> None:
+    params = {**OK, "from": start, "to": end, "granularity": grain, "metrics": metric, **extra}
+    response = _get(params)
+    assert response.status_code == 200, response.text
+    answered = {t: float(v) for t, v in response.json()["metrics"][metric]}
+    first, last = parse_ts(start), parse_ts(end)
+    truth = EMULATOR.expected("cdn", metric, first, last + 1, step, where)
+    assert truth == answered
+    assert all(t + step <= NOW for t in truth)
+    assert len(truth) >= 3
+
+
+def test_expected_refuses_what_it_cannot_answer() -> None:
+    with pytest.raises(ValueError, match="not a counter"):
+        EMULATOR.expected("cdn", "cache_hit_traffic_ratio", NOW - 7200, NOW, 3600)
+    with pytest.raises(ValueError, match="no dataset"):
+        EMULATOR.expected("logs", "sent_bytes", NOW - 7200, NOW, 3600)

@@ -176,3 +176,34 @@ def test_unknown_path_is_a_404() -> None:
     emulator = provider().emulator(lambda: float(NOW))
     reply = emulator.handle(httpx.Request("GET", URL, headers={"Authorization": "APIKey t"}))
     assert reply.status_code == 404
+
+
+# -- expected(): the emulator's own data agrees with its HTTP answers -------------------------
+@pytest.mark.parametrize(
+    ("grain", "step", "extra", "where"),
+    [
+        ("1h", 3600, {}, None),
+        ("12h", 43200, {"locations": ["s-region-2"]}, {"location": ["s-region-2"]}),
+        ("24h", 86400, {"storages": ["123-backups", "456-archive"]},
+         {"storage": ["123-backups", "456-archive"]}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("metric", ["traffic", "requests_in", "size_bytes_hour"])
+def test_expected_matches_the_http_answer(grain, step, extra, where, metric) -> None:
+    body = {"from": "2026-11-17", "to": "2026-11-20", "granularity": grain, **extra}
+    answered: dict[int, float] = {}
+    for node in storages(ok(body)).values():  # the storages' own series, added up
+        for t, v in node[f"{metric}_series"]:
+            answered[t] = answered.get(t, 0.0) + float(v)
+    emulator = provider().emulator(lambda: float(NOW))
+    start = parse_ts("2026-11-17T00:00:00Z")
+    truth = emulator.expected("storage", metric, start, start + 4 * 86400, step, where)
+    assert truth == answered
+    assert max(truth) + step == NOW  # 2026-11-20 is after now: absent
+    assert len(truth) >= 3
+
+
+def test_expected_cannot_filter_counters_by_bucket() -> None:
+    emulator = provider().emulator(lambda: float(NOW))
+    with pytest.raises(ValueError, match="bucket"):
+        emulator.expected("storage", "traffic", NOW - 86400, NOW, 3600, {"bucket": ["cold"]})

@@ -8,8 +8,9 @@ import httpx
 import numpy as np
 import pytest
 
-from querylang.timegrid import parse_ts
+from querylang.timegrid import format_ts, parse_ts
 from querylang_providers.stackpath.catalog import METRIC_NAMES, TIME_COLUMN
+from querylang_providers.stackpath.cdn_emulator import SITES
 from querylang_providers.stackpath.emulator import StackPathEmulator
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
@@ -194,3 +195,43 @@ def test_stackpath_emulator_can_answer_in_milliseconds() -> None:
     rows = _rows(_get(emulator, f"{DAY_PARAMS}&granularity=P1D").json())["demo"]
     assert rows[0][TIME_COLUMN] == parse_ts("2026-11-18") * 1000
     assert rows[0]["rpsMaxUsageTime"] > 1e12
+
+
+# -- expected(): the emulator's own data agrees with its HTTP answers -------------------------
+def _stamp(ts: int) -> str:
+    return format_ts(ts).replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("granularity", "step", "start", "extra", "where"),
+    [
+        ("PT5M", 300, NOW - 7200, "&platforms=CDE", None),  # None: the default platform, CDE
+        ("PT1H", 3600, NOW - 86400, "&platforms=SDS,CDO&pops=AMS,NRT",
+         {"platform": ["SDS", "CDO"], "pop": ["AMS", "NRT"]}),
+        ("P1D", 86400, NOW - 5 * 86400, f"&platforms=CDE&sites={SITES[1]}&billing_regions=EUROPE",
+         {"site": [SITES[1]], "billing_region": ["EUROPE"], "stack": ["demo"]}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("metric", ["xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal",
+                                    "requestsCountTotal"])  # fmt: skip
+def test_expected_matches_the_http_answer(granularity, step, start, extra, where, metric) -> None:
+    now = NOW + 1000  # the bucket at NOW is partial: three complete five-minute sub-buckets
+    emulator = StackPathEmulator(lambda: now)
+    query = f"start_date={_stamp(start)}&end_date={_stamp(now)}&granularity={granularity}{extra}"
+    response = _get(emulator, query)
+    assert response.status_code == 200, response.text
+    (rows,) = _rows(response.json()).values()
+    answered = {int(row[TIME_COLUMN]): float(row[metric]) for row in rows}
+    truth = emulator.expected("cdn", metric, start, now, step, where)
+    assert truth.keys() == answered.keys() and len(truth) >= 3
+    assert truth == pytest.approx(answered, rel=1e-9)  # the API sends ten significant digits
+    horizon = now - now % 300  # the last bucket holds what is complete before now
+    assert max(truth) < horizon <= max(truth) + step
+
+
+def test_expected_refuses_what_it_cannot_answer() -> None:
+    emulator = StackPathEmulator(lambda: NOW)
+    with pytest.raises(ValueError, match="not a counter"):
+        emulator.expected("cdn", "rps", NOW - 86400, NOW, 3600)
+    with pytest.raises(ValueError, match="no dimension"):
+        emulator.expected("cdn", "durationTotal", NOW - 86400, NOW, 3600, {"country": ["DE"]})
