@@ -98,6 +98,8 @@ class LoopbackServer:
                 except Exception as exc:  # an emulator bug is a 500, as on a real server
                     response = json_response(500, {"message": f"emulator error: {exc}"})
                 content = response.content
+                if server.log is not None:  # before the answer: a client that has it sees it logged
+                    server.log.write(self.command, self.path, response.status_code)
                 self.send_response(response.status_code)
                 for key, value in response.headers.items():
                     if key.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -106,8 +108,6 @@ class LoopbackServer:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(content)
-                if server.log is not None:
-                    server.log.write(self.command, self.path, response.status_code)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
