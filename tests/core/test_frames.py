@@ -228,3 +228,26 @@ def test_series_keys_become_one_label_per_row() -> None:
         (0, "y", "z", 3.0),
         (60, "y", "z", 4.0),
     ]
+
+
+def test_a_large_body_parses_with_the_collector_restored_after() -> None:
+    import gc
+    import json
+
+    from querylang.wire import NativeResponse
+
+    tree = {"data": [[i, i / 2] for i in range(200_000)]}
+    content = json.dumps(tree).encode()
+    assert len(content) > 1 << 20  # large enough for the paused path
+    assert gc.isenabled()
+    assert NativeResponse(status=200, headers={}, content=content).json() == tree
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused the collector itself keeps it paused
+        NativeResponse(status=200, headers={}, content=content).json()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        NativeResponse(status=200, headers={}, content=content[:-1] + b"]" * 2).json()
+    assert gc.isenabled()
