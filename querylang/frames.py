@@ -346,8 +346,8 @@ class _Slot:
 
 
 _NUMERIC = frozenset((int, float))
+_ROWS = frozenset((list, tuple))
 _EXACT_FLOAT_INT = 2**53  # a float64 holds every integer up to here exactly
-_INT64_BOUND = 2**63
 
 
 def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -358,10 +358,20 @@ def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.nda
     shapes, times past what int64 or a float64 holds exactly) returns None so the per-point
     path gives exactly its result or its error.
     """
+    if not isinstance(points, list | tuple):  # an iterator is read once, by the slow path
+        return None
     try:
-        if not set(map(type, itertools.chain.from_iterable(points))) <= _NUMERIC:
+        if not set(map(type, points)) <= _ROWS:
             return None
-        table = np.array(points)
+        cells = set(map(type, itertools.chain.from_iterable(points)))
+        if not cells <= _NUMERIC:
+            return None
+        if set(map(len, points)) == {2}:  # the usual [ts, value]: flat, no row objects
+            flat = itertools.chain.from_iterable(points)
+            table = np.fromiter(flat, np.int64 if cells == {int} else np.float64, 2 * len(points))
+            table = table.reshape(-1, 2)
+        else:
+            table = np.array(points)
     except (TypeError, ValueError, OverflowError):
         return None
     if table.ndim != 2 or table.shape[1] < 2 or table.dtype.kind not in "if":
@@ -373,6 +383,11 @@ def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.nda
         if len(stamps) and float(np.abs(stamps).max()) >= _EXACT_FLOAT_INT:
             return None
     return stamps.astype(np.int64), values.astype(np.float64)
+
+
+def _increasing(ts: np.ndarray) -> bool:
+    """Strictly increasing: sorted, and no timestamp twice."""
+    return len(ts) < 2 or bool((ts[1:] > ts[:-1]).all())
 
 
 class FrameBuilder:
@@ -433,21 +448,27 @@ class FrameBuilder:
         metric_parts: dict[str, list[np.ndarray]] = {m: [] for m in self.metrics}
         for key, per_metric in self._series.items():
             arrays = {m: slot.arrays() for m, slot in per_metric.items()}
+            ordered: dict[str, np.ndarray] = {}
             for metric, (ts, _) in arrays.items():
-                ordered = np.sort(ts, kind="stable")
-                if len(ordered) > 1 and not (ordered[1:] != ordered[:-1]).all():
+                ordered[metric] = ts if _increasing(ts) else np.sort(ts, kind="stable")
+                if not _increasing(ordered[metric]):
                     raise ValueError(f"series {key!r} repeats a timestamp for {metric!r}")
             if len(arrays) == 1:
-                union = np.unique(next(iter(arrays.values()))[0])
+                union = next(iter(ordered.values()))
             else:
-                union = np.unique(np.concatenate([ts for ts, _ in arrays.values()]))
+                union = np.unique(np.concatenate(list(ordered.values())))
             time_parts.append(union)
             lengths.append(len(union))
             for metric in self.metrics:
+                if metric not in arrays:
+                    metric_parts[metric].append(np.full(len(union), np.nan))
+                    continue
+                ts, vals = arrays[metric]
+                if ts is union:  # already the series' sorted time column
+                    metric_parts[metric].append(vals)
+                    continue
                 col = np.full(len(union), np.nan)
-                if metric in arrays:
-                    ts, vals = arrays[metric]
-                    col[np.searchsorted(union, ts)] = vals
+                col[np.searchsorted(union, ts)] = vals
                 metric_parts[metric].append(col)
         counts = np.asarray(lengths, dtype=np.int64)
         dims: dict[str, np.ndarray] = {}

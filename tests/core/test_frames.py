@@ -156,6 +156,8 @@ def _by_hand(points: list) -> tuple[list[int], list[float]]:
         [[0, None], [60, "7"], [120, " null "]],  # nulls and numeric strings
         [["60", 1], [0, 2.0]],  # a numeric-string time
         [[2**62, 1.0], [0, 2.5]],  # a time a float64 does not hold exactly
+        [[0, 2**70], [60, 1]],  # a value past int64
+        [[60, 1], [0, 2], [120, 3]],  # out of order
         [],
     ],
 )
@@ -251,3 +253,9 @@ def test_a_large_body_parses_with_the_collector_restored_after() -> None:
     with pytest.raises(ValueError):
         NativeResponse(status=200, headers={}, content=content[:-1] + b"]" * 2).json()
     assert gc.isenabled()
+
+
+def test_a_series_may_be_any_iterable_of_points() -> None:
+    b = FrameBuilder((), ("m",))
+    b.add_series((), "m", iter([[0, 1], [60, 2]]))  # type: ignore[arg-type]
+    assert b.build().metrics["m"].tolist() == [1.0, 2.0]
