@@ -9,6 +9,7 @@ see :mod:`querylang.finality`); it is not a dimension, so grouping never sees it
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -325,6 +326,70 @@ def _reduce(
     return result
 
 
+class _Slot:
+    """One series' points for one metric: numpy chunks (whole series) and loose points."""
+
+    __slots__ = ("chunks", "times", "values")
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.times: list[int] = []
+        self.values: list[float] = []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        parts = list(self.chunks)
+        if self.times or not parts:
+            parts.append((np.asarray(self.times, np.int64), np.asarray(self.values, np.float64)))
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([t for t, _ in parts]), np.concatenate([v for _, v in parts])
+
+
+_NUMERIC = frozenset((int, float))
+_ROWS = frozenset((list, tuple))
+_EXACT_FLOAT_INT = 2**53  # a float64 holds every integer up to here exactly
+
+
+def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``[[ts, value], …]`` as (int64 times, float64 values) in one numpy step, or None.
+
+    Only rows of plain ints and floats take this path (the element types are read at C
+    speed, without a Python call per point); anything else (None, strings, bools, bad
+    shapes, times past what int64 or a float64 holds exactly) returns None so the per-point
+    path gives exactly its result or its error.
+    """
+    if not isinstance(points, list | tuple):  # an iterator is read once, by the slow path
+        return None
+    try:
+        if not set(map(type, points)) <= _ROWS:
+            return None
+        cells = set(map(type, itertools.chain.from_iterable(points)))
+        if not cells <= _NUMERIC:
+            return None
+        if set(map(len, points)) == {2}:  # the usual [ts, value]: flat, no row objects
+            flat = itertools.chain.from_iterable(points)
+            table = np.fromiter(flat, np.int64 if cells == {int} else np.float64, 2 * len(points))
+            table = table.reshape(-1, 2)
+        else:
+            table = np.array(points)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if table.ndim != 2 or table.shape[1] < 2 or table.dtype.kind not in "if":
+        return None
+    stamps, values = table[:, 0], table[:, 1]
+    if table.dtype.kind == "f":
+        if not np.isfinite(stamps).all():
+            return None
+        if len(stamps) and float(np.abs(stamps).max()) >= _EXACT_FLOAT_INT:
+            return None
+    return stamps.astype(np.int64), values.astype(np.float64)
+
+
+def _increasing(ts: np.ndarray) -> bool:
+    """Strictly increasing: sorted, and no timestamp twice."""
+    return len(ts) < 2 or bool((ts[1:] > ts[:-1]).all())
+
+
 class FrameBuilder:
     """Collects a decoded response series by series (or point by point) into a Frame.
 
@@ -336,58 +401,84 @@ class FrameBuilder:
     def __init__(self, dims: Sequence[str], metrics: Sequence[str]) -> None:
         self.dims = tuple(dims)
         self.metrics = tuple(metrics)
-        self._series: dict[tuple[Any, ...], dict[str, tuple[list[int], list[float]]]] = {}
+        self._series: dict[tuple[Any, ...], dict[str, _Slot]] = {}
 
-    def _slot(self, key: tuple[Any, ...], metric: str) -> tuple[list[int], list[float]]:
+    def _slot(self, key: tuple[Any, ...], metric: str) -> _Slot:
         if len(key) != len(self.dims):
             raise ValueError(f"series key {key!r} does not match dimensions {self.dims!r}")
         if metric not in self.metrics:
             raise ValueError(f"unexpected metric {metric!r}")
         per_metric = self._series.setdefault(key, {})
-        return per_metric.setdefault(metric, ([], []))
+        return per_metric.setdefault(metric, _Slot())
 
     def add_series(
         self, key: tuple[Any, ...], metric: str, points: Sequence[Sequence[Any]]
     ) -> None:
-        """Add ``[[unix_ts, value], …]`` for one series and metric."""
-        times, values = self._slot(key, metric)
+        """Add ``[[unix_ts, value], …]`` for one series and metric.
+
+        A series of plain numbers goes into numpy in one step; one with nulls, numeric
+        strings or a malformed point takes the per-point path (same values, same errors).
+        """
+        slot = self._slot(key, metric)
+        fast = _numeric_points(points)
+        if fast is not None:
+            slot.chunks.append(fast)
+            return
+        times, values = [], []
         for point in points:
             if not isinstance(point, list | tuple) or len(point) < 2:
                 raise ValueError(f"expected [timestamp, value], got {point!r}")
             times.append(int(to_number(point[0])))
             values.append(to_number(point[1]))
+        slot.times.extend(times)
+        slot.values.extend(values)
 
     def add_point(self, key: tuple[Any, ...], time: int, values: Mapping[str, Any]) -> None:
         """Add one row: the metrics' values for one series at one bucket."""
         for metric, value in values.items():
-            times, vals = self._slot(key, metric)
-            times.append(int(time))
-            vals.append(to_number(value))
+            slot = self._slot(key, metric)
+            slot.times.append(int(time))
+            slot.values.append(to_number(value))
 
     def build(self) -> Frame:
         if not self._series:
             return Frame.empty(self.dims, self.metrics)
         time_parts: list[np.ndarray] = []
-        dim_parts: dict[str, list[np.ndarray]] = {d: [] for d in self.dims}
+        lengths: list[int] = []
         metric_parts: dict[str, list[np.ndarray]] = {m: [] for m in self.metrics}
         for key, per_metric in self._series.items():
-            arrays = {m: np.asarray(t, np.int64) for m, (t, _) in per_metric.items()}
-            for metric, ts in arrays.items():
-                if len(np.unique(ts)) != len(ts):
+            arrays = {m: slot.arrays() for m, slot in per_metric.items()}
+            ordered: dict[str, np.ndarray] = {}
+            for metric, (ts, _) in arrays.items():
+                ordered[metric] = ts if _increasing(ts) else np.sort(ts, kind="stable")
+                if not _increasing(ordered[metric]):
                     raise ValueError(f"series {key!r} repeats a timestamp for {metric!r}")
-            union = np.unique(np.concatenate(list(arrays.values())))
+            if len(arrays) == 1:
+                union = next(iter(ordered.values()))
+            else:
+                union = np.unique(np.concatenate(list(ordered.values())))
             time_parts.append(union)
-            for d, v in zip(self.dims, key, strict=True):
-                col = np.empty(len(union), dtype=object)
-                col[:] = [v] * len(union)
-                dim_parts[d].append(col)
+            lengths.append(len(union))
             for metric in self.metrics:
+                if metric not in arrays:
+                    metric_parts[metric].append(np.full(len(union), np.nan))
+                    continue
+                ts, vals = arrays[metric]
+                if ts is union:  # already the series' sorted time column
+                    metric_parts[metric].append(vals)
+                    continue
                 col = np.full(len(union), np.nan)
-                if metric in per_metric:
-                    col[np.searchsorted(union, arrays[metric])] = per_metric[metric][1]
+                col[np.searchsorted(union, ts)] = vals
                 metric_parts[metric].append(col)
+        counts = np.asarray(lengths, dtype=np.int64)
+        dims: dict[str, np.ndarray] = {}
+        for i, d in enumerate(self.dims):
+            labels = np.empty(len(self._series), dtype=object)
+            for j, key in enumerate(self._series):  # one per series, never per point
+                labels[j] = key[i]
+            dims[d] = np.repeat(labels, counts)  # one label per row, no per-point Python
         return Frame(
             np.concatenate(time_parts),
-            {d: np.concatenate(p) for d, p in dim_parts.items()},
+            dims,
             {m: np.concatenate(p) for m, p in metric_parts.items()},
         )

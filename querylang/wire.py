@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -142,6 +143,7 @@ class NativeRequest:
 
 
 _UNPARSED: Any = object()  # NativeResponse._parsed before the first json()
+_GC_PAUSE_BYTES = 1 << 20  # bodies from 1 MiB parse with the collector paused
 
 
 @frozen(kw_only=True)
@@ -168,10 +170,20 @@ class NativeResponse:
         if self._parsed is _UNPARSED:
             import orjson  # here, not at the top: check and --help never parse a body
 
+            # A large body becomes millions of fresh containers: the collector would walk
+            # them again and again while they are built (more than half the parse time),
+            # yet none of them can be garbage. Paused for the parse, restored after.
+            pause = len(self.content) >= _GC_PAUSE_BYTES and gc.isenabled()
+            if pause:
+                gc.disable()
             try:
-                parsed = orjson.loads(self.content)
-            except orjson.JSONDecodeError:
-                parsed = json.loads(self.content)
+                try:
+                    parsed = orjson.loads(self.content)
+                except orjson.JSONDecodeError:
+                    parsed = json.loads(self.content)
+            finally:
+                if pause:
+                    gc.enable()
             object.__setattr__(self, "_parsed", parsed)
         return self._parsed
 

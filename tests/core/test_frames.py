@@ -138,3 +138,124 @@ def test_a_response_body_is_parsed_once_and_reads_what_the_stdlib_reads() -> Non
     assert json.dumps(first) == json.dumps(json.loads(body))  # NaN and big ints as before
     with pytest.raises(ValueError):
         NativeResponse(status=200, headers={}, content=b'{"truncated": [1, 2').json()
+
+
+def _by_hand(points: list) -> tuple[list[int], list[float]]:
+    """What a series should hold, point by point, as the builder documents it."""
+    times = [int(to_number(t)) for t, *_ in points]
+    return times, [to_number(v) for _, v, *_ in points]
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [[0, 1], [60, 2]],  # ints: the numpy path
+        [[0, 1.5], [60.9, -2.25]],  # float times truncate like int()
+        [[0, 1, "extra"], [60, 2, None]],  # extra fields are ignored
+        [(0, 3), (60, 4)],  # tuples (decoders pass sorted dict items)
+        [[0, None], [60, "7"], [120, " null "]],  # nulls and numeric strings
+        [["60", 1], [0, 2.0]],  # a numeric-string time
+        [[2**62, 1.0], [0, 2.5]],  # a time a float64 does not hold exactly
+        [[0, 2**70], [60, 1]],  # a value past int64
+        [[60, 1], [0, 2], [120, 3]],  # out of order
+        [],
+    ],
+)
+def test_series_paths_hold_the_same_values(points: list) -> None:
+    b = FrameBuilder(("k",), ("m",))
+    b.add_series(("x",), "m", points)
+    frame = b.build()
+    times, values = _by_hand(points)
+    order = np.argsort(times, kind="stable")
+    assert frame.time.tolist() == [times[i] for i in order]
+    expected = [values[i] for i in order]
+    got = frame.metrics["m"].tolist()
+    assert [math.isnan(v) for v in got] == [math.isnan(v) for v in expected]
+    assert [v for v in got if not math.isnan(v)] == [v for v in expected if not math.isnan(v)]
+    assert frame.dims["k"].tolist() == ["x"] * len(points)
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [[0, True]],  # a bool is not a number (numpy would read it as 1)
+        [[False, 1]],
+        [[0, 1], [60]],  # a short point among good ones
+        [[0, 1], 5],
+        ["ab"],
+        [[None, 1]],  # a missing time
+        [[math.inf, 1]],
+        [[0, {"v": 1}]],
+        [[0, [1]]],
+    ],
+)
+def test_malformed_series_raise_value_error(points: list) -> None:
+    b = FrameBuilder((), ("m",))
+    with pytest.raises((ValueError, OverflowError)):
+        b.add_series((), "m", points)
+        b.build()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**6),
+            st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=False), st.none()),
+        ),
+        max_size=30,
+        unique_by=lambda p: p[0],
+    )
+)
+def test_series_values_match_a_point_by_point_reading(pairs: list) -> None:
+    points = [list(p) for p in pairs]
+    b = FrameBuilder(("k",), ("m",))
+    b.add_series(("x",), "m", points)
+    frame = b.build()
+    expected = dict(zip(*_by_hand(points), strict=True))
+    got = dict(zip(frame.time.tolist(), frame.metrics["m"].tolist(), strict=True))
+    assert got.keys() == expected.keys()
+    for t, v in expected.items():
+        assert (math.isnan(v) and math.isnan(got[t])) or got[t] == v
+
+
+def test_series_keys_become_one_label_per_row() -> None:
+    b = FrameBuilder(("a", "b"), ("m",))
+    b.add_series(("x", None), "m", [[0, 1], [60, 2]])
+    b.add_series(("y", "z"), "m", [[0, 3]])
+    b.add_point(("y", "z"), 60, {"m": "4"})
+    frame = b.build()
+    assert list(frame.rows()) == [
+        (0, "x", None, 1.0),
+        (60, "x", None, 2.0),
+        (0, "y", "z", 3.0),
+        (60, "y", "z", 4.0),
+    ]
+
+
+def test_a_large_body_parses_with_the_collector_restored_after() -> None:
+    import gc
+    import json
+
+    from querylang.wire import NativeResponse
+
+    tree = {"data": [[i, i / 2] for i in range(200_000)]}
+    content = json.dumps(tree).encode()
+    assert len(content) > 1 << 20  # large enough for the paused path
+    assert gc.isenabled()
+    assert NativeResponse(status=200, headers={}, content=content).json() == tree
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused the collector itself keeps it paused
+        NativeResponse(status=200, headers={}, content=content).json()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        NativeResponse(status=200, headers={}, content=content[:-1] + b"]" * 2).json()
+    assert gc.isenabled()
+
+
+def test_a_series_may_be_any_iterable_of_points() -> None:
+    b = FrameBuilder((), ("m",))
+    b.add_series((), "m", iter([[0, 1], [60, 2]]))  # type: ignore[arg-type]
+    assert b.build().metrics["m"].tolist() == [1.0, 2.0]
