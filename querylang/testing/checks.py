@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import socket
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, Protocol
 
 import httpx
+import numpy as np
 from attrs import frozen
 
 import querylang
@@ -18,12 +20,14 @@ from querylang.catalog import Dataset
 from querylang.context import env_name
 from querylang.emulation import LoopbackServer, serve
 from querylang.errors import ProviderError, QuerylangError
+from querylang.execution import ExecutionSettings
 from querylang.hookspecs import Provider
 from querylang.output import write_explain
 from querylang.plugins import Registry
 from querylang.standard import standard_metric
 from querylang.timegrid import format_ts, parse_ts
 from querylang.units import scaled_unit
+from querylang.wire import NativeResponse
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
 # querylang.units scales these spellings (kB -> MB -> GB); a unit that differs from one of
@@ -269,6 +273,77 @@ def check_end_to_end(p: Provider) -> None:
                         )
 
 
+# -- decode -------------------------------------------------------------------------------
+class _Recorder:
+    """Passes requests to an emulator and keeps each answer by method and URL."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.answers: dict[tuple[str, str], httpx.Response] = {}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.inner.handle(request)
+        response.read()
+        self.answers[(request.method, request.url.path + "?" + request.url.query.decode())] = (
+            response
+        )
+        return response
+
+
+def check_decode(p: Provider) -> None:
+    """Decode the emulator's real answers twice: equal frames, no I/O, the response intact."""
+    recorder = _Recorder(p.emulator(lambda: float(NOW)))
+    reg = _registry(p)
+    for name, ds in p.datasets.items():
+        g = ds.grains[0]
+        start, end = _window(g.granularity.seconds or 86400)
+        picked = [m.name for m in ds.metrics if m.native and m.kind == "counter"]
+        text = (
+            f"SELECT {', '.join(picked or [ds.metrics[0].name])} FROM {_source(p, name)} "
+            f"EVERY {g.granularity} BETWEEN '{format_ts(start)}' AND '{format_ts(end)}'"
+        )
+        with serve(recorder) as server:
+            env = env_for(p, server.url)
+            querylang.run(text, now=NOW, env=env, providers=reg)
+            plans = querylang.explain(text, now=NOW, env=env, providers=reg)
+        decoded = 0
+        for plan in plans:
+            for piece in getattr(plan, "pieces", ()):
+                for request in piece.requests:
+                    url = httpx.URL(request.url)
+                    key = (request.method, url.path + "?" + url.query.decode())
+                    answer = recorder.answers.get(key)
+                    if answer is None:
+                        continue
+                    body = bytes(answer.content)
+                    native = NativeResponse(
+                        status=answer.status_code, headers=dict(answer.headers), content=body
+                    )
+                    with no_network() as attempts:
+                        first = p.decode(piece.native, request, native)
+                        tree = copy.deepcopy(native.json())
+                        second = p.decode(piece.native, request, native)
+                    if attempts:
+                        _fail(p, "decode", f"decode opened {attempts}", "decode must do no I/O")
+                    if native.content != body or native.json() != tree:
+                        _fail(p, "decode", "decode changed the response", "copy before changing")
+                    if not _same(first, second):
+                        _fail(p, "decode", "one answer decoded twice differs", "make it pure")
+                    decoded += 1
+        if not decoded:
+            _fail(p, "decode", f"no answer of {text!r} could be matched", "check compile's URLs")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if not np.array_equal(a.time, b.time) or a.dims.keys() != b.dims.keys():
+        return False
+    if any(not np.array_equal(a.dims[k], b.dims[k]) for k in a.dims):
+        return False
+    return a.metrics.keys() == b.metrics.keys() and all(
+        np.array_equal(a.metrics[k], b.metrics[k], equal_nan=True) for k in a.metrics
+    )
+
+
 # -- failures and secrets -----------------------------------------------------------------
 class _Faulty:
     """Wraps an emulator: the first ``times`` requests get the fault's answer."""
@@ -305,6 +380,9 @@ def _simple(p: Provider) -> str:
     )
 
 
+FAST = ExecutionSettings(backoff=0.01)  # retries of a 5xx need not wait in a test
+
+
 def _run_faulty(p: Provider, fault: str, times: int) -> tuple[_Faulty, Exception | None]:
     plans = querylang.explain(_simple(p), now=NOW, env=env_for(p), providers=_registry(p))
     paths = {httpx.URL(r.url).path for plan in plans for r in getattr(plan, "requests", ())}
@@ -312,7 +390,13 @@ def _run_faulty(p: Provider, fault: str, times: int) -> tuple[_Faulty, Exception
     server: LoopbackServer
     with serve(faulty) as server:
         try:
-            querylang.run(_simple(p), now=NOW, env=env_for(p, server.url), providers=_registry(p))
+            querylang.run(
+                _simple(p),
+                now=NOW,
+                env=env_for(p, server.url),
+                providers=_registry(p),
+                settings=FAST,
+            )
         except Exception as exc:
             return faulty, exc
     return faulty, None
@@ -358,6 +442,7 @@ def check_secrets(p: Provider) -> None:
 CHECKS: dict[str, Callable[[Provider], None]] = {
     "catalog": check_catalog,
     "compile": check_compile,
+    "decode": check_decode,
     "end_to_end": check_end_to_end,
     "failures": check_failures,
     "secrets": check_secrets,
