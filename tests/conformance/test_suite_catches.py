@@ -22,8 +22,12 @@ CAUGHT = {
 }
 
 
-def _run(pytester: pytest.Pytester, fault: str) -> pytest.RunResult:
-    pytester.syspathinsert(HERE)
+def _run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> pytest.RunResult:
+    # a subprocess: an in-process run drops the modules it imported lazily (httpcore's
+    # network backend), and the re-imported classes break later tests' error mapping
+    monkeypatch.setenv("PYTHONPATH", str(HERE))
     pytester.makepyfile(
         test_toy=f"""
 from querylang.testing import conformance_tests
@@ -32,20 +36,22 @@ from toy import ToyPlugin
 conformance_tests(ToyPlugin({fault!r}))
 """
     )
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
 
 
-def test_the_toy_without_faults_passes(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, "")
+def test_the_toy_without_faults_passes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run(pytester, monkeypatch, "")
     result.assert_outcomes(passed=6)
 
 
 @pytest.mark.parametrize("fault", sorted(CAUGHT))
 def test_each_mistake_fails_its_check_with_a_clear_message(
-    pytester: pytest.Pytester, fault: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     check, words = CAUGHT[fault]
-    result = _run(pytester, fault)
+    result = _run(pytester, monkeypatch, fault)
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 1
     text = result.stdout.str()
