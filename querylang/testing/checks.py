@@ -21,9 +21,9 @@ from querylang.context import env_name
 from querylang.emulation import LoopbackServer, serve
 from querylang.errors import ProviderError, QuerylangError
 from querylang.execution import ExecutionSettings
-from querylang.hookspecs import Provider
+from querylang.hookspecs import Provider, hookimpl
 from querylang.output import write_explain
-from querylang.plugins import Registry
+from querylang.plugins import Registry, registry_of
 from querylang.standard import standard_metric
 from querylang.timegrid import format_ts, parse_ts
 from querylang.units import scaled_unit
@@ -207,13 +207,19 @@ def queries(p: Provider) -> Iterator[str]:
                     yield f"SELECT {first} FROM {src} WHERE {d.name} IN ({literal}) {every}"
 
 
+class _One:
+    """A plugin object registering one given provider."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    @hookimpl
+    def register_providers(self, register: Callable[[Provider], None]) -> None:
+        register(self.provider)
+
+
 def _registry(p: Provider) -> Registry:
-    reg = Registry.__new__(Registry)
-    reg.pm = None  # type: ignore[assignment]
-    reg.providers = {p.name: p}
-    reg._owner = {p.name: "conformance"}
-    reg._infos = {}
-    return reg
+    return registry_of(_One(p))
 
 
 def check_compile(p: Provider) -> None:
