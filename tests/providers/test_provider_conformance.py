@@ -1,0 +1,3 @@
+from querylang.testing import conformance_tests
+
+conformance_tests("gcore", "fastly", "stackpath", "baishan")
