@@ -219,27 +219,30 @@ def plan_queries(
     # with placeholders, and planned again after every query has been checked, in order
     # (that pass runs a credential command, or raises the missing credential's error).
     online = need_secrets and not sandbox
-    again: set[int] = set()
+    again: set[int] = set()  # the queries to plan again, by position
+
+    def make(bound: BoundQuery, *, secrets: bool) -> ProviderContext:
+        return provider_context(
+            bound.provider,
+            env,
+            clock,
+            sandbox=sandbox and not secrets,
+            need_secrets=secrets,
+            connection=bound.connection,
+        )
 
     def context(bound: BoundQuery) -> ProviderContext:
-        def make(*, secrets: bool) -> ProviderContext:
-            return provider_context(
-                bound.provider,
-                env,
-                clock,
-                sandbox=sandbox and not secrets,
-                need_secrets=secrets,
-                connection=bound.connection,
-            )
-
-        if online and len(plans) not in again:
+        if online and len(plans) not in again:  # len(plans): the query being planned
             if not _runs_command(bound):
                 try:
-                    return make(secrets=True)
+                    return make(bound, secrets=True)
                 except CredentialsError:
                     pass
             again.add(len(plans))
-        return make(secrets=False)
+        return make(bound, secrets=False)
+
+    def with_secrets(bound: BoundQuery) -> ProviderContext:
+        return make(bound, secrets=True)
 
     default_zone = _default_zone(tz)
 
@@ -253,22 +256,8 @@ def plan_queries(
             plans.append(plan_query(bound, context))
         except QueryError as exc:
             raise exc.with_source(source) from None
-    if again:
-        online = False  # the second pass asks for every credential, whatever it costs
-
-        def with_secrets(bound: BoundQuery) -> ProviderContext:
-            return provider_context(
-                bound.provider,
-                env,
-                clock,
-                sandbox=False,
-                need_secrets=True,
-                connection=bound.connection,
-            )
-
-        plans = [
-            plan_query(p.bound, with_secrets) if i in again else p for i, p in enumerate(plans)
-        ]
+    # the second pass asks for every credential, whatever it costs
+    plans = [plan_query(p.bound, with_secrets) if i in again else p for i, p in enumerate(plans)]
     if final_only:
         from querylang.steps import KeepFinal
 

@@ -90,12 +90,9 @@ def _generate(text: str) -> str:
 
 
 def _cache_folder() -> Path:
-    folder = os.environ.get("QUERYLANG_CACHE_DIR")
-    if not folder:
-        import platformdirs
+    from querylang.cachedir import cache_dir
 
-        folder = platformdirs.user_cache_dir("querylang", appauthor=False)
-    return Path(folder)
+    return cache_dir()
 
 
 def _import(name: str, path: Path | None, source: str = "") -> ModuleType:

@@ -155,12 +155,9 @@ def _scan() -> list[EntryPoint]:
 
 
 def _scan_file() -> Path:
-    folder = os.environ.get("QUERYLANG_CACHE_DIR")
-    if not folder:
-        import platformdirs
+    from querylang.cachedir import cache_dir
 
-        folder = platformdirs.user_cache_dir("querylang", appauthor=False)
-    return Path(folder) / _SCAN_FILE
+    return cache_dir() / _SCAN_FILE
 
 
 def _environment() -> dict[str, Any]:

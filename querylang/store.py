@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from attrs import evolve, field, frozen
 
+from querylang.cachedir import CACHE_DIR_ENV, cache_dir
 from querylang.errors import QuerylangError
 from querylang.frames import Frame
 from querylang.planning import Piece, Plan
@@ -51,7 +52,6 @@ __all__ = [
     "use_store",
 ]
 
-CACHE_DIR_ENV = "QUERYLANG_CACHE_DIR"
 CACHE_MAX_ENV = "QUERYLANG_CACHE_MAX_MB"
 DEFAULT_MAX_MB = 1024
 FILE_NAME = "results.sqlite3"
@@ -67,13 +67,7 @@ class StoreError(QuerylangError):
 
 def default_path(env: Mapping[str, str] | None = None) -> Path:
     """The store file: ``$QUERYLANG_CACHE_DIR`` or the user cache directory."""
-    env = os.environ if env is None else env
-    folder = env.get(CACHE_DIR_ENV)
-    if not folder:
-        import platformdirs
-
-        folder = platformdirs.user_cache_dir("querylang", appauthor=False)
-    return Path(folder) / FILE_NAME
+    return cache_dir(env) / FILE_NAME
 
 
 def cache_enabled(env: Mapping[str, str] | None = None) -> bool:
