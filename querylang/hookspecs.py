@@ -16,7 +16,7 @@ cache) in :mod:`querylang.wire` with the requests and responses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     from querylang.catalog import Credential, Dataset, Setting
+    from querylang.failures import Failure
     from querylang.frames import Frame
     from querylang.wire import (
         NativeQuery,
@@ -56,11 +57,17 @@ def register_providers(register: Callable[[Provider], None]) -> None:
 
 
 class DatasetWire(Protocol):
-    """One dataset's wire format: compile a planned piece, decode an answer (a module fits).
+    """One dataset's wire format: its catalog, compile a planned piece, decode an answer.
 
-    ``HttpProvider.dataset_modules`` maps each dataset name to one of these, so a provider
-    with several wire formats (Gcore's CDN and object storage) routes to the right one.
+    ``HttpProvider.wires`` lists one of these per dataset, so a provider with several wire
+    formats (Gcore's CDN and object storage) routes each piece to the right one.
+    :class:`querylang.provider.Wire` is a base class with the optional ``failure`` default.
     """
+
+    @property
+    def dataset(self) -> Dataset:
+        """The catalog this wire speaks for (data only)."""
+        ...
 
     def compile(
         self, query: NativeQuery, context: ProviderContext
@@ -70,6 +77,12 @@ class DatasetWire(Protocol):
 
     def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
         """One successful answer as a frame, as a pure function."""
+        ...
+
+    def failure(
+        self, provider: Any, request: NativeRequest, response: NativeResponse
+    ) -> Failure | None:
+        """Classify an answer of this dataset (None: success); default: the provider's."""
         ...
 
 

@@ -25,7 +25,7 @@ from querylang.wire import (
 if TYPE_CHECKING:
     from querylang.frames import Frame
 
-__all__ = ["HttpProvider", "parse_retry_after"]
+__all__ = ["HttpProvider", "Wire", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -62,11 +62,39 @@ def _retry_after_date(text: str, now: float | None) -> float | None:
     return max(0.0, target - current)
 
 
+class Wire:
+    """A base for one dataset's wire format (:class:`~querylang.hookspecs.DatasetWire`).
+
+    A subclass sets ``dataset`` (the catalog, data only) and implements ``compile`` and
+    ``decode``; it overrides ``failure`` only when the dataset has its own error envelope.
+    """
+
+    dataset: Dataset
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        """Native requests for one planned piece, with no I/O (or why it cannot be asked)."""
+        raise NotImplementedError(f"{type(self).__name__} does not compile")
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """One successful answer as a frame, as a pure function."""
+        raise NotImplementedError(f"{type(self).__name__} does not decode")
+
+    def failure(
+        self, provider: HttpProvider, request: NativeRequest, response: NativeResponse
+    ) -> Failure | None:
+        """Classify an answer (None: success): by default the provider's reading."""
+        return provider.failure(request, response)
+
+
 class HttpProvider:
     """Defaults for the optional parts of :class:`~querylang.hookspecs.Provider`.
 
-    Subclasses set the class attributes and implement ``compile`` and ``decode``; they
-    override ``check`` for vendor error bodies and ``authorize`` for tokens needing I/O.
+    Subclasses set the class attributes and list one wire per dataset in ``wires``
+    (:class:`Wire` objects: catalog, compile, decode); they override ``failure`` for a
+    vendor's error envelope, ``check`` for throttling hidden in a 200, and ``authorize``
+    for tokens needing I/O.
     """
 
     name: str = ""
@@ -76,31 +104,49 @@ class HttpProvider:
     default_dataset: str = ""
     credentials: Sequence[Credential] = ()
     settings: Sequence[Setting] = ()
+    wires: Sequence[DatasetWire] = ()
+    # TRANSITIONAL (removed once every provider lists ``wires``): the old shape
     _datasets: Sequence[Dataset] = ()
-    # dataset name → the module that speaks its wire format, with
-    # compile(query, context) and decode(query, request, response)
-    dataset_modules: Mapping[str, DatasetWire] = {}
+    dataset_modules: Mapping[str, Any] = {}
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
-        return {d.name: d for d in self._datasets}
+        if not self.wires:
+            return {d.name: d for d in self._datasets}
+        return {w.dataset.name: w.dataset for w in self.wires}
 
     # -- the wire -----------------------------------------------------------------------
-    def _module(self, dataset: str) -> DatasetWire:
+    def wire(self, dataset: str) -> DatasetWire:
+        """The wire format of one dataset."""
+        for wire in self.wires:
+            if wire.dataset.name == dataset:
+                return wire
         module = self.dataset_modules.get(dataset)
-        if module is None:
-            raise NotImplementedError(f"{self.name} has no wire module for dataset {dataset!r}")
-        return module
+        if module is not None:
+            return module  # type: ignore[no-any-return]
+        raise NotImplementedError(f"{self.name} has no wire for dataset {dataset!r}")
 
     def compile(
         self, query: NativeQuery, context: ProviderContext
     ) -> Sequence[NativeRequest] | Unsupported:
-        """Turn one planned piece into native requests (the dataset module's compile)."""
-        return self._module(query.dataset).compile(query, context)
+        """Turn one planned piece into native requests (the dataset's wire)."""
+        return self.wire(query.dataset).compile(query, context)
 
     def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-        """Turn one successful response into a frame (the dataset module's decode)."""
-        return self._module(query.dataset).decode(query, request, response)
+        """Turn one successful response into a frame (the dataset's wire)."""
+        return self.wire(query.dataset).decode(query, request, response)
+
+    def classify(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
+        """The failure of an answer (None: success), asked of its dataset's wire.
+
+        The dataset is read from the request's ``tag["dataset"]`` (a provider with several
+        datasets tags its requests), else it is the default dataset.
+        """
+        dataset = request.tag.get("dataset", "") or self.default_dataset
+        for wire in self.wires:
+            if wire.dataset.name == dataset:
+                return wire.failure(self, request, response)
+        return self.failure(request, response)
 
     # -- responses ----------------------------------------------------------------------
     def error_message(self, response: NativeResponse) -> str | None:
@@ -140,12 +186,12 @@ class HttpProvider:
 
     def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:
         """A clear error for a failing answer, through the core's failure table."""
-        failure = self.failure(request, response) or Failure(kind=FailureKind.BAD_REQUEST)
+        failure = self.classify(request, response) or Failure(kind=FailureKind.BAD_REQUEST)
         return failure.error(self.name, request, response.status)
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """2xx ok; 429 and 5xx retried honouring Retry-After; 401 re-authorised once."""
-        failure = self.failure(request, response)
+        failure = self.classify(request, response)
         if failure is None:
             return Verdict.ok()
         return failure.verdict(self.name, request, response.status)
