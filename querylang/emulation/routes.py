@@ -1,25 +1,29 @@
-"""Routing for emulators: method + path → handler, unknown paths in the vendor's error shape.
+"""Routing for emulators: method + path → handler, refusals in the vendor's error shape.
 
 An emulator builds a :class:`RouteTable` with its error-body function (status, message →
-response) and adds handlers; ``table.dispatch(request, ...)`` finds the handler, answers
+response) and adds handlers; ``table.dispatch(request, ...)`` finds the handler and answers
 404 for an unknown path and 405 (or the vendor's status for it) for a known path asked with
-another method, and renders a :class:`BadRequest` raised by the handler as the vendor's
-400 body.
+another method. A *guard* runs after a route matched and before its handler: it refuses the
+request with a response (401, 429) or admits it, optionally with headers that every answer
+then carries (rate-limit headers). A :class:`BadRequest` raised by the handler is rendered
+by the route's ``bad_request`` body function, else the table's, else the error-body one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 from attrs import frozen
 
-__all__ = ["BadRequest", "ErrorBody", "Route", "RouteTable"]
+__all__ = ["BadRequest", "ErrorBody", "Guard", "Route", "RouteTable"]
 
 ErrorBody = Callable[[int, str], httpx.Response]
 Handler = Callable[..., httpx.Response]
+# a refusal, or None / the headers every answer to the admitted request carries
+Guard = Callable[[httpx.Request], httpx.Response | Mapping[str, str] | None]
 
 
 class BadRequest(ValueError):
@@ -38,6 +42,8 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+    guarded: bool = True  # False: the table's guard does not run (an OAuth token endpoint)
+    bad_request: ErrorBody | None = None  # this route's body for a BadRequest
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -47,16 +53,40 @@ def _compile(path: str) -> re.Pattern[str]:
 
 
 class RouteTable:
-    """The routes of one emulator, dispatched in the order they were added."""
+    """The routes of one emulator, dispatched in the order they were added.
 
-    def __init__(self, error: ErrorBody, *, wrong_method_status: int = 405) -> None:
+    ``not_found`` is the message of the 404 for an unknown path (``{method}`` and ``{path}``
+    are filled in). A vendor that answers a wrong method with 404 (``wrong_method_status``)
+    answers it exactly as an unknown path; any other status says the method is not allowed.
+    """
+
+    def __init__(
+        self,
+        error: ErrorBody,
+        *,
+        wrong_method_status: int = 405,
+        not_found: str = "no route {method} {path}",
+        guard: Guard | None = None,
+        bad_request: ErrorBody | None = None,
+    ) -> None:
         self.error = error
         self.wrong_method_status = wrong_method_status  # some vendors answer 404 instead
+        self.not_found = not_found
+        self.guard = guard
+        self.bad_request = bad_request
         self.routes: list[Route] = []
 
-    def add(self, method: str, path: str, handler: Handler) -> RouteTable:
+    def add(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        guarded: bool = True,
+        bad_request: ErrorBody | None = None,
+    ) -> RouteTable:
         """Route ``method path`` to ``handler(request, **path_params, **extra)``."""
-        self.routes.append(Route(method.upper(), _compile(path), handler))
+        self.routes.append(Route(method.upper(), _compile(path), handler, guarded, bad_request))
         return self
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int | None:
@@ -77,12 +107,19 @@ class RouteTable:
         """Answer ``request`` with its route's handler (``path``: the path to route on)."""
         path = request.url.path if path is None else path
         found = self.match(request.method, path)
-        if found is None:
-            return self.error(404, f"no route {request.method} {path}")
+        if found is None or found == 404:
+            return self.error(404, self.not_found.format(method=request.method, path=path))
         if isinstance(found, int):
             return self.error(found, f"{request.method} is not allowed on {path}")
         route, params = found
+        admitted = self.guard(request) if self.guard is not None and route.guarded else None
+        if isinstance(admitted, httpx.Response):
+            return admitted
         try:
-            return route.handler(request, **params, **extra)
+            response = route.handler(request, **params, **extra)
         except BadRequest as exc:
-            return self.error(exc.status, exc.message)
+            render = route.bad_request or self.bad_request or self.error
+            response = render(exc.status, exc.message)
+        if admitted:
+            response.headers.update(admitted)
+        return response
