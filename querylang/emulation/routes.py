@@ -49,7 +49,7 @@ class Route:
 def _compile(path: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[a-z_]+\})", path)
     regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # matched whole (fullmatch): no "$" before a trailing newline
 
 
 class RouteTable:
@@ -93,7 +93,7 @@ class RouteTable:
         """The route and its path parameters; None (no such path) or the wrong-method status."""
         known_path = False
         for route in self.routes:
-            found = route.pattern.match(path)
+            found = route.pattern.fullmatch(path)
             if found is None:
                 continue
             if route.method == method:

@@ -1,48 +1,486 @@
 """An emulator of Gcore's statistics APIs: same paths, parameters, validation and shapes.
 
 Authentication: any non-empty ``Authorization: APIKey <token>`` is accepted except the
-token ``invalid``, which gets the 401 a revoked key gets. Data is deterministic
+token ``invalid``, which gets the 401 a revoked key gets. An unknown path, or a known one
+asked with another method, is a 404. Data is deterministic
 (:func:`querylang.emulation.synthetic_totals`), so every granularity agrees with every other.
+
+``GET /cdn/statistics/series``: three CDN resources served from seven regions, two
+countries each, over HTTP and HTTPS. Validation follows the document: required parameters,
+known metrics and groupings, the 365-day history, ``1m`` only for the last 31 days, the two
+time metrics requested apart; errors are ``400 {"message": …}``. Like the real API it
+answers 204 when there is no data. ``to`` is read as inclusive (the pessimistic reading).
+
+``POST /storage/stats/v1/storage/usage/series``: two clients, storages in ``s-region-1``
+and ``s-region-2``, two or three buckets each. The body must be a JSON object; ``from``/``to``
+are required ``YYYY-MM-DD`` dates with ``to`` not before ``from`` (``to`` is the whole day);
+``granularity`` is one of 1h, 12h, 24h; ``locations``/``storages`` are lists of strings;
+``ts_string`` a boolean; ``source`` (an integer) is deprecated and ignored, as are unknown
+fields. Errors are ``400 {"error": …}``. A storage's size and a bucket's file count are
+levels constant within each UTC hour, so ``size_max`` and ``bucket_files`` of a coarse
+bucket are the max of its hours, ``size_mean`` their mean and ``size_bytes_hour`` their sum.
+
+Both answer only complete buckets, never data after ``now``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import datetime as dt
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import httpx
+import numpy as np
 
-from querylang.emulation import accepted, json_response, scheme_token
-from querylang_providers.gcore import cdn_emulator
+from querylang.emulation import (
+    BadRequest,
+    RouteTable,
+    accepted,
+    json_response,
+    scheme_token,
+    synthetic_totals,
+)
+from querylang.timegrid import Granularity, format_ts
+from querylang_providers.gcore.cdn import METRICS, REGIONS, SEPARATE
+from querylang_providers.gcore.cdn import PATH as CDN_PATH
+from querylang_providers.gcore.storage_catalog import PATH as STORAGE_PATH
 
-__all__ = ["GcoreEmulator"]
+__all__ = ["LEAVES", "STORAGES", "GcoreEmulator"]
+
+DAY = 86400
+HOUR = 3600
+
+
+def _number(value: Any) -> int | float:
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _complete(start: int, end: int, step: int, horizon: int) -> np.ndarray:
+    """Starts of the buckets [t, t + step) in [start, end) that end by ``horizon``."""
+    return np.array([t for t in range(start, end, step) if t + step <= horizon], np.int64)
+
+
+def _per_bucket(starts: np.ndarray, total: np.ndarray) -> dict[int, float]:
+    return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
+
+
+# -- CDN: GET /cdn/statistics/series ---------------------------------------------------------
+RESOURCES = {1: "cdn.example.com", 2: "static.example.com", 4777: "video.example.com"}
+COUNTRIES = {
+    "na": ("United States", "Canada"),
+    "eu": ("Germany", "France"),
+    "asia": ("Japan", "Singapore"),
+    "cis": ("Kazakhstan", "Armenia"),
+    "latam": ("Brazil", "Mexico"),
+    "me": ("United Arab Emirates", "Israel"),
+    "au": ("Australia", "New Zealand"),
+}
+GROUPS = ("resource", "region", "country", "vhost", "client_country", "protocol")
+SCALES = {
+    "sent_bytes": 2_000_000,
+    "upstream_bytes": 80_000,
+    "shield_bytes": 150_000,
+    "backblaze_bytes": 5_000,
+    "responses_hit": 400,
+    "responses_miss": 40,
+    "responses_2xx": 380,
+    "responses_3xx": 30,
+    "responses_4xx": 25,
+    "responses_5xx": 5,
+    "image_processed": 10,
+    "response_types": 300,
+    "request_time": 120,
+    "upstream_response_time": 60,
+}
+SUMS = {  # metrics the API sums from others
+    "requests": ("responses_hit", "responses_miss"),
+    "total_bytes": ("sent_bytes", "shield_bytes", "upstream_bytes"),
+    "cdn_bytes": ("sent_bytes", "shield_bytes"),
+}
+RATIOS = {  # ratio → (numerator terms with their signs, denominator)
+    "cache_hit_traffic_ratio": ((("sent_bytes", 1), ("upstream_bytes", -1)), "sent_bytes"),
+    "cache_hit_requests_ratio": ((("responses_hit", 1),), "requests"),
+    "shield_traffic_ratio": ((("shield_bytes", 1), ("upstream_bytes", -1)), "shield_bytes"),
+}
+KNOWN = {m.name for m in METRICS}
+COUNTERS = {m.name for m in METRICS if m.kind == "counter"}
+CDN_GRAINS = ("1m", "5m", "15m", "1h", "1d")
+LEAVES: list[dict[str, Any]] = [
+    {"resource": rid, "vhost": vhost, "region": region, "country": country,
+     "client_country": country, "protocol": proto}
+    for (rid, vhost), (region, countries), proto in itertools.product(
+        RESOURCES.items(), COUNTRIES.items(), ("HTTP", "HTTPS"))
+    for country in countries
+]  # fmt: skip
+
+
+def _time(value: str | None, name: str) -> int:
+    if not value:
+        raise BadRequest(f"{name} is required")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be ISO 8601 / RFC 3339, got {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp())
+
+
+def _leaf_values(
+    leaf: dict[str, Any], metric: str, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    key = f"gcore|{leaf['resource']}|{leaf['region']}|{leaf['country']}|{leaf['protocol']}"
+
+    def s(name: str) -> np.ndarray:
+        return synthetic_totals(f"{key}|{name}", starts, ends, SCALES[name]).astype(float)
+
+    if metric in SUMS:
+        return sum((s(part) for part in SUMS[metric][1:]), s(SUMS[metric][0]))
+    if metric in SEPARATE:
+        return s(metric) / ((ends - starts) / 60.0)  # a per-bucket average, in ms
+    return s(metric)
+
+
+def _group_values(
+    leaves: list[dict[str, Any]], metric: str, starts: np.ndarray, ends: np.ndarray
+) -> Any:
+    if metric in RATIOS:
+        terms, denominator = RATIOS[metric]
+        num = sum(c * _group_values(leaves, m, starts, ends) for m, c in terms)
+        den = _group_values(leaves, denominator, starts, ends)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.round(num / den, 4)
+    total = sum(_leaf_values(leaf, metric, starts, ends) for leaf in leaves)
+    if metric in SEPARATE:
+        return np.round(total / len(leaves), 2)  # "the average of this amount is calculated"
+    return total
+
+
+def _nest(
+    groups: dict[tuple[Any, ...], dict[str, list[list[Any]]]], group_by: list[str]
+) -> dict[str, Any]:
+    if not group_by:
+        return {"metrics": groups.get((), {})}
+    root: dict[str, Any] = {}
+    for key, metrics in groups.items():
+        node = root
+        for level, value in zip(group_by, key, strict=True):
+            node = node.setdefault(level, {}).setdefault(str(value), {})
+        node["metrics"] = metrics
+    return root
+
+
+def _cdn_points(starts: Iterable[int], values: np.ndarray) -> list[list[Any]]:
+    pairs = zip(starts, values.tolist(), strict=True)
+    return [[int(t), 0 if v != v else _number(v)] for t, v in pairs]  # NaN: a ratio over nothing
+
+
+def _values_of(params: httpx.QueryParams, name: str) -> list[str]:
+    return [v for v in params.get_list(name) if v != ""]
+
+
+def _cdn(request: httpx.Request, now: int) -> httpx.Response:
+    """Answer one CDN statistics request."""
+    params = request.url.params
+    if params.get("service") != "CDN":
+        raise BadRequest("service is required and must be CDN")
+    start, end = _time(params.get("from"), "from"), _time(params.get("to"), "to")
+    if end <= start:
+        raise BadRequest("to must be later than from")
+    grain_text = params.get("granularity")
+    if grain_text not in CDN_GRAINS:
+        raise BadRequest("granularity must be one of 1m, 5m, 15m, 1h, 1d")
+    if start < now - 365 * DAY:
+        raise BadRequest("statistics are available for up to 365 days starting today")
+    if grain_text == "1m" and start < now - 31 * DAY:
+        raise BadRequest("1m granularity is available only for up to 1 month in the past")
+    metrics = _values_of(params, "metrics")
+    if not metrics:
+        raise BadRequest("metrics is required")
+    unknown = [m for m in metrics if m not in KNOWN]
+    if unknown:
+        raise BadRequest(f"unknown metrics: {', '.join(unknown)}")
+    if any(m in SEPARATE for m in metrics) and len(metrics) > 1:
+        raise BadRequest("upstream_response_time and request_time must be requested separately")
+    group_by = _values_of(params, "group_by")
+    bad_groups = [g for g in group_by if g not in GROUPS]
+    if bad_groups:
+        raise BadRequest(f"unknown group_by: {', '.join(bad_groups)}")
+    regions = _values_of(params, "regions")
+    if any(r not in REGIONS for r in regions):
+        raise BadRequest(f"unknown region in {regions}")
+    try:
+        resources = {int(r) for r in _values_of(params, "resource")}
+    except ValueError:
+        raise BadRequest("resource must be an integer ID") from None
+    countries = {c.lower() for c in _values_of(params, "countries")}
+
+    leaves = [
+        leaf
+        for leaf in LEAVES
+        if (not resources or leaf["resource"] in resources)
+        and (not regions or leaf["region"] in regions)
+        and (not countries or leaf["country"].lower() in countries)
+    ]
+    grain = Granularity.parse(grain_text)
+    bounds = grain.boundaries(grain.floor(start), end + 1)
+    starts = np.array([t for t in bounds if grain.add(t) <= now], dtype=np.int64)
+    if not leaves or len(starts) == 0:
+        return httpx.Response(204)
+    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
+    by_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for leaf in leaves:
+        by_group.setdefault(tuple(leaf[g] for g in group_by), []).append(leaf)
+    out = {
+        key: {m: _cdn_points(starts, _group_values(members, m, starts, ends)) for m in metrics}
+        for key, members in by_group.items()
+    }
+    return json_response(200, _nest(out, group_by))
+
+
+def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Sequence[str]]) -> bool:
+    for name, values in where.items():
+        if name not in leaf:
+            raise ValueError(f"the Gcore CDN emulator has no dimension {name!r}")
+        if str(leaf[name]).lower() not in {str(v).lower() for v in values}:
+            return False
+    return True
+
+
+def _cdn_expected(
+    metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
+) -> dict[int, float]:
+    """Totals of counter ``metric`` per bucket, over every leaf matching ``where``."""
+    if metric not in COUNTERS:
+        raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
+    leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
+    starts = _complete(start, end, step, now)
+    if len(starts) == 0:
+        return {}
+    ends = starts + step
+    zero = np.zeros(len(starts))
+    return _per_bucket(starts, sum((_leaf_values(x, metric, starts, ends) for x in leaves), zero))
+
+
+# -- object storage: POST /storage/stats/v1/storage/usage/series ---------------------------
+STORAGE_GRAINS = {"1h": HOUR, "12h": 12 * HOUR, "24h": DAY}
+# (client, location, storage) → buckets
+STORAGES: dict[tuple[int, str, str], tuple[str, ...]] = {
+    (123, "s-region-1", "123-myStorage"): ("bucketA", "bucketB"),
+    (123, "s-region-1", "123-backups"): ("daily", "weekly"),
+    (123, "s-region-2", "123-media"): ("images", "videos", "bucketA"),
+    (456, "s-region-2", "456-archive"): ("cold",),
+}
+STORAGE_COUNTERS = {
+    "traffic_in": 400_000,
+    "traffic_out_edges": 1_500_000,
+    "traffic_out_wo_edges": 300_000,
+    "requests_in": 40,
+    "requests_out_edges": 150,
+    "requests_out_wo_edges": 30,
+}
+TOTALS = {
+    "traffic": ("traffic_in", "traffic_out_edges", "traffic_out_wo_edges"),
+    "requests": ("requests_in", "requests_out_edges", "requests_out_wo_edges"),
+}
+SIZE_BASE = 50_000_000_000  # storages hold 50, 100, … GB, moving a little each hour
+FILES_BASE = 10_000
+STORAGE_DIMENSIONS = {"client": 0, "location": 1, "storage": 2}
+
+
+def _date(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} is required: a date as YYYY-MM-DD")
+    try:
+        day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise BadRequest(f"invalid {name} date {value!r}: expected YYYY-MM-DD") from None
+    return int(day.timestamp())
+
+
+def _strings(body: dict[str, Any], name: str) -> list[str] | None:
+    value = body.get(name)
+    if value is not None and (
+        not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+    ):
+        raise BadRequest(f"{name} must be a list of strings")
+    return value
+
+
+def _storage_body(request: httpx.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    start, last = _date(body, "from"), _date(body, "to")
+    if last < start:
+        raise BadRequest("to must not be before from")
+    grain = body.get("granularity")
+    if grain not in STORAGE_GRAINS:
+        raise BadRequest(f"invalid granularity {grain!r}: valid values are 1h, 12h, 24h")
+    ts_string = body.get("ts_string", False)
+    if not isinstance(ts_string, bool):
+        raise BadRequest("ts_string must be a boolean")
+    source = body.get("source")
+    if source is not None and (isinstance(source, bool) or not isinstance(source, int)):
+        raise BadRequest("source must be an integer")
+    return {
+        "start": start,
+        "end": last + DAY,  # ``to`` is a whole day
+        "grain": STORAGE_GRAINS[grain],
+        "locations": _strings(body, "locations"),
+        "storages": _strings(body, "storages"),
+        "ts_string": ts_string,
+    }
+
+
+def _hourly_level(key: str, hours: np.ndarray, base: int, scale: float) -> np.ndarray:
+    """A level (size, file count) constant within each hour, starting at ``hours``."""
+    return base + synthetic_totals(key, hours, hours + HOUR, scale)
+
+
+def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int) -> Any:
+    """Every series of one storage, one value per bucket at ``starts``."""
+    key = f"gcore-storage|{storage[2]}"
+    ends = starts + grain
+    out: dict[str, Any] = {
+        metric: synthetic_totals(f"{key}|{metric}", starts, ends, scale)
+        for metric, scale in STORAGE_COUNTERS.items()
+    }
+    out.update({metric: sum(out[p] for p in parts) for metric, parts in TOTALS.items()})
+    per = grain // HOUR
+    hours = (starts[:, None] + HOUR * np.arange(per)[None, :]).ravel()
+    base = SIZE_BASE * (1 + list(STORAGES).index(storage))
+    size = _hourly_level(f"{key}|size", hours, base, 10_000).reshape(-1, per)
+    out.update(size_max=size.max(axis=1), size_mean=size.mean(axis=1))
+    out["size_bytes_hour"] = size.sum(axis=1)
+    out["buckets"] = {
+        bucket: _hourly_level(f"{key}|{bucket}", hours, FILES_BASE * (i + 1), 20)
+        .reshape(-1, per)
+        .max(axis=1)
+        for i, bucket in enumerate(STORAGES[storage])
+    }
+    return out
+
+
+def _storage_points(starts: np.ndarray, values: np.ndarray, ts_string: bool) -> list[list[Any]]:
+    stamps = [format_ts(int(t)) if ts_string else int(t) for t in starts]
+    return [[t, _number(v)] for t, v in zip(stamps, values.tolist(), strict=True)]
+
+
+def _sums(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """The whole-period totals a level carries next to its children."""
+    if not stats:
+        return {}
+    out = {f"{m}_sum": int(sum(s[m].sum() for s in stats)) for m in (*STORAGE_COUNTERS, *TOTALS)}
+    out["size_sum_bytes_hour"] = int(sum(s["size_bytes_hour"].sum() for s in stats))
+    out["size_sum_max"] = int(np.max(sum(s["size_max"] for s in stats)))
+    out["size_sum_mean"] = int(np.mean(sum(s["size_mean"] for s in stats)))
+    out["file_quantity_sum_max"] = int(np.max(sum(v for s in stats for v in s["buckets"].values())))
+    return out
+
+
+def _storage_node(name: str, stats: dict[str, Any], starts: np.ndarray, ts: bool) -> dict:
+    node: dict[str, Any] = {"name": name, **_sums([stats])}
+    for metric in (*TOTALS, *STORAGE_COUNTERS, "size_max", "size_mean", "size_bytes_hour"):
+        node[f"{metric}_series"] = _storage_points(starts, stats[metric], ts)
+    node["buckets_series"] = {
+        b: _storage_points(starts, v, ts) for b, v in stats["buckets"].items()
+    }
+    return node
+
+
+def _storage(request: httpx.Request, now: int) -> httpx.Response:
+    """Answer one usage-series request."""
+    args = _storage_body(request)
+    grain, ts = args["grain"], args["ts_string"]
+    end = min(args["end"], now - now % grain)  # complete buckets only
+    starts = np.arange(args["start"], max(end, args["start"]), grain, dtype=np.int64)
+    locations, storages = args["locations"], args["storages"]
+    tree: dict[int, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
+    for key in STORAGES if len(starts) else ():
+        client, location, name = key
+        if (locations is None or location in locations) and (storages is None or name in storages):
+            stats = _storage_stats(key, starts, grain)
+            tree.setdefault(client, {}).setdefault(location, []).append((name, stats))
+    clients = {
+        str(client): {
+            "id": client,
+            **_sums([s for members in locs.values() for _, s in members]),
+            "locations": {
+                loc: {
+                    "name": loc,
+                    **_sums([s for _, s in members]),
+                    "storages": {n: _storage_node(n, s, starts, ts) for n, s in members},
+                }
+                for loc, members in locs.items()
+            },
+        }
+        for client, locs in tree.items()
+    }
+    return json_response(200, {"data": {"clients": clients}})
+
+
+def _storage_expected(
+    metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
+) -> dict[int, float]:
+    """Totals of counter ``metric`` per bucket, over every storage matching ``where``.
+
+    The counters are per storage, so ``bucket`` cannot filter them; a bucket ending after
+    the last complete one before ``now`` is absent.
+    """
+    if metric not in (*STORAGE_COUNTERS, *TOTALS, "size_bytes_hour"):
+        raise ValueError(f"{metric!r} is not a counter of the Gcore storage emulator")
+    if step % HOUR:
+        raise ValueError(f"step {step} is not a whole number of hours")
+    unknown = sorted(set(where) - set(STORAGE_DIMENSIONS))
+    if unknown:
+        raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
+    wanted = {STORAGE_DIMENSIONS[n]: {str(v) for v in vs} for n, vs in where.items()}
+    chosen = [k for k in STORAGES if all(str(k[i]) in w for i, w in wanted.items())]
+    starts = _complete(start, end, step, now - now % step)
+    if len(starts) == 0:
+        return {}
+    total = np.zeros(len(starts))
+    for key in chosen:
+        total = total + np.asarray(_storage_stats(key, starts, step)[metric], dtype=np.float64)
+    return _per_bucket(starts, total)
+
+
+# -- the API -----------------------------------------------------------------------------------
+def _message(status: int, message: str) -> httpx.Response:
+    return json_response(status, {"message": message})
+
+
+def _error(status: int, message: str) -> httpx.Response:  # the storage API's 400 body
+    return json_response(status, {"error": message})
 
 
 class GcoreEmulator:
-    """Routes Gcore API paths to the dataset emulators."""
+    """Answers Gcore's CDN and object-storage statistics APIs."""
 
     def __init__(self, now: Callable[[], float], *, valid_token: str | None = None) -> None:
         self.now = now
         self.valid_token = valid_token
-        self.routes: dict[tuple[str, str], Callable[[httpx.Request, int], httpx.Response]] = {
-            ("GET", cdn_emulator.PATH): cdn_emulator.handle,
-        }
-        try:
-            from querylang_providers.gcore import storage_emulator
-        except ImportError:  # pragma: no cover - storage is part of this package
-            pass
-        else:
-            self.routes.update(storage_emulator.ROUTES)
+        self.routes = (
+            RouteTable(_message, wrong_method_status=404, guard=self._authorized)
+            .add("GET", CDN_PATH, _cdn)
+            .add("POST", STORAGE_PATH, _storage, bad_request=_error)
+        )
 
-    def _authorized(self, request: httpx.Request) -> bool:
-        return accepted(scheme_token(request, "APIKey"), self.valid_token)
+    def _authorized(self, request: httpx.Request) -> httpx.Response | None:
+        if accepted(scheme_token(request, "APIKey"), self.valid_token):
+            return None
+        return _message(401, "Invalid authentication credentials")
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        route = self.routes.get((request.method, request.url.path))
-        if route is None:
-            return json_response(404, {"message": f"no route {request.method} {request.url.path}"})
-        if not self._authorized(request):
-            return json_response(401, {"message": "Invalid authentication credentials"})
-        return route(request, int(self.now()))
+        return self.routes.dispatch(request, now=int(self.now()))
 
     def expected(
         self,
@@ -53,10 +491,12 @@ class GcoreEmulator:
         step: int,
         where: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[int, float]:
-        """The emulator's own data for ``metric`` of ``dataset`` (cdn or storage), per bucket."""
-        from querylang_providers.gcore import storage_emulator
+        """The emulator's own totals of counter ``metric`` of ``dataset`` per bucket.
 
-        datasets = {"cdn": cdn_emulator.expected, "storage": storage_emulator.expected}
+        ``dataset`` is cdn or storage; summed over everything matching ``where``; a bucket
+        the API would not answer yet is absent.
+        """
+        datasets = {"cdn": _cdn_expected, "storage": _storage_expected}
         if dataset not in datasets:
             raise ValueError(f"the Gcore emulator has no dataset {dataset!r}")
-        return datasets[dataset](metric, start, end, step, int(self.now()), where)
+        return datasets[dataset](metric, start, end, step, int(self.now()), where or {})

@@ -12,7 +12,7 @@ from gcore_storage_helpers import NOW, provider
 
 from querylang.timegrid import parse_ts
 from querylang_providers.gcore.storage_catalog import PATH
-from querylang_providers.gcore.storage_emulator import STORAGES
+from querylang_providers.gcore.emulator import STORAGES
 
 URL = f"https://api.gcore.com{PATH}"
 
