@@ -27,7 +27,9 @@ import numpy as np
 
 from querylang.catalog import RateLimit
 from querylang.emulation import (
+    BadRequest,
     FixedWindowLimiter,
+    RouteTable,
     accepted,
     account_data,
     json_response,
@@ -79,8 +81,26 @@ def _error(status: int, message: str, key: str = "message") -> httpx.Response:
     return json_response(status, {"code": status, key: message})
 
 
-class _Invalid(ValueError):
-    """A parameter the API refuses with a 400."""
+def _points(starts: np.ndarray, values: np.ndarray) -> list[list[Any]]:
+    """``[[t, value], …]`` with whole numbers as integers and zero points left out."""
+    return [
+        [int(t), int(v) if float(v).is_integer() else float(v)]
+        for t, v in zip(starts.tolist(), values.tolist(), strict=True)
+        if v != 0
+    ]
+
+
+def _traffic(
+    domains: Sequence[str], protocols: Sequence[str], starts: np.ndarray, step: int
+) -> np.ndarray:
+    """Bytes served per bucket [t, t + step) at ``starts``, summed over domains and protocols."""
+    per = step // CELL
+    cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
+    total = np.zeros(len(cells), np.int64)
+    for domain in domains:
+        for protocol in protocols:
+            total = total + traffic_cells(domain, protocol, cells)
+    return total.reshape(len(starts), per).sum(axis=1)
 
 
 class BaishanEmulator:
@@ -100,8 +120,17 @@ class BaishanEmulator:
         self.zone = parse_timezone(timezone)
         # the first limit is the one the X-Ratelimit-* headers report
         self.limiter = FixedWindowLimiter(limits, clock)
+        self.routes = (
+            RouteTable(
+                _error,
+                wrong_method_status=404,
+                not_found="no such API: {method} {path}",
+                guard=self._admit,
+            )
+            .add("GET", PATH, self._bandwidth)
+            .add("GET", EACH_DOMAIN_PATH, self._each_domain)
+        )
 
-    # -- rate limits --------------------------------------------------------------------
     @property
     def calls(self) -> int:
         """Calls admitted past the rate limiter."""
@@ -112,8 +141,13 @@ class BaishanEmulator:
         """Calls answered 429."""
         return self.limiter.rejected
 
-    def _admit(self) -> tuple[bool, dict[str, str]]:
-        """Count one call against every limit; False (and headers) when one is exhausted."""
+    def _admit(self, request: httpx.Request) -> httpx.Response | dict[str, str]:
+        """The token, then every rate limit; the admitted answer carries the limit headers."""
+        token = query_token(request)
+        if not token:
+            return _error(401, "token is required", key="msg")
+        if not accepted(token, self.valid_token):
+            return _error(401, "invalid token or no access", key="msg")
         admission = self.limiter.admit()
         head_calls = self.limiter.limits[0].calls
         headers = {
@@ -123,97 +157,97 @@ class BaishanEmulator:
             "X-Ratelimit-Remaining": str(max(0, head_calls - admission.used[0])),
             "X-Retry-After": str(admission.reset_after),
         }
-        return admission.admitted, headers
+        if not admission.admitted:
+            return json_response(429, {"code": 429, "message": "too many requests"}, headers)
+        return headers
 
     # -- parameters ---------------------------------------------------------------------
     def _time(self, value: str | None, name: str, *, end: bool) -> int:
         if not value:
-            raise _Invalid(f"{name} is required")
+            raise BadRequest(f"{name} is required")
         m = _TIME_RE.match(value.strip())
         if not m:
-            raise _Invalid(f"{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}")
+            raise BadRequest(f"{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}")
         y, mo, d = (int(g) for g in m.groups()[:3])
         hh, mi = (int(g) if g is not None else 0 for g in m.groups()[3:])
-        date_only = m.group(4) is None
         try:
             local = dt.datetime(y, mo, d, hh, mi, tzinfo=self.zone)
         except ValueError:
-            raise _Invalid(f"{name} is not a valid time: {value!r}") from None
+            raise BadRequest(f"{name} is not a valid time: {value!r}") from None
         ts = int(local.timestamp())
-        return ts + DAY - 60 if date_only and end else ts  # a date alone ends at 23:59
+        return ts + DAY - 60 if m.group(4) is None and end else ts  # a date alone ends at 23:59
 
     def _params(self, request: httpx.Request) -> dict[str, Any]:
         p = request.url.params
         domains = [d.strip() for d in (p.get("domains") or "").split(",") if d.strip()]
         if not domains:
-            raise _Invalid("domains is required")
+            raise BadRequest("domains is required")
         if len(domains) > MAX_DOMAINS:
-            raise _Invalid(f"at most {MAX_DOMAINS} domains per request, got {len(domains)}")
+            raise BadRequest(f"at most {MAX_DOMAINS} domains per request, got {len(domains)}")
         if "all" in domains and len(domains) > 1:
-            raise _Invalid("domains=all cannot be combined with domain names")
+            raise BadRequest("domains=all cannot be combined with domain names")
         start = self._time(p.get("start_time"), "start_time", end=False)
         end = self._time(p.get("end_time"), "end_time", end=True)
         grad = p.get("grad") or "minute5"
         if grad not in STEPS:
-            raise _Invalid("grad must be one of minute5, hour, day")
+            raise BadRequest("grad must be one of minute5, hour, day")
         data_type = p.get("data_type") or "bandwidth"
         if data_type not in ("bandwidth", "traffic"):
-            raise _Invalid("data_type must be bandwidth or traffic")
+            raise BadRequest("data_type must be bandwidth or traffic")
         protocol = p.get("ip_protocol") or "all"
         if protocol not in ("all", "ipv4", "ipv6"):
-            raise _Invalid("ip_protocol must be all, ipv4 or ipv6")
+            raise BadRequest("ip_protocol must be all, ipv4 or ipv6")
         if end <= start:
-            raise _Invalid("end_time must be greater than start_time")
+            raise BadRequest("end_time must be greater than start_time")
         if end - start > 31 * DAY:
-            raise _Invalid("the range from start_time to end_time must be within 31 days")
+            raise BadRequest("the range from start_time to end_time must be within 31 days")
         if grad == "minute5" and end - start > 10 * DAY:
-            raise _Invalid("with grad=minute5 the range must not exceed 10 days")
-        names = list(DOMAINS) if domains == ["all"] else list(dict.fromkeys(domains))
+            raise BadRequest("with grad=minute5 the range must not exceed 10 days")
         return {
-            "domains": names,
+            "domains": list(DOMAINS) if domains == ["all"] else list(dict.fromkeys(domains)),
             "start": start,
             "end": end,
             "step": STEPS[grad],
             "data_type": data_type,
-            "protocol": protocol,
+            "protocols": ("ipv4", "ipv6") if protocol == "all" else (protocol,),
         }
 
-    # -- data ---------------------------------------------------------------------------
-    def _buckets(self, start: int, end: int, step: int) -> np.ndarray:
-        """Complete local-grid buckets from the one holding ``start`` to the one holding ``end``."""
+    # -- answers ------------------------------------------------------------------------
+    def _series(self, domains: list[str], q: dict[str, Any]) -> list[list[Any]]:
+        """The points of ``domains`` summed: complete buckets of the local grid, zeros left out.
+
+        Buckets run from the one holding ``start`` to the one holding ``end``.
+        """
+        start, end, step = q["start"], q["end"], q["step"]
         utcoffset = dt.datetime.fromtimestamp(start, self.zone).utcoffset()
         offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
         starts = np.arange(first, last + 1, step, dtype=np.int64)
-        return starts[starts + step <= int(self.now())]
-
-    def _series(self, domains: list[str], q: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        """Bucket starts and the summed values of ``domains`` (zeros included)."""
-        step = q["step"]
-        starts = self._buckets(q["start"], q["end"], step)
+        starts = starts[starts + step <= int(self.now())]
         if len(starts) == 0:
-            return starts, np.empty(0)
-        per = step // CELL
-        cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
-        total = sum(
-            (traffic_cells(d, q["protocol"], cells) for d in domains),
-            np.zeros(len(cells), np.int64),
-        )
-        per_bucket = total.reshape(len(starts), per).sum(axis=1)
+            return []
+        per_bucket = _traffic(domains, q["protocols"], starts, step)
         if q["data_type"] == "bandwidth":
-            return starts, np.round(per_bucket * 8 / step, 2)
-        return starts, per_bucket.astype(np.float64)
+            return _points(starts, np.round(per_bucket * 8 / step, 2))
+        return _points(starts, per_bucket.astype(np.float64))
 
-    @staticmethod
-    def _points(starts: np.ndarray, values: np.ndarray) -> list[list[Any]]:
-        return [
-            [int(t), int(v) if float(v).is_integer() else float(v)]
-            for t, v in zip(starts.tolist(), values.tolist(), strict=True)
-            if v != 0
-        ]
+    def _bandwidth(self, request: httpx.Request) -> httpx.Response:
+        q = self._params(request)
+        return json_response(200, {"code": 0, "data": self._series(q["domains"], q)})
 
-    # -- truth ------------------------------------------------------------------------
+    def _each_domain(self, request: httpx.Request) -> httpx.Response:
+        q = self._params(request)
+        data = {  # the vendor's example is newest first
+            domain: {"domain": domain, "data": self._series([domain], q)[::-1]}
+            for domain in q["domains"]
+        }
+        return json_response(200, {"code": 0, "data": data})
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request exactly as the API would."""
+        return self.routes.dispatch(request)
+
     def expected(
         self,
         dataset: str,
@@ -240,45 +274,6 @@ class BaishanEmulator:
         protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
         now = int(self.now())
         starts = np.array([t for t in range(start, end, step) if t + step <= now], np.int64)
-        per = step // CELL
-        cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
-        total = np.zeros(len(cells), np.int64)
         with account_data(""):
-            for domain in domains:
-                for protocol in protocols:
-                    total = total + traffic_cells(domain, protocol, cells)
-        sums = total.reshape(len(starts), per).sum(axis=1)
+            sums = _traffic(domains, protocols, starts, step)
         return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}
-
-    # -- requests -----------------------------------------------------------------------
-    def _authorized(self, token: str | None) -> httpx.Response | None:
-        if not token:
-            return _error(401, "token is required", key="msg")
-        if not accepted(token, self.valid_token):
-            return _error(401, "invalid token or no access", key="msg")
-        return None
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request exactly as the API would."""
-        path = request.url.path
-        if request.method != "GET" or path not in (PATH, EACH_DOMAIN_PATH):
-            return _error(404, f"no such API: {request.method} {path}")
-        denied = self._authorized(query_token(request))
-        if denied is not None:
-            return denied
-        admitted, headers = self._admit()
-        if not admitted:
-            return json_response(429, {"code": 429, "message": "too many requests"}, headers)
-        try:
-            q = self._params(request)
-        except _Invalid as exc:
-            return json_response(400, {"code": 400, "message": str(exc)}, headers)
-        if path == PATH:
-            starts, values = self._series(q["domains"], q)
-            return json_response(200, {"code": 0, "data": self._points(starts, values)}, headers)
-        data = {}
-        for domain in q["domains"]:
-            starts, values = self._series([domain], q)
-            points = self._points(starts, values)[::-1]  # the vendor's example is newest first
-            data[domain] = {"domain": domain, "data": points}
-        return json_response(200, {"code": 0, "data": data}, headers)
