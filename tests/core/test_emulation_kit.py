@@ -164,3 +164,196 @@ def test_the_limiter_counts_fixed_windows_of_every_limit() -> None:
     refused = limiter.admit()
     assert refused.binding == 0 and refused.reset_after == 18  # the minute is full until 120
     assert (limiter.calls, limiter.rejected) == (4, 3)
+
+
+# -- route guards, per-route error bodies, the not-found answer -----------------------------------
+def _guarded_table():
+    from querylang.emulation import BadRequest, RouteTable, json_response
+
+    seen: list[str] = []
+
+    def guard(request: httpx.Request):
+        seen.append(request.url.path)
+        if request.headers.get("Authorization") != "Key k":
+            return json_response(401, {"denied": True})
+        return {"X-Limit-Remaining": "9"}
+
+    def series(request: httpx.Request) -> httpx.Response:
+        if "metric" not in request.url.params:
+            raise BadRequest("metric is required")
+        return json_response(200, {"ok": 1})
+
+    def token(request: httpx.Request) -> httpx.Response:
+        return json_response(200, {"token": "t"})
+
+    def usage(request: httpx.Request) -> httpx.Response:
+        raise BadRequest("from is required", status=422)
+
+    table = RouteTable(
+        _error, wrong_method_status=404, not_found="Cannot {method} {path}", guard=guard
+    )
+    table.add("GET", "/v1/series", series).add("POST", "/oauth/token", token, guarded=False)
+    table.add("POST", "/v1/usage", usage, bad_request=lambda s, m: json_response(s, {"e": m}))
+    return table, seen
+
+
+def test_a_guard_refuses_or_admits_with_headers_every_answer_carries() -> None:
+    table, seen = _guarded_table()
+    key = {"Authorization": "Key k"}
+
+    def ask(method: str, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return table.dispatch(httpx.Request(method, f"http://e.test{url}", headers=headers))
+
+    refused = ask("GET", "/v1/series?metric=x")
+    assert refused.status_code == 401 and refused.json() == {"denied": True}
+    assert "X-Limit-Remaining" not in refused.headers
+    ok = ask("GET", "/v1/series?metric=x", key)
+    assert ok.json() == {"ok": 1} and ok.headers["X-Limit-Remaining"] == "9"
+    bad = ask("GET", "/v1/series", key)  # a refusal by the handler carries them too
+    assert bad.status_code == 400 and bad.json() == {"error": {"message": "metric is required"}}
+    assert bad.headers["X-Limit-Remaining"] == "9"
+    assert ask("POST", "/oauth/token").json() == {"token": "t"}  # not guarded
+    own = ask("POST", "/v1/usage", key)  # the route's own body for a BadRequest
+    assert own.status_code == 422 and own.json() == {"e": "from is required"}
+    assert seen == ["/v1/series", "/v1/series", "/v1/series", "/v1/usage"]
+    # unknown paths and wrong methods are answered before the guard, as the same 404
+    for method, url in (("GET", "/v2/nothing"), ("DELETE", "/v1/series")):
+        missing = ask(method, url)
+        assert missing.status_code == 404
+        assert missing.json() == {"error": {"message": f"Cannot {method} {url}"}}
+    assert len(seen) == 4
+
+
+def test_the_table_body_for_bad_requests_and_whole_path_matching() -> None:
+    from querylang.emulation import BadRequest, RouteTable, json_response
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise BadRequest("no")
+
+    table = RouteTable(_error, bad_request=lambda s, m: json_response(s, {"status": "error"}))
+    table.add("GET", "/stats", handler)
+    assert table.dispatch(httpx.Request("GET", "http://e.test/stats")).json() == {"status": "error"}
+    # a trailing newline is not the path (a "$" pattern would have matched it)
+    newline = table.dispatch(httpx.Request("GET", "http://e.test/stats%0A"))
+    assert newline.status_code == 404
+
+
+# -- deliveries: what a flaky network does, on the loopback server and in the sandbox -------------
+class _Delivering:
+    """Answers ``{"n": 1}`` delivered as the path says (/normal, /reset, /close, /trickle)."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        from querylang.emulation import deliver, json_response
+
+        if request.url.path == "/boom":
+            raise RuntimeError("a bug")
+        response = json_response(200, {"n": 1, "pad": "x" * 30})
+        return deliver(response, request.url.path.strip("/"))  # type: ignore[arg-type]
+
+
+def test_the_loopback_server_delivers_resets_closes_and_trickles() -> None:
+    from querylang.emulation import serve
+
+    with serve(_Delivering()) as server:
+        assert httpx.get(f"{server.url}/normal").json()["n"] == 1
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError)):
+            httpx.get(f"{server.url}/reset")
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(f"{server.url}/close")
+        server.trickle_interval = 0.5  # a byte every 0.5 s: a read timeout of 0.2 s fires
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{server.url}/trickle", timeout=httpx.Timeout(5.0, read=0.2))
+        server.trickle_interval, server.trickle_bytes = 0.01, 5  # then cut off after 5 bytes
+        with pytest.raises(httpx.RemoteProtocolError, match="received 5 bytes"):
+            httpx.get(f"{server.url}/trickle", timeout=5.0)
+        broken = httpx.get(f"{server.url}/boom")
+        assert broken.status_code == 500 and "emulator error: a bug" in broken.text
+        assert server.requests == 6
+
+
+def test_the_sandbox_raises_what_a_client_would_see() -> None:
+    import asyncio
+
+    from querylang.emulation import SandboxTransport
+
+    async def ask(path: str) -> httpx.Response:
+        transport = SandboxTransport({"e.test": _Delivering()})
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await client.get(f"http://e.test{path}")
+
+    assert asyncio.run(ask("/trickle")).json()["n"] == 1  # delivered whole in-process
+    with pytest.raises(httpx.ReadError):
+        asyncio.run(ask("/reset"))
+    with pytest.raises(httpx.RemoteProtocolError):
+        asyncio.run(ask("/close"))
+
+
+# -- the fault injector -------------------------------------------------------------------------------
+class _Counting:
+    """Answers every path with ``{"n": <call number>, "x": [1, 2.5, "3", true]}``."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        from querylang.emulation import json_response
+
+        self.n += 1
+        return json_response(200, {"n": self.n, "x": [1, 2.5, "3", True]}, {"X-Kept": "k"})
+
+
+def _faulty(fault, skip: tuple[str, ...] = ()):
+    from querylang.emulation import FaultyEmulator
+
+    return FaultyEmulator(_Counting(), fault, skip)
+
+
+def _get(emulator, path: str = "/data") -> httpx.Response:
+    return emulator.handle(httpx.Request("GET", f"http://e.test{path}"))
+
+
+def test_a_fault_hits_the_first_n_the_nth_or_every_data_call() -> None:
+    from querylang.emulation import Fault
+
+    burst = _faulty(Fault(name="burst", status=503, first=2), skip=("/oauth/",))
+    assert [_get(burst).status_code for _ in range(2)] == [503, 503]
+    assert _get(burst, "/oauth/token").status_code == 200  # never faulted nor counted
+    assert [_get(burst).status_code for _ in range(2)] == [200, 200]
+    assert burst.calls == 4
+    nth = _faulty(Fault(name="second", status=500, nth=2))
+    assert [_get(nth).status_code for _ in range(3)] == [200, 500, 200]
+    always = _faulty(Fault(name="always", status=429))
+    assert {_get(always).status_code for _ in range(3)} == {429}
+    clean = _faulty(None)
+    assert _get(clean).json()["n"] == 1 and clean.calls == 0
+
+
+def test_a_fault_rewrites_status_headers_and_body() -> None:
+    from querylang.emulation import Fault, delivery, nulls_for_numbers, strings_for_numbers
+
+    limited = _get(
+        _faulty(Fault(name="429", status=429, headers={"Retry-After": "1", "x-kept": ""}))
+    )
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert "x-kept" not in limited.headers and limited.json()["n"] == 1  # "" removes a header
+    html = _get(_faulty(Fault(name="html", body=b"<html>")))
+    assert html.status_code == 200 and html.content == b"<html>"
+    assert html.headers["content-length"] == "6"  # recomputed for the new body
+    strings = _get(_faulty(Fault(name="strings", transform=strings_for_numbers))).json()
+    assert strings == {"n": "lots", "x": ["lots", "lots", "lots", True]}
+    nulls = _get(_faulty(Fault(name="nulls", transform=nulls_for_numbers))).json()
+    assert nulls == {"n": None, "x": [None, None, None, True]}
+    for trick in ("reset", "close", "trickle"):
+        answer = _get(_faulty(Fault(name=trick, socket=trick)))
+        assert delivery(answer) == trick
+    assert delivery(_get(_faulty(Fault(name="fine", status=200)))) == "normal"
+
+
+def test_http_date_is_an_rfc_date_ahead() -> None:
+    import email.utils
+    import time
+
+    from querylang.emulation import http_date
+
+    when = email.utils.parsedate_to_datetime(http_date(120)).timestamp()
+    assert http_date(0).endswith(" GMT") and 100 < when - time.time() <= 121
