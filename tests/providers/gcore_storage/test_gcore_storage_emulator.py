@@ -11,8 +11,8 @@ import pytest
 from gcore_storage_helpers import NOW, provider
 
 from querylang.timegrid import parse_ts
-from querylang_providers.gcore.storage_catalog import PATH
 from querylang_providers.gcore.emulator import STORAGES
+from querylang_providers.gcore.storage_catalog import PATH
 
 URL = f"https://api.gcore.com{PATH}"
 
