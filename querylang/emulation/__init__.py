@@ -11,6 +11,8 @@ Every name is re-exported here, so ``from querylang.emulation import serve`` kee
 from __future__ import annotations
 
 from querylang.emulation.auth import (
+    TokenIssuer,
+    TokenRefused,
     accepted,
     api_key_header,
     bearer_token,
@@ -58,6 +60,8 @@ __all__ = [
     "Route",
     "RouteTable",
     "SandboxTransport",
+    "TokenIssuer",
+    "TokenRefused",
     "accepted",
     "account_data",
     "api_key_header",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -357,3 +358,87 @@ def test_http_date_is_an_rfc_date_ahead() -> None:
 
     when = email.utils.parsedate_to_datetime(http_date(120)).timestamp()
     assert http_date(0).endswith(" GMT") and 100 < when - time.time() <= 121
+
+
+# -- the OAuth2 token endpoint ------------------------------------------------------------------------
+def _oauth_gateway(t: list[float], **kwargs):
+    """A toy gateway: POST /token issues, GET /data wants a live bearer token."""
+    from querylang.emulation import RouteTable, TokenIssuer, TokenRefused, json_response
+
+    issuer = TokenIssuer(lambda: t[0], ttl=60, **kwargs)
+
+    def error(status: int, message: str) -> httpx.Response:
+        return json_response(status, {"message": message})
+
+    def token(request: httpx.Request) -> httpx.Response:
+        try:
+            return json_response(200, issuer.grant(request))
+        except TokenRefused as exc:
+            body = {"error": exc.error, "message": exc.message, "fields": exc.fields}
+            return json_response(exc.status, body)
+
+    def guard(request: httpx.Request) -> httpx.Response | None:
+        return None if issuer.valid(request) else error(401, "token missing or expired")
+
+    table = RouteTable(error, guard=guard).add("POST", "/token", token, guarded=False)
+    table.add("GET", "/data", lambda request: json_response(200, {"ok": True}))
+    return issuer, table
+
+
+def test_the_token_issuer_grants_checks_expires_and_revokes() -> None:
+    t = [1000.0]
+    issuer, table = _oauth_gateway(t)
+
+    def post(body: object) -> httpx.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return table.dispatch(httpx.Request("POST", "http://e.test/token", content=raw))
+
+    def data(token: str | None) -> int:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return table.dispatch(
+            httpx.Request("GET", "http://e.test/data", headers=headers)
+        ).status_code
+
+    grant = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}
+    first = post(grant).json()
+    assert first == {
+        "access_token": "emulated-token-0001",
+        "token_type": "bearer",
+        "expires_in": 60,
+    }
+    assert data(first["access_token"]) == 200
+    assert data(None) == 401 and data("emulated-token-0099") == 401 and data("invalid") == 401
+    t[0] = 1059.0
+    assert data(first["access_token"]) == 200
+    t[0] = 1060.0  # it lived 60 s
+    assert data(first["access_token"]) == 401
+    second = post(grant).json()["access_token"]
+    assert second == "emulated-token-0002" and data(second) == 200
+    issuer.revoke()
+    assert data(second) == 401
+    refusals = [
+        (b"{nope", 400, "invalid_request", {}),
+        (b"[1]", 400, "invalid_request", {}),
+        ({**grant, "grant_type": "password"}, 400, "unsupported_grant_type",
+         {"grant_type": "must be client_credentials"}),
+        ({"grant_type": "client_credentials", "client_id": "c"}, 400, "invalid_request",
+         {"client_secret": "is required"}),
+        ({**grant, "client_secret": "invalid"}, 401, "invalid_client", {}),
+    ]  # fmt: skip
+    for body, status, error, fields in refusals:
+        answer = post(body)
+        assert answer.status_code == status
+        assert (answer.json()["error"], answer.json()["fields"]) == (error, fields)
+    assert issuer.calls == 2 + len(refusals)
+
+
+def test_the_token_issuer_reads_a_form_body() -> None:
+    t = [0.0]
+    issuer, table = _oauth_gateway(t, form=True, prefix="tk-")
+    form = "grant_type=client_credentials&client_id=c&client_secret=s%2Fx"
+    request = httpx.Request(
+        "POST", "http://e.test/token", content=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert table.dispatch(request).json()["access_token"] == "tk-0001"
+    assert issuer.tokens == {"tk-0001": 60.0}
