@@ -38,7 +38,14 @@ from querylang.emulation.hosting import (
 )
 from querylang.emulation.limits import Admission, FixedWindowLimiter
 from querylang.emulation.log import RequestLog, redact_target
-from querylang.emulation.routes import BadRequest, ErrorBody, Guard, Route, RouteTable
+from querylang.emulation.routes import (
+    BadRequest,
+    ErrorBody,
+    Guard,
+    Route,
+    RouteTable,
+    json_object,
+)
 from querylang.emulation.synthetic import (
     account_data,
     fixed_clock,
@@ -71,6 +78,7 @@ __all__ = [
     "fixed_clock",
     "host_of",
     "http_date",
+    "json_object",
     "json_response",
     "nulls_for_numbers",
     "query_token",

@@ -8,7 +8,6 @@ OAuth2 client-credentials grant, for vendors whose API takes the bearer tokens i
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from querylang.emulation.routes import BadRequest
+from querylang.emulation.routes import BadRequest, json_object
 
 __all__ = [
     "TokenIssuer",
@@ -104,12 +103,9 @@ class TokenIssuer:
         if self.form:
             return dict(parse_qsl(request.content.decode(errors="replace")))
         try:
-            body = json.loads(request.content or b"{}")
-        except ValueError:
-            raise TokenRefused("the request body is not valid JSON", "invalid_request") from None
-        if not isinstance(body, dict):
-            raise TokenRefused("the request body must be a JSON object", "invalid_request")
-        return body
+            return json_object(request, empty={})
+        except BadRequest as exc:
+            raise TokenRefused(exc.message, "invalid_request") from None
 
     def grant(self, request: httpx.Request) -> dict[str, Any]:
         """The token response (``access_token``, ``token_type``, ``expires_in``), else raises."""

@@ -11,6 +11,7 @@ by the route's ``bad_request`` body function, else the table's, else the error-b
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 from attrs import frozen
 
-__all__ = ["BadRequest", "ErrorBody", "Guard", "Route", "RouteTable"]
+__all__ = ["BadRequest", "ErrorBody", "Guard", "Route", "RouteTable", "json_object"]
 
 ErrorBody = Callable[[int, str], httpx.Response]
 Handler = Callable[..., httpx.Response]
@@ -33,6 +34,19 @@ class BadRequest(ValueError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def json_object(request: httpx.Request, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's body as a JSON object, else BadRequest (``empty``: an empty body's value)."""
+    if not request.content and empty is not None:
+        return dict(empty)
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
 
 
 @frozen

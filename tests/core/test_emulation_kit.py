@@ -442,3 +442,20 @@ def test_the_token_issuer_reads_a_form_body() -> None:
     )  # fmt: skip
     assert table.dispatch(request).json()["access_token"] == "tk-0001"
     assert issuer.tokens == {"tk-0001": 60.0}
+
+
+def test_json_object_reads_a_body_or_refuses_it() -> None:
+    from querylang.emulation import BadRequest, json_object
+
+    def body(raw: bytes, **kwargs) -> object:
+        request = httpx.Request("POST", "http://e.test/x", content=raw)
+        try:
+            return json_object(request, **kwargs)
+        except BadRequest as exc:
+            return exc.message
+
+    assert body(b'{"a": [1]}') == {"a": [1]}
+    assert body(b"") == "the request body must be a JSON object"  # empty means null
+    assert body(b"", empty={}) == {}
+    assert body(b"{a") == "the request body is not valid JSON"
+    assert body(b"[1]", empty={}) == "the request body must be a JSON object"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +37,7 @@ from querylang.emulation import (
     BadRequest,
     RouteTable,
     accepted,
+    json_object,
     json_response,
     scheme_token,
     synthetic_totals,
@@ -70,31 +70,18 @@ def _per_bucket(starts: np.ndarray, total: np.ndarray) -> dict[int, float]:
 # -- CDN: GET /cdn/statistics/series ---------------------------------------------------------
 RESOURCES = {1: "cdn.example.com", 2: "static.example.com", 4777: "video.example.com"}
 COUNTRIES = {
-    "na": ("United States", "Canada"),
-    "eu": ("Germany", "France"),
-    "asia": ("Japan", "Singapore"),
-    "cis": ("Kazakhstan", "Armenia"),
-    "latam": ("Brazil", "Mexico"),
-    "me": ("United Arab Emirates", "Israel"),
+    "na": ("United States", "Canada"), "eu": ("Germany", "France"),
+    "asia": ("Japan", "Singapore"), "cis": ("Kazakhstan", "Armenia"),
+    "latam": ("Brazil", "Mexico"), "me": ("United Arab Emirates", "Israel"),
     "au": ("Australia", "New Zealand"),
-}
+}  # fmt: skip
 GROUPS = ("resource", "region", "country", "vhost", "client_country", "protocol")
-SCALES = {
-    "sent_bytes": 2_000_000,
-    "upstream_bytes": 80_000,
-    "shield_bytes": 150_000,
-    "backblaze_bytes": 5_000,
-    "responses_hit": 400,
-    "responses_miss": 40,
-    "responses_2xx": 380,
-    "responses_3xx": 30,
-    "responses_4xx": 25,
-    "responses_5xx": 5,
-    "image_processed": 10,
-    "response_types": 300,
-    "request_time": 120,
-    "upstream_response_time": 60,
-}
+SCALES = {  # per minute, per leaf
+    "sent_bytes": 2_000_000, "upstream_bytes": 80_000, "shield_bytes": 150_000,
+    "backblaze_bytes": 5_000, "responses_hit": 400, "responses_miss": 40, "responses_2xx": 380,
+    "responses_3xx": 30, "responses_4xx": 25, "responses_5xx": 5, "image_processed": 10,
+    "response_types": 300, "request_time": 120, "upstream_response_time": 60,
+}  # fmt: skip
 SUMS = {  # metrics the API sums from others
     "requests": ("responses_hit", "responses_miss"),
     "total_bytes": ("sent_bytes", "shield_bytes", "upstream_bytes"),
@@ -274,14 +261,10 @@ STORAGES: dict[tuple[int, str, str], tuple[str, ...]] = {
     (123, "s-region-2", "123-media"): ("images", "videos", "bucketA"),
     (456, "s-region-2", "456-archive"): ("cold",),
 }
-STORAGE_COUNTERS = {
-    "traffic_in": 400_000,
-    "traffic_out_edges": 1_500_000,
-    "traffic_out_wo_edges": 300_000,
-    "requests_in": 40,
-    "requests_out_edges": 150,
-    "requests_out_wo_edges": 30,
-}
+STORAGE_COUNTERS = {  # per minute, per storage
+    "traffic_in": 400_000, "traffic_out_edges": 1_500_000, "traffic_out_wo_edges": 300_000,
+    "requests_in": 40, "requests_out_edges": 150, "requests_out_wo_edges": 30,
+}  # fmt: skip
 TOTALS = {
     "traffic": ("traffic_in", "traffic_out_edges", "traffic_out_wo_edges"),
     "requests": ("requests_in", "requests_out_edges", "requests_out_wo_edges"),
@@ -312,12 +295,7 @@ def _strings(body: dict[str, Any], name: str) -> list[str] | None:
 
 
 def _storage_body(request: httpx.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content or b"null")
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+    body = json_object(request)
     start, last = _date(body, "from"), _date(body, "to")
     if last < start:
         raise BadRequest("to must not be before from")
