@@ -459,3 +459,25 @@ def test_json_object_reads_a_body_or_refuses_it() -> None:
     assert body(b"", empty={}) == {}
     assert body(b"{a") == "the request body is not valid JSON"
     assert body(b"[1]", empty={}) == "the request body must be a JSON object"
+
+
+@pytest.mark.parametrize(("trick", "status"), [("reset", None), ("close", None), (None, 503)])
+def test_a_fault_in_the_sandbox_is_the_error_the_network_would_give(trick, status) -> None:
+    import querylang
+    from querylang.emulation import Fault, FaultyEmulator, SandboxTransport
+    from querylang.execution import ExecutionSettings
+    from querylang.plugins import registry
+
+    emulator = registry().get("gcore").emulator(lambda: float(NOW))
+    faulty = FaultyEmulator(emulator, Fault(name="fault", socket=trick, status=status))
+    env = {"GCORE_API_KEY": "gc-key", "QUERYLANG_GCORE_BASE_URL": "http://gcore.sandbox"}
+    with pytest.raises(querylang.ProviderError) as caught:
+        querylang.run(
+            "SELECT requests FROM gcore EVERY 1h LAST 2h",
+            now=NOW,
+            env=env,
+            transport=SandboxTransport({"gcore.sandbox": faulty}),
+            settings=ExecutionSettings(backoff=0.01),
+        )
+    assert caught.value.code == ("P500" if status else "P502")
+    assert faulty.calls >= 2  # retried, every time the same fault
