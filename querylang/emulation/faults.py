@@ -8,9 +8,9 @@ first ``n`` (a burst that recovers) or only the ``n``-th (one piece of several).
 ``skip`` path (an OAuth token endpoint) are never faulted nor counted. Serve it like any
 emulator::
 
-    with serve(FaultyEmulator(provider.emulator(now), Fault(name="503 burst", status=503,
-                                                          first=2))) as server:
-        ...  # point the provider at server.url and run a query
+    burst = Fault(name="503 burst", status=503, first=2)
+    with serve(FaultyEmulator(provider.emulator(now), burst)) as server:
+        ...  # point the provider at server.url and run a query: it must retry and succeed
 """
 
 from __future__ import annotations
