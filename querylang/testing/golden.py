@@ -115,8 +115,20 @@ def native_query(spec: Mapping[str, Any], *, dataset: str) -> NativeQuery:
     )
 
 
+def _shown(path: Path) -> str:
+    """The path as a reader types it: relative to the current directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _label(case: GoldenCase, *details: str) -> str:
+    return f"golden case {case.name!r} ({', '.join((_shown(case.path), *details))})"
+
+
 def _problem(path: Path, where: str, problem: str, fix: str) -> GoldenFileError:
-    return GoldenFileError(f"{path}: {where}: {problem}; fix: {fix}")
+    return GoldenFileError(f"{_shown(path)}: {where}: {problem}; fix: {fix}")
 
 
 def _one_of(path: Path, case: Mapping[str, Any], keys: Sequence[str], what: str) -> str:
@@ -277,6 +289,7 @@ def outcome(
     secrets: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the case gives now, in the golden file's form (``{outcome key: value}``)."""
+    __tracebackhide__ = True
     p = _provider(case, provider)
     values = credentials(p) if secrets is None else secrets
     try:
@@ -292,8 +305,8 @@ def outcome(
             for request in compiled:
                 if request.provider != p.name:
                     raise GoldenMismatch(
-                        f"golden case {case.name!r} ({case.path}): a request names provider "
-                        f"{request.provider!r}, not {p.name!r}; fix: set NativeRequest.provider "
+                        f"{_label(case)}: a request names provider {request.provider!r}"
+                        f", not {p.name!r}; fix: set NativeRequest.provider "
                         "to the provider's name"
                     )
             got = {"requests": [_record(r) for r in compiled]}
@@ -301,8 +314,8 @@ def outcome(
     for env, value in values.items():
         if value and value != REDACTED and value in shown:
             raise GoldenMismatch(
-                f"golden case {case.name!r} ({case.path}): the value of {env} is shown in the "
-                "outcome; fix: list the header in secret_headers or the query key in "
+                f"{_label(case)}: the value of {env} is shown in the outcome;"
+                " fix: list the header in secret_headers or the query key in "
                 "secret_params, so it is shown as ***"
             )
     return got
@@ -352,6 +365,7 @@ def check(
     secrets: Mapping[str, str] | None = None,
 ) -> None:
     """Compare the case's outcome with the file: a readable diff, or a rewrite in update mode."""
+    __tracebackhide__ = True  # pytest shows the diff, not this function
     got = outcome(case, provider=provider, secrets=secrets)
     want = dict(case.expected)
     if got == want:
@@ -359,16 +373,15 @@ def check(
     if os.environ.get(UPDATE_ENV) == "1":
         _rewrite(case, got)
         warnings.warn(
-            GoldenUpdated(f"{case.path}: rewrote the expected outcome of {case.name!r}"),
+            GoldenUpdated(f"{_shown(case.path)}: rewrote the expected outcome of {case.name!r}"),
             stacklevel=2,
         )
         return
     diff = difflib.unified_diff(
         dumps(want).splitlines(), dumps(got).splitlines(), "expected", "actual", lineterm=""
     )
-    when = f"now={format_ts(case.now)}"
     raise GoldenMismatch(
-        f"golden case {case.name!r} ({case.path}, {when}) does not match:\n"
+        f"{_label(case, f'now={format_ts(case.now)}')} does not match:\n"
         + "\n".join(diff)
         + f"\nfix: if the change is intended, run again with {UPDATE_ENV}=1 and review the "
         "golden file's diff"
@@ -386,6 +399,7 @@ def golden_test(
 
     @pytest.mark.parametrize("case", cases, ids=[c.name for c in cases])
     def test_golden(case: GoldenCase) -> None:
+        __tracebackhide__ = True
         check(case, provider=provider, secrets=secrets)
 
     return test_golden
