@@ -1,18 +1,10 @@
-"""Golden compile cases: a query, the clock, the settings, and the exact outcome expected.
+"""Golden compile cases: a query, its clock and settings, and the exact outcome expected.
 
-One JSON file per provider dataset (docs/golden.md)::
-
-    {"provider": "fastly", "dataset": "stats", "cases": [
-      {"name": "...", "now": "2026-11-20T00:00:00Z",
-       "text": "SELECT requests FROM fastly EVERY 1h LAST 1d",        # or "native": {...}
-       "settings": {...},                                              # optional
-       "requests": [{"method": ..., "url": ..., "headers": ..., "body": ..., "metrics": ...}]}
-    ]}
-
-The expected outcome is one of ``requests``, ``unsupported`` (reason and hint) or
-``error`` (a querylang error's code, message and hint). ``golden_test(path)`` makes the
-parametrized pytest test; with ``QUERYLANG_GOLDEN_UPDATE=1`` in the environment a case that
-does not match has its expected outcome rewritten (and nothing else) instead of failing.
+One JSON file per provider dataset holds the cases (the format: docs/golden.md). Each case
+gives querylang ``text`` or a ``native`` piece, ``now``, optional ``settings``, and one
+outcome: ``requests``, ``unsupported`` or ``error``. ``golden_test(path)`` is the pytest
+test; with ``QUERYLANG_GOLDEN_UPDATE=1`` set, a case that does not match has its expected
+outcome rewritten (and nothing else) instead of failing.
 """
 
 from __future__ import annotations
@@ -310,7 +302,7 @@ def outcome(
                         "to the provider's name"
                     )
             got = {"requests": [_record(r) for r in compiled]}
-    shown = json.dumps(got)
+    shown = json.dumps(got, ensure_ascii=False)
     for env, value in values.items():
         if value and value != REDACTED and value in shown:
             raise GoldenMismatch(
