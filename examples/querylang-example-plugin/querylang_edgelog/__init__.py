@@ -16,7 +16,7 @@ from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeResponse
 from querylang_edgelog.catalog import DATASET, NAME, TOKEN
-from querylang_edgelog.wire import SERIES
+from querylang_edgelog.wire import SeriesWire
 
 __all__ = ["EdgelogProvider", "register_providers"]
 
@@ -30,7 +30,7 @@ class EdgelogProvider(HttpProvider):
     base_url = "https://edgelog.example.internal"
     default_dataset = DATASET.name
     credentials = (TOKEN,)
-    wires = (SERIES,)
+    wires = (SeriesWire(),)
 
     def error_message(self, response: NativeResponse) -> str | None:
         """The service's ``{"error": {"message": …}}``, else the default reading."""

@@ -7,7 +7,7 @@ from querylang.provider import Wire
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, build_url
 from querylang_edgelog.catalog import DATASET, NAME, PATH, TOKEN
 
-__all__ = ["SERIES", "SeriesWire"]
+__all__ = ["SeriesWire"]
 
 
 class SeriesWire(Wire):
@@ -52,6 +52,3 @@ class SeriesWire(Wire):
         if not query.group_by:
             builder.add_series((), request.metrics[0], sorted(totals.items()))
         return builder.build()
-
-
-SERIES = SeriesWire()
