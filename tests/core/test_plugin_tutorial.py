@@ -93,7 +93,7 @@ def test_the_blocks_together_are_the_whole_plugin() -> None:
             if ast.dump(node) not in in_blocks
         ]
         assert not missing, f"the tutorial does not show, from {path}:\n" + "\n".join(
-            (m or "").splitlines()[0] for m in missing
+            m.splitlines()[0] for m in missing
         )
 
 
