@@ -8,7 +8,7 @@ import httpx
 import numpy as np
 
 from querylang.emulation import account_data, json_response, synthetic_totals
-from querylang_edgelog import SITES
+from querylang_edgelog.catalog import SITES
 
 SCALES = {"bytes": 50_000, "requests": 100, "errors": 2}
 
