@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -187,7 +187,7 @@ class BucketCells:
         return self.cells[np.minimum.reduceat(index, self.bounds[:-1])]
 
 
-Base = Callable[["Counters", str, Hashable], np.ndarray]
+Base = Callable[["Counters", str, Any], np.ndarray]
 
 
 class Counters:
@@ -219,7 +219,7 @@ class Counters:
             self._series[key, scale] = drawn.astype(np.float64)
         return self._series[key, scale]
 
-    def total(self, name: str, entities: Iterable[Hashable]) -> np.ndarray:
+    def total(self, name: str, entities: Iterable[Any]) -> np.ndarray:
         """Per bucket, counter ``name`` summed over ``entities`` (in their order)."""
         entities = list(entities)
         out = np.zeros(len(self.starts))
@@ -231,7 +231,7 @@ class Counters:
             out = out + self.base(self, name, entity)
         return out
 
-    def ratio(self, numerator: str, denominator: str, entities: Iterable[Hashable]) -> np.ndarray:
+    def ratio(self, numerator: str, denominator: str, entities: Iterable[Any]) -> np.ndarray:
         """Per bucket, the :func:`ratio` of two counters of the same entities."""
         entities = list(entities)
         return ratio(self.total(numerator, entities), self.total(denominator, entities))
