@@ -178,16 +178,23 @@ def _leaf(counters: Counters, name: str, leaf: dict[str, Any]) -> np.ndarray:
     return counters.series(key, scale)
 
 
-def _cells(leaves: Sequence[dict[str, Any]], cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The MB and requests of ``leaves`` together in each five-minute cell starting at ``cells``."""
-    counters = Counters(cells, cells + FIVE, _leaf)
-    return counters.total("mb", leaves), counters.total("req", leaves)
+def _leaves(filters: Mapping[str, Sequence[str] | None]) -> list[dict[str, Any]]:
+    """The leaves whose fields (``SITE``, ``POP``, …) are among the allowed values (None: any)."""
+    return [
+        leaf
+        for leaf in LEAVES
+        if all(values is None or leaf[f] in values for f, values in filters.items())
+    ]
 
 
-def _bucket_rows(
-    mb: np.ndarray, req: np.ndarray, buckets: BucketCells, starts: np.ndarray, ends: np.ndarray
+def _columns(
+    leaves: Sequence[dict[str, Any]], starts: np.ndarray, ends: np.ndarray, now: int
 ) -> dict[str, np.ndarray]:
-    """Every metric column per bucket, from the group's five-minute cells."""
+    """Every metric column per bucket of ``leaves`` together, from their five-minute cells."""
+    cells = np.arange(int(starts[0]), min(int(ends[-1]), FINALITY.horizon(now)), FIVE)
+    counters = Counters(cells, cells + FIVE, _leaf)
+    mb, req = counters.total("mb", leaves), counters.total("req", leaves)
+    buckets = BucketCells(cells, starts, ends)
     total, requests = buckets.total(mb), buckets.total(req)
     attempted = total + buckets.total(np.floor(mb / 50))
     duration = requests / 4.0
@@ -218,6 +225,7 @@ def _bucket_rows(
         "rpsMin": buckets.low(rps5),
         "rpsMinUsageTime": buckets.low_at(rps5).astype(float),
         "rpsMean": rps_mean,
+        "lastUpdatedTime": FINALITY.clip(ends, now).astype(float),
         "xferRateMbps": total * 8 / seconds,
         "rps": requests / seconds,
         # StackPath writes 0 for a ratio over nothing
@@ -244,16 +252,9 @@ def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> http
     ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
     answered = FINALITY.answered(starts, ends, now)
     starts, ends = starts[answered], ends[answered]
-    leaves = [
-        leaf
-        for leaf in LEAVES
-        if all(values is None or leaf[f] in values for f, values in query["filters"].items())
-    ]
+    leaves = _leaves(query["filters"])
     if len(starts) == 0 or not leaves:
         return json_response(200, {"series": []})
-    horizon = FINALITY.horizon(now)
-    cells = np.arange(int(starts[0]), min(int(ends[-1]), horizon), FIVE, dtype=np.int64)
-    buckets = BucketCells(cells, starts, ends)
     group_by = query["group_by"]
     groups: dict[str, list[dict[str, Any]]] = {}
     for leaf in leaves:
@@ -262,8 +263,7 @@ def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> http
     names = [TIME_COLUMN, *METRIC_NAMES]
     series = []
     for key, members in groups.items():
-        columns = _bucket_rows(*_cells(members, cells), buckets, starts, ends)
-        columns["lastUpdatedTime"] = FINALITY.clip(ends, now).astype(float)
+        columns = _columns(members, starts, ends, now)
         rows = np.column_stack([columns[n] for n in names]).tolist()
         samples = [
             {"values": [_number(n, v, millis) for n, v in zip(names, row, strict=True)]}
@@ -285,25 +285,12 @@ def _expected(
     unknown = sorted(set(filters) - set(_LEAF_FIELDS))
     if unknown:
         raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
-    leaves = [
-        leaf
-        for leaf in LEAVES
-        if all(leaf[_LEAF_FIELDS[name]] in values for name, values in filters.items())
-    ]
     starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
     starts = starts[FINALITY.answered(starts, starts + step, now)]
     if len(starts) == 0:
         return {}
-    last = min(int(starts[-1]) + step, FINALITY.horizon(now))
-    cells = np.arange(int(starts[0]), last, FIVE, dtype=np.int64)
-    mb, req = _cells(leaves, cells)
-    buckets = BucketCells(cells, starts, starts + step)
-    values = {
-        "xferUsedTotalMB": buckets.total(mb),
-        "xferAttemptedTotalMB": buckets.total(mb) + buckets.total(np.floor(mb / 50)),
-        "durationTotal": buckets.total(req) / 4.0,
-        "requestsCountTotal": buckets.total(req),
-    }[metric]
+    leaves = _leaves({_LEAF_FIELDS[name]: values for name, values in filters.items()})
+    values = _columns(leaves, starts, starts + step, now)[metric]
     return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
 
 
