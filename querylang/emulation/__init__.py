@@ -26,6 +26,17 @@ from querylang.emulation.synthetic import (
     synthetic_totals,
 )
 
+# isort: split
+# series: gauges, ratios from their parts, finality and omitted zeros
+from querylang.emulation.synthetic import (
+    BucketCells,
+    Counters,
+    Finality,
+    points,
+    ratio,
+    synthetic_levels,
+)
+
 __all__ = [
     "Admission",
     "BadRequest",
@@ -48,4 +59,12 @@ __all__ = [
     "scheme_token",
     "serve",
     "synthetic_totals",
+]
+__all__ += [  # series: gauges, ratios from their parts, finality and omitted zeros
+    "BucketCells",
+    "Counters",
+    "Finality",
+    "points",
+    "ratio",
+    "synthetic_levels",
 ]
