@@ -53,6 +53,17 @@ from querylang.emulation.synthetic import (
     synthetic_totals,
 )
 
+# isort: split
+# series: gauges, ratios from their parts, finality and omitted zeros
+from querylang.emulation.synthetic import (
+    BucketCells,
+    Counters,
+    Finality,
+    points,
+    ratio,
+    synthetic_levels,
+)
+
 __all__ = [
     "Admission",
     "BadRequest",
@@ -88,4 +99,12 @@ __all__ = [
     "serve",
     "strings_for_numbers",
     "synthetic_totals",
+]
+__all__ += [  # series: gauges, ratios from their parts, finality and omitted zeros
+    "BucketCells",
+    "Counters",
+    "Finality",
+    "points",
+    "ratio",
+    "synthetic_levels",
 ]

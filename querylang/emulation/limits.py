@@ -2,8 +2,10 @@
 
 Fixed windows on a clock (``floor(t / per_seconds)``), every limit counted at once: a call
 is admitted only when every window has room, and then counts in all of them; a refused
-call counts in none. The vendor-specific part (headers, the 429 body) stays with the
-emulator, which reads the :class:`Admission`.
+call counts in none. A limit per clock hour (Fastly's) is ``RateLimit(calls, 3600)``; an
+emulator that reads its own clock once per request passes that reading to ``admit``. The
+vendor-specific part (headers, the 429 body) stays with the emulator, which reads the
+:class:`Admission`.
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ class FixedWindowLimiter:
         self._lock = threading.Lock()
         self._windows = [(-1, 0) for _ in self.limits]  # (window index, calls in it)
 
-    def admit(self) -> Admission:
-        """Count one call against every limit."""
+    def admit(self, at: float | None = None) -> Admission:
+        """Count one call against every limit (``at``: the time of the call, else the clock's)."""
         with self._lock:
-            t = self.clock()
+            t = self.clock() if at is None else at
             indices = [math.floor(t / lim.per_seconds) for lim in self.limits]
             counts = [
                 count if index == current else 0

@@ -1,4 +1,9 @@
-"""An emulator of the edgelog service, for --sandbox and tests."""
+"""An emulator of the edgelog service, for --sandbox and tests, built on querylang.emulation.
+
+Only what is edgelog's own is written here: its path, its parameters and error body, and
+its data (one synthetic counter per site and metric). The kit does the rest: routing,
+the bearer-token check, deterministic series, which buckets exist yet, the points.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,36 @@ from collections.abc import Callable, Mapping, Sequence
 import httpx
 import numpy as np
 
-from querylang.emulation import account_data, json_response, synthetic_totals
-from querylang_edgelog import SITES
+from querylang.emulation import (
+    BadRequest,
+    Finality,
+    RouteTable,
+    accepted,
+    account_data,
+    bearer_token,
+    json_response,
+    points,
+    synthetic_totals,
+)
+from querylang_edgelog.catalog import SITES
 
-SCALES = {"bytes": 50_000, "requests": 100, "errors": 2}
+SCALES = {"bytes": 50_000, "requests": 100, "errors": 2}  # per minute and site
+
+
+def _error(status: int, message: str) -> httpx.Response:
+    return json_response(status, {"error": {"message": message}})
+
+
+def _totals(site: str, metric: str, starts: np.ndarray, step: int) -> np.ndarray:
+    """The counter ``metric`` of ``site`` over each bucket [t, t + step)."""
+    return synthetic_totals(f"edgelog|{site}|{metric}", starts, starts + step, SCALES[metric])
+
+
+def _buckets(start: int, end: int, step: int, now: float) -> np.ndarray:
+    """Buckets from ``start`` before ``end`` that the service answers at ``now``."""
+    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
+    # a step's data is published once that step of the service's grid is over
+    return starts[Finality(align=step).answered(starts, starts + step, now)]
 
 
 class EdgelogEmulator:
@@ -18,6 +49,33 @@ class EdgelogEmulator:
 
     def __init__(self, now: Callable[[], float]) -> None:
         self.now = now
+        self.routes = RouteTable(_error).add("GET", "/v1/series", self._series)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        return self.routes.dispatch(request)
+
+    def _series(self, request: httpx.Request) -> httpx.Response:
+        token = bearer_token(request)
+        if not accepted(token):  # the kit's convention: the token "invalid" is a revoked one
+            return _error(401, "missing bearer token" if token is None else "invalid bearer token")
+        p = request.url.params
+        metric = p.get("metric")
+        if metric not in SCALES:
+            raise BadRequest(f"unknown metric {metric!r}")
+        try:
+            start, end, step = int(p["start"]), int(p["end"]), int(p["step"])
+        except (KeyError, ValueError):
+            raise BadRequest("start, end and step are required") from None
+        if step not in (60, 3600, 86400) or start % step or end <= start:
+            raise BadRequest("bad start/end/step")
+        if end - start > 31 * 86400:
+            raise BadRequest("at most 31 days per call")
+        starts = _buckets(start, end, step, self.now())
+        series = [
+            {"site": site, "points": points(starts, _totals(site, metric, starts, step))}
+            for site in p.get_list("site") or SITES
+        ]
+        return json_response(200, {"series": series})
 
     def expected(
         self,
@@ -28,59 +86,14 @@ class EdgelogEmulator:
         step: int,
         where: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[int, float]:
-        """The emulator's own totals of ``metric`` per bucket [t, t + step), summed over sites.
-
-        Only buckets the service answers (ending by the last whole step before now) are present.
-        """
+        """The emulator's own totals of ``metric`` per bucket [t, t + step), summed over sites."""
         if dataset != "series" or metric not in SCALES:
             raise ValueError(f"the edgelog emulator has no counter {dataset}.{metric}")
         unknown = sorted(set(where or {}) - {"site"})
         if unknown:
             raise ValueError(f"the edgelog emulator has no dimension {unknown[0]!r}")
         sites = [s for s in SITES if s in (where or {}).get("site", SITES)]
-        stop = int(self.now()) // step * step
-        starts = np.array([t for t in range(start, end, step) if t + step <= stop], np.int64)
-        total = np.zeros(len(starts))
+        starts = _buckets(start, end, step, self.now())
         with account_data(""):
-            for site in sites:
-                key = f"edgelog|{site}|{metric}"
-                total = total + synthetic_totals(key, starts, starts + step, SCALES[metric])
+            total = sum((_totals(s, metric, starts, step) for s in sites), np.zeros(len(starts)))
         return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/v1/series":
-            return json_response(404, {"error": {"message": "not found"}})
-        if not request.headers.get("Authorization", "").startswith("Bearer "):
-            return json_response(401, {"error": {"message": "missing bearer token"}})
-        p = request.url.params
-        metric = p.get("metric")
-        if metric not in SCALES:
-            return json_response(400, {"error": {"message": f"unknown metric {metric!r}"}})
-        try:
-            start, end, step = int(p["start"]), int(p["end"]), int(p["step"])
-        except (KeyError, ValueError):
-            return json_response(400, {"error": {"message": "start, end and step are required"}})
-        if step not in (60, 3600, 86400) or start % step or end <= start:
-            return json_response(400, {"error": {"message": "bad start/end/step"}})
-        if end - start > 31 * 86400:
-            return json_response(400, {"error": {"message": "at most 31 days per call"}})
-        stop = min(end, int(self.now()) // step * step)
-        starts = np.arange(start, max(stop, start), step, dtype=np.int64)
-        sites = p.get_list("site") or list(SITES)
-        series = [
-            {
-                "site": site,
-                "points": [
-                    [int(t), int(v)]
-                    for t, v in zip(
-                        starts,
-                        synthetic_totals(
-                            f"edgelog|{site}|{metric}", starts, starts + step, SCALES[metric]
-                        ),
-                        strict=True,
-                    )
-                ],
-            }
-            for site in sites
-        ]
-        return json_response(200, {"series": series})

@@ -8,28 +8,293 @@ invalidates every token issued so far, and the token ``invalid`` is always refus
 from 1 in ``metric_calls``), to test one refresh in the middle of a run.
 Stacks: every stack ID or slug has data, except ``forbidden`` (403, gRPC 7) and
 ``missing`` (404, gRPC 5).
+
+Metrics (``GET /cdn/v1/stacks/{stack}/metrics``): three sites served from seven POPs (four
+billing regions) on six platforms with traffic. Every bucket is computed from five-minute
+cells of integer MB and requests, so a coarse bucket's totals equal the sum of the finer
+ones and the Min/Max/Mean columns are exact over the cells. Only complete cells before now
+have data (a bucket in progress is answered with what it has so far). ``end_date`` is
+treated as inclusive (a bucket starting at it is returned), so clients must trim; a date in
+the future is refused, as is any unknown parameter.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import numpy as np
 
-from querylang.emulation import accepted, account_data, bearer_token, json_response
-from querylang_providers.stackpath import cdn_emulator
+from querylang.emulation import (
+    BadRequest,
+    BucketCells,
+    Counters,
+    Finality,
+    RouteTable,
+    accepted,
+    account_data,
+    bearer_token,
+    json_response,
+    ratio,
+)
+from querylang.timegrid import Granularity
 from querylang_providers.stackpath.auth import TOKEN_PATH
-from querylang_providers.stackpath.cdn_emulator import rpc_error
+from querylang_providers.stackpath.catalog import (
+    DEFAULT_PLATFORM,
+    METRIC_NAMES,
+    PLATFORMS,
+    TIME_COLUMN,
+    TIME_METRICS,
+)
+from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
 
-__all__ = ["StackPathEmulator"]
+__all__ = ["LEAVES", "SITES", "StackPathEmulator", "rpc_error"]
 
-_METRICS_PATH = re.compile(r"^/cdn/v1/stacks/([^/]+)/metrics$")
+FIVE = 300
+FINALITY = Finality(partial=True, align=FIVE)
+SITES = (
+    "4a9a7c2e-3f51-4c5e-9b8e-1d2c3b4a5f60",
+    "8d1f0b6a-72c4-4e19-a0d3-5e6f7a8b9c01",
+    "c3e5a7b9-1d2f-4a6b-8c0e-2f4a6c8e0b13",
+)
+POPS = {
+    "JFK": "NORTH_AMERICA",
+    "LAX": "NORTH_AMERICA",
+    "AMS": "EUROPE",
+    "FRA": "EUROPE",
+    "NRT": "ASIA_PACIFIC",
+    "SIN": "ASIA_PACIFIC",
+    "GRU": "LATIN_AMERICA",
+}
+SCALES = {"CDE": 40, "SDS": 25, "CDS": 15, "CDO": 4, "CDI": 2, "SDI": 2}  # MB per minute
+LEAVES = [
+    {"SITE": s, "POP": p, "REGION": POPS[p], "PLATFORM": f}
+    for s, p, f in itertools.product(SITES, POPS, SCALES)
+]
+GRAINS = {"PT5M": "5m", "PT1H": "1h", "P1D": "1d", "P1M": "1mo"}
+GROUPS = ("NONE", "ACCOUNT", "SITE", "PLATFORM", "POP", "REGION")
+SITE_TYPES = ("ALL", "CDN", "WAF", "API", "EDGE_ENGINE", "SERVERLESS_EDGE_ENGINE")
+LISTS = {"platforms": "PLATFORM", "sites": "SITE", "pops": "POP", "billing_regions": "REGION"}
+KNOWN_PARAMS = frozenset(
+    {"start_date", "end_date", "granularity", "group_by", "site_type_filter", *LISTS}
+)
+COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
+_LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
+def rpc_error(code: int, message: str, violations: dict[str, str] | None = None) -> httpx.Response:
+    """A gRPC-style error body with the HTTP status the gateway pairs with ``code``."""
+    details: list[dict[str, Any]] = []
+    if violations:
+        fields = [{"field": f, "description": d} for f, d in violations.items()]
+        details.append({"@type": "stackpath.rpc.BadRequest", "fieldViolations": fields})
+    body = {"code": code, "message": message, "details": details}
+    return json_response(GRPC_HTTP_STATUS.get(code, 500), body)
+
+
+class Invalid(BadRequest):
+    """A parameter the API refuses (gRPC 3), reported as one field violation."""
+
+    def __init__(self, field: str, description: str) -> None:
+        super().__init__(f"{field}: {description}")
+        self.field = field
+        self.description = description
+
+
+# -- parameters ---------------------------------------------------------------------------------
+def _date(params: httpx.QueryParams, name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not _DATE.match(text):
+        raise Invalid(name, "must be formatted as YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        return int(
+            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+        )
+    except ValueError:
+        raise Invalid(name, "is not a valid date") from None
+
+
+def _list(params: httpx.QueryParams, name: str) -> list[str] | None:
+    text = params.get(name)
+    if text is None:
+        return None
+    items = [v.strip() for v in text.split(",")]
+    if not all(items):
+        raise Invalid(name, "must be a comma-separated list without empty items")
+    return items
+
+
+def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
+    unknown = sorted(set(params.keys()) - KNOWN_PARAMS)
+    if unknown:
+        raise Invalid(unknown[0], "unknown query parameter")
+    end = _date(params, "end_date", now)
+    start = _date(params, "start_date", end - 86400)
+    if end > now + 60:
+        raise Invalid("end_date", "must not be in the future")
+    if end <= start:
+        raise Invalid("end_date", "must be after start_date")
+    granularity = params.get("granularity", "AUTO")
+    if granularity == "AUTO":
+        granularity = (
+            "PT5M" if end - start <= 86400 else "PT1H" if end - start <= 31 * 86400 else "P1D"
+        )
+    if granularity not in GRAINS:
+        raise Invalid("granularity", "must be one of AUTO, PT5M, PT1H, P1D, P1M")
+    platforms = _list(params, "platforms")
+    bad = [p for p in platforms or () if p not in PLATFORMS]
+    if bad:
+        raise Invalid("platforms", f"unknown platform {bad[0]!r}")
+    group_by = params.get("group_by", "NONE")
+    if group_by not in GROUPS:
+        raise Invalid("group_by", f"must be one of {', '.join(GROUPS)}")
+    if params.get("site_type_filter", "ALL") not in SITE_TYPES:
+        raise Invalid("site_type_filter", f"must be one of {', '.join(SITE_TYPES)}")
+    lists = {field: _list(params, name) for name, field in LISTS.items() if name != "platforms"}
+    return {
+        "start": start,
+        "end": end,
+        "grain": Granularity.parse(GRAINS[granularity]),
+        "filters": {"PLATFORM": platforms, **lists},
+        "group_by": group_by,
+    }
+
+
+# -- data ---------------------------------------------------------------------------------------
+def _leaf(counters: Counters, name: str, leaf: dict[str, Any]) -> np.ndarray:
+    """One leaf's five-minute MB (``mb``) or request counts (``req``), integers."""
+    scale = SCALES[leaf["PLATFORM"]] * (40 if name == "req" else 1)
+    key = f"stackpath|{leaf['SITE']}|{leaf['POP']}|{leaf['PLATFORM']}|{name}"
+    return counters.series(key, scale)
+
+
+def _leaves(filters: Mapping[str, Sequence[str] | None]) -> list[dict[str, Any]]:
+    """The leaves whose fields (``SITE``, ``POP``, …) are among the allowed values (None: any)."""
+    return [
+        leaf
+        for leaf in LEAVES
+        if all(values is None or leaf[f] in values for f, values in filters.items())
+    ]
+
+
+def _columns(
+    leaves: Sequence[dict[str, Any]], starts: np.ndarray, ends: np.ndarray, now: int
+) -> dict[str, np.ndarray]:
+    """Every metric column per bucket of ``leaves`` together, from their five-minute cells."""
+    cells = np.arange(int(starts[0]), min(int(ends[-1]), FINALITY.horizon(now)), FIVE)
+    counters = Counters(cells, cells + FIVE, _leaf)
+    mb, req = counters.total("mb", leaves), counters.total("req", leaves)
+    buckets = BucketCells(cells, starts, ends)
+    total, requests = buckets.total(mb), buckets.total(req)
+    attempted = total + buckets.total(np.floor(mb / 50))
+    duration = requests / 4.0
+    completed_of = requests + buckets.total(np.floor(req / 100))
+    seconds = (ends - starts).astype(float)
+    rate, rps5 = mb * 8 / FIVE, req / FIVE
+    rate_max, rps_max = buckets.peak(rate), buckets.peak(rps5)
+    rate_mean, rps_mean = total * 8 / (FIVE * buckets.counts), requests / (FIVE * buckets.counts)
+    return {
+        TIME_COLUMN: starts.astype(float),
+        "xferUsedTotalMB": total,
+        "xferUsedMinMB": buckets.low(mb),
+        "xferUsedMaxMB": buckets.peak(mb),
+        "xferUsedMeanMB": total / buckets.counts,
+        "xferAttemptedTotalMB": attempted,
+        "durationTotal": duration,
+        "xferRateMaxMbps": rate_max,
+        "xferRateMaxUsageTime": buckets.peak_at(rate).astype(float),
+        "xferRateMinMbps": buckets.low(rate),
+        "xferRateMinUsageTime": buckets.low_at(rate).astype(float),
+        "xferRateMeanMbps": rate_mean,
+        "requestsCountTotal": requests,
+        "requestsCountMin": buckets.low(req),
+        "requestsCountMax": buckets.peak(req),
+        "requestsCountMean": requests / buckets.counts,
+        "rpsMax": rps_max,
+        "rpsMaxUsageTime": buckets.peak_at(rps5).astype(float),
+        "rpsMin": buckets.low(rps5),
+        "rpsMinUsageTime": buckets.low_at(rps5).astype(float),
+        "rpsMean": rps_mean,
+        "lastUpdatedTime": FINALITY.clip(ends, now).astype(float),
+        "xferRateMbps": total * 8 / seconds,
+        "rps": requests / seconds,
+        # StackPath writes 0 for a ratio over nothing
+        "userXferRateMbps": np.nan_to_num(ratio(total * 8, duration)),
+        "completionRatio": np.nan_to_num(ratio(requests, completed_of)),
+        "responseSizeMeanMB": np.nan_to_num(ratio(total, requests)),
+        "peakToMeanMBRatio": np.nan_to_num(ratio(rate_max, rate_mean)),
+        "peakToMeanRequestsRatio": np.nan_to_num(ratio(rps_max, rps_mean)),
+    }
+
+
+def _number(name: str, value: float, millis: bool) -> int | float:
+    if name == TIME_COLUMN or name in TIME_METRICS:
+        return int(value) * 1000 if millis else int(value)
+    rounded = float(f"{value:.10g}")  # ten significant digits, like a JSON API would send
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> httpx.Response:
+    """Answer one metrics request for ``stack``."""
+    query = _parse(request.url.params, now)
+    grain: Granularity = query["grain"]
+    starts = np.array(grain.boundaries(grain.floor(query["start"]), query["end"] + 1), np.int64)
+    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
+    answered = FINALITY.answered(starts, ends, now)
+    starts, ends = starts[answered], ends[answered]
+    leaves = _leaves(query["filters"])
+    if len(starts) == 0 or not leaves:
+        return json_response(200, {"series": []})
+    group_by = query["group_by"]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for leaf in leaves:
+        key = {"NONE": stack, "ACCOUNT": "emulated-account"}.get(group_by) or leaf[group_by]
+        groups.setdefault(key, []).append(leaf)
+    names = [TIME_COLUMN, *METRIC_NAMES]
+    series = []
+    for key, members in groups.items():
+        columns = _columns(members, starts, ends, now)
+        rows = np.column_stack([columns[n] for n in names]).tolist()
+        samples = [
+            {"values": [_number(n, v, millis) for n, v in zip(names, row, strict=True)]}
+            for row in rows
+        ]
+        series.append({"type": "SERIES", "key": key, "metrics": names, "samples": samples})
+    return json_response(200, {"series": series})
+
+
+def _expected(
+    metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
+) -> dict[int, float]:
+    if metric not in COUNTERS:
+        raise ValueError(f"{metric!r} is not a counter of the StackPath emulator")
+    if step % FIVE:
+        raise ValueError(f"step {step} is not a whole number of five-minute sub-buckets")
+    filters = {"platform": (DEFAULT_PLATFORM,), **where}
+    filters.pop("stack", None)
+    unknown = sorted(set(filters) - set(_LEAF_FIELDS))
+    if unknown:
+        raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
+    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
+    starts = starts[FINALITY.answered(starts, starts + step, now)]
+    if len(starts) == 0:
+        return {}
+    leaves = _leaves({_LEAF_FIELDS[name]: values for name, values in filters.items()})
+    values = _columns(leaves, starts, starts + step, now)[metric]
+    return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
+
+
+# -- the gateway --------------------------------------------------------------------------------
 class StackPathEmulator:
     """Answers StackPath gateway requests like the vendor (paths, validation, errors)."""
 
@@ -43,6 +308,12 @@ class StackPathEmulator:
         self.tokens: dict[str, float] = {}  # token → expiry (emulator clock)
         self._issued = 0
         self._lock = threading.Lock()
+        # handle() writes the gateway's own 400/404 bodies for an unknown route or method
+        self.routes = (
+            RouteTable(lambda status, message: rpc_error(5, message))
+            .add("POST", TOKEN_PATH, self._token)
+            .add("GET", "/cdn/v1/stacks/{stack}/metrics", self._stack)
+        )
 
     def expected(
         self,
@@ -53,11 +324,17 @@ class StackPathEmulator:
         step: int,
         where: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[int, float]:
-        """The emulator's own data for counter ``metric`` of ``cdn``, per bucket."""
+        """The emulator's own totals of counter ``metric`` of ``cdn`` per bucket [t, t + step).
+
+        One stack (every stack has the same data), the leaves matching ``where`` taken as one
+        group (``group_by=NONE``); None is the provider's default scope, ``platforms=CDE``.
+        As the API does, a bucket is present once its first five-minute cell is complete,
+        holding the complete cells before now; later buckets are absent.
+        """
         if dataset != "cdn":
             raise ValueError(f"the StackPath emulator has no dataset {dataset!r}")
         with account_data(""):
-            return cdn_emulator.expected(metric, start, end, step, int(self.now()), where)
+            return _expected(metric, start, end, step, int(self.now()), where or {})
 
     # -- tokens -------------------------------------------------------------------------
     def revoke(self) -> None:
@@ -100,25 +377,31 @@ class StackPathEmulator:
         return expiry is not None and self.now() < expiry
 
     # -- routing ------------------------------------------------------------------------
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == TOKEN_PATH:
-            if request.method != "POST":
-                return rpc_error(3, f"{request.method} is not allowed on {path}")
-            return self._token(request)
-        raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]  # keeps %2F in IDs
-        match = _METRICS_PATH.match(raw_path)
-        if match is None or request.method != "GET":
-            return rpc_error(5, f"no route {request.method} {path}")
+    def _stack(self, request: httpx.Request, stack: str) -> httpx.Response:
         with self._lock:
             self.metric_calls += 1
             if self.metric_calls == self.revoke_on_call:
                 self.tokens.clear()
         if not self._authorized(request):
             return rpc_error(16, "the access token is missing, invalid or expired")
-        stack = unquote(match.group(1))
+        stack = unquote(stack)
         if stack == "forbidden":
             return rpc_error(7, f"the API client may not read stack {stack!r}")
         if stack == "missing":
             return rpc_error(5, f"stack {stack!r} not found")
-        return cdn_emulator.handle(request, stack, int(self.now()), millis=self.millis)
+        try:
+            return _metrics(request, stack, int(self.now()), self.millis)
+        except Invalid as error:
+            return rpc_error(3, "invalid request", {error.field: error.description})
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        # stack IDs are matched on the raw path, so an encoded %2F stays inside the ID
+        raw = path if path == TOKEN_PATH else request.url.raw_path.decode("ascii").split("?")[0]
+        found = self.routes.match(request.method, raw)
+        if isinstance(found, tuple):
+            route, params = found
+            return route.handler(request, **params)
+        if found is not None and path == TOKEN_PATH:
+            return rpc_error(3, f"{request.method} is not allowed on {path}")
+        return rpc_error(5, f"no route {request.method} {path}")

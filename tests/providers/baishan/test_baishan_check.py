@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from baishan_helpers import TOKEN, context, native_query, provider, response
 
 from querylang.errors import ProviderError
+from tests.providers.kit import BAISHAN as kit
+from tests.providers.kit import response
 
 SPEC = {"metrics": ["bandwidth"], "granularity": "5m",
         "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}  # fmt: skip
@@ -14,18 +15,18 @@ LIMITS = {"X-Ratelimit-Grad": "minute", "X-Ratelimit-Limit": "300"}
 
 
 def _request():
-    (request,) = provider().compile(native_query(SPEC), context())
+    (request,) = kit.provider().compile(kit.native_query(SPEC), kit.context())
     return request
 
 
 def _check(body, status: int = 200, **headers: str):
-    return provider().check(_request(), response(body, status, headers))
+    return kit.provider().check(_request(), response(body, status, headers))
 
 
 def _error(verdict) -> ProviderError:
     assert isinstance(verdict.error, ProviderError)
     text = verdict.error.render()
-    assert TOKEN not in text
+    assert kit.token not in text
     return verdict.error
 
 
@@ -110,7 +111,7 @@ def test_401_hint_names_the_credential() -> None:
 
 
 def test_token_echoed_by_the_vendor_is_scrubbed() -> None:
-    body = {"code": 401, "msg": f"token {TOKEN} is not valid"}
+    body = {"code": 401, "msg": f"token {kit.token} is not valid"}
     error = _error(_check(body, 401))
     assert "token *** is not valid" in error.message
 

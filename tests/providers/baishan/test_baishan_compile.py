@@ -6,34 +6,23 @@ import datetime as dt
 import json
 
 import pytest
-from baishan_helpers import TOKEN, context, golden, native_query, provider
 
+from querylang.testing import golden
 from querylang.timegrid import Granularity
-from querylang.wire import Unsupported
 from querylang_providers.baishan.catalog import parse_timezone
+from tests.providers.kit import BAISHAN as kit
+from tests.providers.kit import golden_file
 
-CASES = golden("compile.json")
+GOLDEN = golden_file("baishan")
+CASES = golden.load(GOLDEN)
+TOKEN = kit.token
 
-
-def _compile(case: dict):
-    return provider().compile(native_query(case["query"]), context(settings=case.get("settings")))
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_golden_compile(case: dict) -> None:
-    result = _compile(case)
-    if "unsupported" in case:
-        assert isinstance(result, Unsupported)
-        assert {"reason": result.reason, "hint": result.hint} == case["unsupported"]
-        return
-    assert not isinstance(result, Unsupported), result
-    got = [{"metrics": list(r.metrics), "tag": dict(r.tag), "json": r.to_json()} for r in result]
-    assert got == case["requests"]
+test_golden_compile = golden.golden_test(GOLDEN)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "requests" in c], ids=lambda c: c["name"])
-def test_token_is_sent_but_never_shown(case: dict) -> None:
-    for request in _compile(case):
+@pytest.mark.parametrize("case", [c for c in CASES if "requests" in c.expected], ids=str)
+def test_token_is_sent_but_never_shown(case: golden.GoldenCase) -> None:
+    for request in golden.compile_case(case, secrets={"BAISHAN_API_TOKEN": TOKEN}):
         assert f"token={TOKEN}" in request.url
         assert request.secret_params == ("token",)
         assert TOKEN not in json.dumps(request.to_json())
@@ -42,16 +31,16 @@ def test_token_is_sent_but_never_shown(case: dict) -> None:
 
 
 def test_base_url_comes_from_the_context() -> None:
-    query = native_query(CASES[0]["query"])
-    (request,) = provider().compile(query, context(base_url="http://127.0.0.1:9999/"))
+    query = CASES[0].native
+    (request,) = kit.provider().compile(query, kit.context(base_url="http://127.0.0.1:9999/"))
     assert request.url.startswith("http://127.0.0.1:9999/v2/stat/bandwidth?token=")
 
 
 def test_missing_setting_uses_the_default_zone() -> None:
-    query = native_query(CASES[0]["query"])
-    (default,) = provider().compile(query, context(settings={}))
-    (explicit,) = provider().compile(
-        query, context(settings={"QUERYLANG_BAISHAN_TIMEZONE": "Asia/Shanghai"})
+    query = CASES[0].native
+    (default,) = kit.provider().compile(query, kit.context(settings={}))
+    (explicit,) = kit.provider().compile(
+        query, kit.context(settings={"QUERYLANG_BAISHAN_TIMEZONE": "Asia/Shanghai"})
     )
     assert default.url == explicit.url
 
@@ -81,8 +70,8 @@ def test_parse_timezone_rejects(text: str) -> None:
 
 
 def test_catalog() -> None:
-    dataset = provider().datasets["cdn"]
-    assert provider().default_dataset == "cdn"
+    dataset = kit.provider().datasets["cdn"]
+    assert kit.provider().default_dataset == "cdn"
     rules = {m.name: (m.unit, m.kind, m.rollup, m.combine) for m in dataset.metrics}
     assert rules == {
         "bandwidth": ("bit/s", "gauge", "mean", "sum"),
@@ -97,7 +86,7 @@ def test_catalog() -> None:
     limits = [(r.calls, r.per_seconds) for r in dataset.rate_limits]
     assert limits == [(300, 60), (24, 2)]
     assert Granularity.parse("1h").divides(Granularity.parse("1d"))
-    assert [c.env for c in provider().credentials] == ["BAISHAN_API_TOKEN"]
-    assert [(s.env, s.default) for s in provider().settings] == [
+    assert [c.env for c in kit.provider().credentials] == ["BAISHAN_API_TOKEN"]
+    assert [(s.env, s.default) for s in kit.provider().settings] == [
         ("QUERYLANG_BAISHAN_TIMEZONE", "+08:00")
     ]

@@ -6,22 +6,23 @@ import json
 import math
 
 import pytest
-from baishan_helpers import context, fixture, native_query, provider, response
 
 from querylang.wire import NativeQuery
+from tests.providers.kit import BAISHAN as kit
+from tests.providers.kit import response
 
 
 def _decode(spec: dict, body: bytes | dict, settings: dict | None = None):
-    query = native_query(spec)
-    requests = provider().compile(query, context(settings=settings))
+    query = kit.native_query(spec)
+    requests = kit.provider().compile(query, kit.context(settings=settings))
     assert not hasattr(requests, "reason"), requests
-    return [provider().decode(query, r, response(body)) for r in requests]
+    return [kit.provider().decode(query, r, response(body)) for r in requests]
 
 
 def test_seed_sample_response() -> None:
     spec = {"metrics": ["bandwidth"], "granularity": "5m",
             "window": ["2017-08-20T16:00:00Z", "2017-08-20T17:00:00Z"]}  # fmt: skip
-    (frame,) = _decode(spec, fixture("bandwidth_sample.json"))
+    (frame,) = _decode(spec, kit.fixture("bandwidth_sample.json"))
     assert list(frame.dims) == [] and list(frame.metrics) == ["bandwidth"]
     assert list(frame.rows()) == [(1503244800, 208706182.29)]
 
@@ -48,7 +49,7 @@ def test_null_data_is_a_malformed_answer() -> None:
 def test_protocol_fan_out_fills_the_column_from_the_tag() -> None:
     spec = {"metrics": ["traffic"], "group_by": ["ip_protocol"], "granularity": "5m",
             "window": ["2017-08-20T16:00:00Z", "2017-08-20T17:00:00Z"]}  # fmt: skip
-    v4, v6 = _decode(spec, fixture("bandwidth_sample.json"))
+    v4, v6 = _decode(spec, kit.fixture("bandwidth_sample.json"))
     assert list(v4.rows()) == [(1503244800, "ipv4", 208706182.29)]
     assert list(v6.rows()) == [(1503244800, "ipv6", 208706182.29)]
 
@@ -58,7 +59,7 @@ def test_each_domain_answer_in_any_order_and_idle_domains_as_zeros() -> None:
             "filters": [{"dimension": "domain", "op": "in",
                          "values": ["aa.qingcdn.com", "bb.qingcdn.com"]}],
             "window": ["2018-02-14T16:00:00Z", "2018-02-14T16:15:00Z"]}  # fmt: skip
-    (frame,) = _decode(spec, fixture("each_domain_sample.json"))
+    (frame,) = _decode(spec, kit.fixture("each_domain_sample.json"))
     rows = sorted(frame.rows())
     assert [r for r in rows if r[1] == "bb.qingcdn.com"] == [
         (1518540900, "bb.qingcdn.com", 16.0),
@@ -76,7 +77,7 @@ def test_each_domain_answer_in_any_order_and_idle_domains_as_zeros() -> None:
 
 def test_days_from_hours_in_utc8() -> None:
     window = ["2026-11-20T00:00:00Z", "2026-11-22T00:00:00Z"]
-    body = fixture("each_domain_hourly.json")
+    body = kit.fixture("each_domain_hourly.json")
     bw = {"metrics": ["bandwidth"], "group_by": ["domain"], "granularity": "1d", "window": window}
     (frame,) = _decode(bw, body)
     # bandwidth: the mean over the day's 24 hours, omitted hours counting as 0
@@ -124,8 +125,8 @@ def test_null_value_is_nan() -> None:
 def test_malformed_bodies_raise_value_error(group_by: tuple, body: bytes | dict) -> None:
     spec = {"metrics": ["bandwidth"], "group_by": list(group_by), "granularity": "5m",
             "window": ["2017-08-20T16:00:00Z", "2017-08-20T17:00:00Z"]}  # fmt: skip
-    query: NativeQuery = native_query(spec)
-    (request,) = provider().compile(query, context())
+    query: NativeQuery = kit.native_query(spec)
+    (request,) = kit.provider().compile(query, kit.context())
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     with pytest.raises(ValueError):
-        provider().decode(query, request, response(raw))
+        kit.provider().decode(query, request, response(raw))

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from baishan_helpers import provider
 
 import querylang
+from tests.providers.kit import BAISHAN as kit
 
 DOC = Path(__file__).parents[3] / "docs" / "providers" / "baishan.md"
 TEXT = DOC.read_text()
@@ -23,12 +23,14 @@ def test_examples_run_in_the_sandbox(query: str) -> None:
 
 
 def test_every_metric_dimension_and_setting_is_documented() -> None:
-    dataset = provider().datasets["cdn"]
+    dataset = kit.provider().datasets["cdn"]
     for metric in dataset.metrics:
         row = f"| `{metric.name}` | {metric.unit} | {metric.kind} | {metric.rollup} |"
         assert row in TEXT
     for dimension in dataset.dimensions:
         assert f"| `{dimension.name}` |" in TEXT
-    for env in [c.env for c in provider().credentials] + [s.env for s in provider().settings]:
+    for env in [c.env for c in kit.provider().credentials] + [
+        s.env for s in kit.provider().settings
+    ]:
         assert f"`{env}`" in TEXT
     assert len(EXAMPLES) >= 2

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from baishan_helpers import NOW, TOKEN
 
 import querylang
 from querylang.emulation import serve
 from querylang.errors import ProviderError
 from querylang.timegrid import parse_ts
 from querylang_providers.baishan.emulator import DOMAINS, BaishanEmulator, traffic_cells
+from tests.providers.kit import BAISHAN as kit
+from tests.providers.kit import NOW
 
 pytestmark = [
     pytest.mark.emulator,
@@ -34,7 +35,7 @@ def server() -> Iterator:
         yield srv
 
 
-def env(srv, token: str = TOKEN, **extra: str) -> dict[str, str]:
+def env(srv, token: str = kit.token, **extra: str) -> dict[str, str]:
     return {"QUERYLANG_BAISHAN_BASE_URL": srv.url, "BAISHAN_API_TOKEN": token, **extra}
 
 
@@ -167,7 +168,7 @@ def test_explain_never_shows_the_token(server) -> None:
     shown = json.dumps([r.to_json() for r in plan.requests]) + "".join(
         r.describe() for r in plan.requests
     )
-    assert TOKEN not in shown and "token=***" in shown
+    assert kit.token not in shown and "token=***" in shown
 
 
 def _run_counting(emu: BaishanEmulator, text: str) -> tuple[int, object]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from baishan_helpers import NOW, get
 
 from querylang.timegrid import parse_ts
 from querylang_providers.baishan.emulator import BaishanEmulator
+from tests.providers.kit import BAISHAN as kit
+from tests.providers.kit import NOW
 
 P = "/v2/stat/bandwidth"
 E = "/v2/stat/bandwidth/eachDomain"
@@ -32,7 +33,7 @@ def ask(emu: BaishanEmulator, path: str = P, **params: str):
     base = {"token": "t", "domains": "all", "start_time": "2026-11-19 08:00",
             "end_time": "2026-11-20 07:59", "grad": "hour"}  # fmt: skip
     base.update(params)
-    return get(emu, path, **{k: v for k, v in base.items() if v is not None})
+    return kit.get(emu, path, **{k: v for k, v in base.items() if v is not None})
 
 
 def data(emu: BaishanEmulator, path: str = P, **params: str):
@@ -44,7 +45,7 @@ def data(emu: BaishanEmulator, path: str = P, **params: str):
 
 
 def test_unknown_path_is_a_vendor_shaped_404() -> None:
-    reply = get(emulator(), "/v2/stat/nothing", token="t")
+    reply = kit.get(emulator(), "/v2/stat/nothing", token="t")
     assert reply.status_code == 404 and reply.json()["code"] == 404
 
 

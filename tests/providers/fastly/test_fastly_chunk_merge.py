@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import querylang
 from querylang_providers.fastly import FastlyProvider
 from querylang_providers.fastly.catalog import REGIONS
-from querylang_providers.fastly.synthetic import SERVICES, Account
+from querylang_providers.fastly.emulator import SERVICES, Account
 
 NOW = 1_795_150_800  # 2026-11-20T05:00:00Z
 GRAINS = {"1m": (60, 4 * 1440), "1h": (3600, 3 * 744), "1d": (86400, 400)}  # step, most buckets

@@ -3,61 +3,44 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from querylang.plugins import registry
-from querylang.timegrid import parse_ts
-from querylang.wire import NativeQuery, ProviderContext, Unsupported
+from querylang.testing import golden
 from querylang_providers.fastly import FastlyProvider
 from querylang_providers.fastly.catalog import DATASET
-from tests import wirecases
+from tests.providers.kit import golden_file
 
-HERE = Path(__file__).parent
-CASES = json.loads((HERE / "golden" / "compile.json").read_text())
+GOLDEN = golden_file("fastly")
+CASES = [c for c in golden.load(GOLDEN) if "requests" in c.expected]
 TOKEN = "s3cr3t-fastly-token"
-CONTEXT = ProviderContext(
-    base_url="https://api.fastly.com",
-    credentials={"FASTLY_API_TOKEN": TOKEN},
-    settings={},
-    now=parse_ts("2026-11-20T00:00:00Z"),
-)
+
+test_golden_compile = golden.golden_test(GOLDEN)
 
 
-def native(spec: dict) -> NativeQuery:
-    """A NativeQuery from a golden case's ``query``."""
-    return wirecases.native_query(spec, dataset="stats")
+def _compiled(case: golden.GoldenCase) -> list:
+    return list(golden.compile_case(case, secrets={"FASTLY_API_TOKEN": TOKEN}))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_golden_compile(case: dict) -> None:
-    compiled = FastlyProvider().compile(native(case["query"]), CONTEXT)
-    if "unsupported" in case:
-        assert isinstance(compiled, Unsupported)
-        assert compiled.reason == case["unsupported"]
-        return
-    assert not isinstance(compiled, Unsupported)
-    got = [{"url": r.url, "metrics": list(r.metrics), "tag": dict(r.tag)} for r in compiled]
-    assert got == case["expect"]
-    for request in compiled:
-        assert request.method == "GET"
-        assert request.body is None
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_token_is_sent_in_the_header(case: golden.GoldenCase) -> None:
+    for request in _compiled(case):
         assert request.headers == (("Fastly-Key", TOKEN), ("Accept", "application/json"))
         assert request.secret_headers == ("Fastly-Key",)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "expect" in c], ids=lambda c: c["name"])
-def test_token_is_redacted(case: dict) -> None:
-    for request in FastlyProvider().compile(native(case["query"]), CONTEXT):
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_token_is_redacted(case: golden.GoldenCase) -> None:
+    for request in _compiled(case):
         shown = json.dumps(request.to_json()) + request.describe()
         assert TOKEN not in shown
         assert request.to_json()["headers"]["Fastly-Key"] == "***"
 
 
 def test_from_to_are_unix_seconds_never_human_forms() -> None:
-    for case in (c for c in CASES if "expect" in c):
-        for request in FastlyProvider().compile(native(case["query"]), CONTEXT):
+    for case in CASES:
+        for request in _compiled(case):
             query = dict(p.split("=") for p in request.url.split("?")[1].split("&"))
             assert query["from"].isdigit() and query["to"].isdigit()
             assert query["by"] in ("minute", "hour", "day")

@@ -9,8 +9,7 @@ import pytest
 
 from querylang.timegrid import parse_ts
 from querylang_providers.fastly.catalog import REGIONS
-from querylang_providers.fastly.emulator import FastlyEmulator
-from querylang_providers.fastly.synthetic import SERVICES
+from querylang_providers.fastly.emulator import SERVICES, FastlyEmulator
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
 DAY, HOUR = 86400, 3600

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 import querylang
+from querylang.testing import golden
 from tests.conftest import NOW_TEXT
+from tests.providers.kit import golden_file
 
-GOLDEN = Path(__file__).parent / "golden" / "compile.json"
 ENV = {"GCORE_API_KEY": "secret-token-xyz"}
 
-
-def _requests(text: str) -> list[dict]:
-    plans = querylang.explain(text, now=NOW_TEXT, env=ENV)
-    return [r.to_json() for p in plans for r in p.requests]
-
-
-CASES = json.loads(GOLDEN.read_text())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_compile_golden(case: dict) -> None:
-    got = _requests(case["query"])
-    assert [r["url"] for r in got] == case["urls"]
-    for r in got:
-        assert r["method"] == "GET"
-        assert r["headers"]["Authorization"] == "***"
-        assert r["body"] is None
+test_compile_golden = golden.golden_test(golden_file("gcore"))
 
 
 def test_auth_header_is_sent_but_never_shown() -> None:

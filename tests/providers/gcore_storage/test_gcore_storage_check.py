@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import pytest
-from gcore_storage_helpers import TOKEN, context, fixture, native_query, provider, response
 
 from querylang.errors import ProviderError
 from querylang.hookspecs import Verdict
 from querylang.wire import NativeRequest
 from querylang_providers.gcore import storage
+from tests.providers.kit import GCORE_STORAGE as kit
+from tests.providers.kit import response
 
 QUERY = {"metrics": ["traffic"], "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}
 
 
 def request() -> NativeRequest:
-    (req,) = provider().compile(native_query(QUERY), context())
+    (req,) = kit.provider().compile(kit.native_query(QUERY), kit.context())
     return req
 
 
 def error_of(verdict: Verdict) -> ProviderError:
     assert isinstance(verdict.error, ProviderError)
-    assert TOKEN not in verdict.error.render()
+    assert kit.token not in verdict.error.render()
     return verdict.error
 
 
 def test_storage_check_turns_the_error_body_into_a_p400() -> None:
-    verdict = provider().check(request(), response(fixture("seed_error.json"), 400))
+    verdict = kit.provider().check(request(), response(kit.fixture("seed_error.json"), 400))
     assert verdict.kind == "fail"
     error = error_of(verdict)
     assert error.code == "P400"
@@ -38,7 +39,7 @@ def test_storage_check_turns_the_error_body_into_a_p400() -> None:
 
 
 def test_storage_check_rejects_an_error_body_inside_a_200() -> None:
-    verdict = provider().check(request(), response({"error": "internal mismatch"}))
+    verdict = kit.provider().check(request(), response({"error": "internal mismatch"}))
     assert verdict.kind == "fail"
     assert "internal mismatch" in error_of(verdict).message
 
@@ -57,15 +58,15 @@ def test_storage_check_rejects_an_error_body_inside_a_200() -> None:
 def test_storage_check_keeps_the_default_for_other_statuses(
     status: int, kind: str, code: str | None
 ) -> None:
-    body = fixture("seed_empty.json") if status == 200 else b'{"message": "nope"}'
-    verdict = provider().check(request(), response(body, status))
+    body = kit.fixture("seed_empty.json") if status == 200 else b'{"message": "nope"}'
+    verdict = kit.provider().check(request(), response(body, status))
     assert verdict.kind == kind
     if code:
         assert error_of(verdict).code == code
 
 
 def test_the_provider_reports_the_vendor_words_of_a_400() -> None:
-    verdict = provider().check(request(), response(fixture("seed_error.json"), 400))
+    verdict = kit.provider().check(request(), response(kit.fixture("seed_error.json"), 400))
     assert verdict.kind == "fail"
     error = error_of(verdict)
     assert error.code == "P400"

@@ -5,45 +5,38 @@ from __future__ import annotations
 import json
 
 import pytest
-from gcore_storage_helpers import TOKEN, context, golden, native_query, provider
 
 from querylang.catalog import GrainSpec
+from querylang.testing import golden
 from querylang.timegrid import Granularity
-from querylang.wire import Unsupported
+from tests.providers.kit import GCORE_STORAGE as kit
+from tests.providers.kit import golden_file
 
-CASES = golden("compile.json")
+GOLDEN = golden_file("gcore_storage")
+CASES = golden.load(GOLDEN)
+TOKEN = kit.token
 
-
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_golden_compile(case: dict) -> None:
-    result = provider().compile(native_query(case["query"]), context())
-    if "unsupported" in case:
-        assert isinstance(result, Unsupported)
-        assert {"reason": result.reason, "hint": result.hint} == case["unsupported"]
-        return
-    assert not isinstance(result, Unsupported), result
-    got = [{"metrics": list(r.metrics), "json": r.to_json()} for r in result]
-    assert got == case["requests"]
+test_golden_compile = golden.golden_test(GOLDEN)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "requests" in c], ids=lambda c: c["name"])
-def test_secret_is_sent_but_never_shown(case: dict) -> None:
-    (request,) = provider().compile(native_query(case["query"]), context())
+@pytest.mark.parametrize("case", [c for c in CASES if "requests" in c.expected], ids=str)
+def test_secret_is_sent_but_never_shown(case: golden.GoldenCase) -> None:
+    (request,) = golden.compile_case(case, secrets={"GCORE_API_KEY": TOKEN})
     assert dict(request.headers)["Authorization"] == f"APIKey {TOKEN}"
     assert TOKEN not in json.dumps(request.to_json())
     assert TOKEN not in request.describe()
     assert request.body is not None
-    assert json.loads(request.body) == case["requests"][0]["json"]["body"]
+    assert json.loads(request.body) == case.expected["requests"][0]["body"]
 
 
 def test_base_url_comes_from_the_context() -> None:
-    query = native_query(CASES[0]["query"])
-    (request,) = provider().compile(query, context(base_url="http://127.0.0.1:9999/"))
+    query = CASES[0].native
+    (request,) = kit.provider().compile(query, kit.context(base_url="http://127.0.0.1:9999/"))
     assert request.url == "http://127.0.0.1:9999/storage/stats/v1/storage/usage/series"
 
 
 def test_catalog_declares_native_grains_and_rollups() -> None:
-    dataset = provider().datasets["storage"]
+    dataset = kit.provider().datasets["storage"]
     assert [g.granularity for g in dataset.grains] == [
         GrainSpec.of(t).granularity for t in ("1h", "12h", "24h")
     ]
@@ -57,5 +50,5 @@ def test_catalog_declares_native_grains_and_rollups() -> None:
     assert rollups["size_bytes_hour"] == ("sum", "sum")
     assert rollups["traffic"] == ("sum", "sum")
     assert {d.name for d in dataset.dimensions} == {"client", "location", "storage", "bucket"}
-    assert provider().datasets["cdn"].name == "cdn"  # FROM gcore alone stays the CDN
-    assert provider().default_dataset == "cdn"
+    assert kit.provider().datasets["cdn"].name == "cdn"  # FROM gcore alone stays the CDN
+    assert kit.provider().default_dataset == "cdn"

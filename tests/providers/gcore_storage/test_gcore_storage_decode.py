@@ -7,9 +7,10 @@ import math
 from typing import Any
 
 import pytest
-from gcore_storage_helpers import context, fixture, native_query, provider, response
 
 from querylang.frames import Frame
+from tests.providers.kit import GCORE_STORAGE as kit
+from tests.providers.kit import response
 
 T0, T1, T2, T3 = 1632748614, 1632748615, 1632748616, 1632748617  # the document's timestamps
 DAY = ["2021-09-27T00:00:00Z", "2021-09-28T00:00:00Z"]
@@ -27,10 +28,10 @@ COUNTERS = (
 
 def decode(name: str | bytes | dict, metrics: tuple[str, ...], group_by=(), window=DAY) -> Frame:
     spec = {"metrics": list(metrics), "group_by": list(group_by), "window": window}
-    query = native_query(spec)
-    p = provider()
-    (request,) = p.compile(query, context())
-    content = fixture(name) if isinstance(name, str) else name
+    query = kit.native_query(spec)
+    p = kit.provider()
+    (request,) = p.compile(query, kit.context())
+    content = kit.fixture(name) if isinstance(name, str) else name
     frame = p.decode(query, request, response(content))
     assert list(frame.dims) == list(group_by)
     assert list(frame.metrics) == list(metrics)
@@ -193,7 +194,7 @@ def test_rows_outside_the_window_are_dropped() -> None:
 
 
 def test_no_data_is_an_empty_frame() -> None:
-    frame = decode(fixture("seed_empty.json"), ("traffic", "size_mean"), ("location",))
+    frame = decode(kit.fixture("seed_empty.json"), ("traffic", "size_mean"), ("location",))
     assert len(frame) == 0
     assert frame.columns == ["time", "location", "traffic", "size_mean"]
 
@@ -212,7 +213,7 @@ def test_empty_or_data_less_answer_is_an_error(content: bytes, words: str) -> No
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (json.loads(fixture("seed_error.json")), "invalid granularity: 2h"),
+        (json.loads(kit.fixture("seed_error.json")), "invalid granularity: 2h"),
         ({"data": {"clients": []}}, "data.clients is not an object"),
         ({"data": {"clients": {"abc": {"locations": {}}}}}, "not a client ID"),
         (

@@ -7,12 +7,13 @@ import math
 import httpx
 import numpy as np
 import pytest
-from gcore_storage_helpers import NOW, context, native_query, provider
 
 import querylang
 from querylang.emulation import fixed_clock, serve
 from querylang.frames import Frame
 from querylang.wire import NativeResponse
+from tests.providers.kit import GCORE_STORAGE as kit
+from tests.providers.kit import NOW
 
 pytestmark = pytest.mark.emulator
 
@@ -21,9 +22,9 @@ NOW_TEXT = "2026-11-20T00:00:00Z"
 
 def fetch(base_url: str, spec: dict, token: str = "t") -> tuple[str, Frame | Exception]:
     """Run one piece by hand: what the engine does for a single request."""
-    p = provider()
-    query = native_query(spec)
-    (request,) = p.compile(query, context(base_url=base_url, token=token))
+    p = kit.provider()
+    query = kit.native_query(spec)
+    (request,) = p.compile(query, kit.context(base_url=base_url, token=token))
     with httpx.Client() as client:
         reply = client.request(
             request.method, request.url, headers=list(request.headers), content=request.body
@@ -46,7 +47,7 @@ def by_key(frame: Frame, metric: str) -> dict[tuple, float]:
 
 def test_loopback_pieces_agree_across_grains_and_groupings() -> None:
     window = ["2026-11-17T00:00:00Z", "2026-11-19T12:00:00Z"]
-    with serve(provider().emulator(fixed_clock(NOW))) as srv:
+    with serve(kit.provider().emulator(fixed_clock(NOW))) as srv:
         kind, hourly = fetch(
             srv.url,
             {
@@ -105,7 +106,7 @@ def test_loopback_pieces_agree_across_grains_and_groupings() -> None:
 
 
 def test_loopback_revoked_key_is_reauth_then_p401() -> None:
-    with serve(provider().emulator(fixed_clock(NOW))) as srv:
+    with serve(kit.provider().emulator(fixed_clock(NOW))) as srv:
         kind, error = fetch(
             srv.url,
             {"metrics": ["traffic"], "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]},
@@ -128,7 +129,7 @@ def env(url: str) -> dict[str, str]:
 @ENGINE
 def test_engine_daily_traffic_by_storage() -> None:
     text = "SELECT traffic, size_mean BY storage FROM gcore.storage EVERY 1d LAST 3d"
-    with serve(provider().emulator(fixed_clock(NOW))) as srv:
+    with serve(kit.provider().emulator(fixed_clock(NOW))) as srv:
         (result,) = querylang.run(text, now=NOW_TEXT, env=env(srv.url))
         hourly_text = "SELECT traffic BY storage FROM gcore.storage EVERY 1h LAST 3d"
         (hourly,) = querylang.run(hourly_text, now=NOW_TEXT, env=env(srv.url))
@@ -148,7 +149,7 @@ def test_engine_daily_traffic_by_storage() -> None:
 @ENGINE
 def test_engine_rebuckets_6h_from_1h_without_summing_gauges() -> None:
     text = "SELECT size_max, traffic BY storage FROM gcore.storage EVERY 6h LAST 1d"
-    with serve(provider().emulator(fixed_clock(NOW))) as srv:
+    with serve(kit.provider().emulator(fixed_clock(NOW))) as srv:
         (result,) = querylang.run(text, now=NOW_TEXT, env=env(srv.url))
         (hourly,) = querylang.run(text.replace("6h", "1h"), now=NOW_TEXT, env=env(srv.url))
     assert len(result.frame) == 4 * 4
@@ -175,8 +176,8 @@ def test_sandbox_transport_answers_in_process() -> None:
 
     from querylang.emulation import SandboxTransport
 
-    p = provider()
-    query = native_query(
+    p = kit.provider()
+    query = kit.native_query(
         {
             "metrics": ["requests"],
             "group_by": ["client"],
@@ -184,7 +185,7 @@ def test_sandbox_transport_answers_in_process() -> None:
             "window": ["2026-11-17T00:00:00Z", "2026-11-19T00:00:00Z"],
         }
     )
-    (request,) = p.compile(query, context(token="sandbox"))
+    (request,) = p.compile(query, kit.context(token="sandbox"))
     transport = SandboxTransport({"api.gcore.com": p.emulator(fixed_clock(NOW))})
 
     async def send() -> httpx.Response:
@@ -207,7 +208,7 @@ def test_engine_totals_without_every_match_the_api_totals() -> None:
         "SELECT traffic, requests_in, size_bytes_hour, size_mean, size_max BY storage "
         "FROM gcore.storage LAST 2d"
     )
-    emulator = provider().emulator(fixed_clock(NOW))
+    emulator = kit.provider().emulator(fixed_clock(NOW))
     with serve(emulator) as srv:
         (result,) = querylang.run(text, now=NOW_TEXT, env=env(srv.url))
     body = b'{"from": "2026-11-18", "to": "2026-11-19", "granularity": "24h"}'

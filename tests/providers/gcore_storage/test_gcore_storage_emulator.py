@@ -8,11 +8,12 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from gcore_storage_helpers import NOW, provider
 
 from querylang.timegrid import parse_ts
 from querylang_providers.gcore.emulator import STORAGES
 from querylang_providers.gcore.storage_catalog import PATH
+from tests.providers.kit import GCORE_STORAGE as kit
+from tests.providers.kit import NOW
 
 URL = f"https://api.gcore.com{PATH}"
 
@@ -22,7 +23,7 @@ def post(body: Any, token: str | None = "t", raw: bytes | None = None) -> httpx.
     if token is not None:
         headers["Authorization"] = f"APIKey {token}"
     content = raw if raw is not None else json.dumps(body).encode()
-    emulator = provider().emulator(lambda: float(NOW))
+    emulator = kit.provider().emulator(lambda: float(NOW))
     return emulator.handle(httpx.Request("POST", URL, headers=headers, content=content))
 
 
@@ -173,7 +174,7 @@ def test_coarse_buckets_agree_with_fine_ones() -> None:
 
 
 def test_unknown_path_is_a_404() -> None:
-    emulator = provider().emulator(lambda: float(NOW))
+    emulator = kit.provider().emulator(lambda: float(NOW))
     reply = emulator.handle(httpx.Request("GET", URL, headers={"Authorization": "APIKey t"}))
     assert reply.status_code == 404
 
@@ -195,7 +196,7 @@ def test_expected_matches_the_http_answer(grain, step, extra, where, metric) -> 
     for node in storages(ok(body)).values():  # the storages' own series, added up
         for t, v in node[f"{metric}_series"]:
             answered[t] = answered.get(t, 0.0) + float(v)
-    emulator = provider().emulator(lambda: float(NOW))
+    emulator = kit.provider().emulator(lambda: float(NOW))
     start = parse_ts("2026-11-17T00:00:00Z")
     truth = emulator.expected("storage", metric, start, start + 4 * 86400, step, where)
     assert truth == answered
@@ -204,6 +205,6 @@ def test_expected_matches_the_http_answer(grain, step, extra, where, metric) -> 
 
 
 def test_expected_cannot_filter_counters_by_bucket() -> None:
-    emulator = provider().emulator(lambda: float(NOW))
+    emulator = kit.provider().emulator(lambda: float(NOW))
     with pytest.raises(ValueError, match="bucket"):
         emulator.expected("storage", "traffic", NOW - 86400, NOW, 3600, {"bucket": ["cold"]})

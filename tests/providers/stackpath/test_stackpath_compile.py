@@ -3,56 +3,34 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
+from attrs import evolve
 
-from querylang.timegrid import parse_ts
-from querylang.wire import NativeQuery, ProviderContext, Unsupported
+from querylang.testing import golden
+from querylang.wire import Unsupported
 from querylang_providers.stackpath import StackPathProvider
-from tests import wirecases
+from tests.providers.kit import golden_file
 
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "compile_cases.json").read_text())
+GOLDEN = golden_file("stackpath")
+CASES = golden.load(GOLDEN)
 PROVIDER = StackPathProvider()
 SECRET = "s3cr3t-client-secret"
+SECRETS = {"STACKPATH_CLIENT_ID": "client-id", "STACKPATH_CLIENT_SECRET": SECRET}
+
+test_stackpath_compile_golden = golden.golden_test(GOLDEN)
 
 
-def _query(spec: dict) -> NativeQuery:
-    """A NativeQuery from a golden case's ``query``."""
-    return wirecases.native_query(spec, dataset="cdn")
-
-
-def _context(settings: dict[str, str]) -> ProviderContext:
-    return ProviderContext(
-        base_url=GOLDEN["base_url"],
-        credentials={"STACKPATH_CLIENT_ID": "client-id", "STACKPATH_CLIENT_SECRET": SECRET},
-        settings=settings,
-        now=parse_ts(GOLDEN["now"]),
-    )
-
-
-@pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["name"] for c in GOLDEN["cases"]])
-def test_stackpath_compile_golden(case: dict[str, Any]) -> None:
-    compiled = PROVIDER.compile(_query(case["query"]), _context(case["settings"]))
-    if "unsupported" in case:
-        assert isinstance(compiled, Unsupported)
-        assert case["unsupported"]["reason"] in compiled.reason
-        assert compiled.hint is not None and case["unsupported"]["hint"] in compiled.hint
-        return
-    assert not isinstance(compiled, Unsupported), compiled
-    got = [{**r.to_json(), "metrics": list(r.metrics)} for r in compiled]
-    expected = [{"provider": "stackpath", **e} for e in case["expect"]]
-    assert got == expected
-    for request in compiled:
+@pytest.mark.parametrize("case", [c for c in CASES if "requests" in c.expected], ids=str)
+def test_stackpath_credentials_only_travel_to_the_token_endpoint(case: golden.GoldenCase) -> None:
+    for request in golden.compile_case(case, secrets=SECRETS):
         assert SECRET not in json.dumps(request.to_json())
-        assert "client-id" not in request.url  # credentials only travel to the token endpoint
+        assert "client-id" not in request.url
 
 
 def test_stackpath_compile_never_sends_the_documents_singular_platform_param() -> None:
-    compiled = PROVIDER.compile(
-        _query(GOLDEN["cases"][0]["query"]), _context({"STACKPATH_STACK_ID": "x"})
-    )
+    case = evolve(CASES[0], settings={"STACKPATH_STACK_ID": "x"})
+    compiled = golden.compile_case(case, secrets=SECRETS)
     assert not isinstance(compiled, Unsupported)
     assert "platforms=CDE" in compiled[0].url and "platform=" not in compiled[0].url
 

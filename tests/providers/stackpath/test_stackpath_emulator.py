@@ -10,8 +10,7 @@ import pytest
 
 from querylang.timegrid import format_ts, parse_ts
 from querylang_providers.stackpath.catalog import METRIC_NAMES, TIME_COLUMN
-from querylang_providers.stackpath.cdn_emulator import SITES
-from querylang_providers.stackpath.emulator import StackPathEmulator
+from querylang_providers.stackpath.emulator import SITES, StackPathEmulator
 
 NOW = parse_ts("2026-11-20T00:00:00Z")
 BASE = "http://sp.test"
