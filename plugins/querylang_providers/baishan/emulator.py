@@ -28,11 +28,13 @@ import numpy as np
 from querylang.catalog import RateLimit
 from querylang.emulation import (
     BadRequest,
+    Finality,
     FixedWindowLimiter,
     RouteTable,
     accepted,
     account_data,
     json_response,
+    points,
     query_token,
     synthetic_totals,
 )
@@ -60,6 +62,7 @@ DOMAINS: dict[str, tuple[float, float]] = {
 }
 IDLE_EVERY_THIRD_HOUR = "dl.example.com"
 STEPS = {name: size for size, name in GRADS.items()}
+FINAL = Finality()  # complete buckets only
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}))?$")
 
 
@@ -79,15 +82,6 @@ def traffic_cells(domain: str, protocol: str, cells: np.ndarray) -> np.ndarray:
 
 def _error(status: int, message: str, key: str = "message") -> httpx.Response:
     return json_response(status, {"code": status, key: message})
-
-
-def _points(starts: np.ndarray, values: np.ndarray) -> list[list[Any]]:
-    """``[[t, value], …]`` with whole numbers as integers and zero points left out."""
-    return [
-        [int(t), int(v) if float(v).is_integer() else float(v)]
-        for t, v in zip(starts.tolist(), values.tolist(), strict=True)
-        if v != 0
-    ]
 
 
 def _traffic(
@@ -224,13 +218,13 @@ class BaishanEmulator:
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
         starts = np.arange(first, last + 1, step, dtype=np.int64)
-        starts = starts[starts + step <= int(self.now())]
+        starts = starts[FINAL.answered(starts, starts + step, self.now())]
         if len(starts) == 0:
             return []
         per_bucket = _traffic(domains, q["protocols"], starts, step)
         if q["data_type"] == "bandwidth":
-            return _points(starts, np.round(per_bucket * 8 / step, 2))
-        return _points(starts, per_bucket.astype(np.float64))
+            return points(starts, np.round(per_bucket * 8 / step, 2), omit_zeros=True)
+        return points(starts, per_bucket.astype(np.float64), omit_zeros=True)
 
     def _bandwidth(self, request: httpx.Request) -> httpx.Response:
         q = self._params(request)
@@ -272,8 +266,8 @@ class BaishanEmulator:
             raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
         domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
         protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
-        now = int(self.now())
-        starts = np.array([t for t in range(start, end, step) if t + step <= now], np.int64)
+        starts = np.arange(start, max(start, end), step, dtype=np.int64)
+        starts = starts[FINAL.answered(starts, starts + step, self.now())]
         with account_data(""):
             sums = _traffic(domains, protocols, starts, step)
         return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}

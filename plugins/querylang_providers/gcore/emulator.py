@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -35,11 +35,15 @@ import numpy as np
 
 from querylang.emulation import (
     BadRequest,
+    Finality,
     RouteTable,
     accepted,
     json_object,
     json_response,
+    points,
+    ratio,
     scheme_token,
+    synthetic_levels,
     synthetic_totals,
 )
 from querylang.timegrid import Granularity, format_ts
@@ -53,14 +57,10 @@ DAY = 86400
 HOUR = 3600
 
 
-def _number(value: Any) -> int | float:
-    value = float(value)
-    return int(value) if value.is_integer() else value
-
-
-def _complete(start: int, end: int, step: int, horizon: int) -> np.ndarray:
-    """Starts of the buckets [t, t + step) in [start, end) that end by ``horizon``."""
-    return np.array([t for t in range(start, end, step) if t + step <= horizon], np.int64)
+def _answered(start: int, end: int, step: int, now: int, finality: Finality) -> np.ndarray:
+    """Starts of the buckets [t, t + step) in [start, end) the API answers at ``now``."""
+    starts = np.arange(start, max(start, end), step, dtype=np.int64)
+    return starts[finality.answered(starts, starts + step, now)]
 
 
 def _per_bucket(starts: np.ndarray, total: np.ndarray) -> dict[int, float]:
@@ -137,9 +137,7 @@ def _group_values(
     if metric in RATIOS:
         terms, denominator = RATIOS[metric]
         num = sum(c * _group_values(leaves, m, starts, ends) for m, c in terms)
-        den = _group_values(leaves, denominator, starts, ends)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.round(num / den, 4)
+        return np.round(ratio(num, _group_values(leaves, denominator, starts, ends)), 4)
     total = sum(_leaf_values(leaf, metric, starts, ends) for leaf in leaves)
     if metric in SEPARATE:
         return np.round(total / len(leaves), 2)  # "the average of this amount is calculated"
@@ -158,11 +156,6 @@ def _nest(
             node = node.setdefault(level, {}).setdefault(str(value), {})
         node["metrics"] = metrics
     return root
-
-
-def _cdn_points(starts: Iterable[int], values: np.ndarray) -> list[list[Any]]:
-    pairs = zip(starts, values.tolist(), strict=True)
-    return [[int(t), 0 if v != v else _number(v)] for t, v in pairs]  # NaN: a ratio over nothing
 
 
 def _values_of(params: httpx.QueryParams, name: str) -> list[str]:
@@ -222,7 +215,7 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
     for leaf in leaves:
         by_group.setdefault(tuple(leaf[g] for g in group_by), []).append(leaf)
     out = {
-        key: {m: _cdn_points(starts, _group_values(members, m, starts, ends)) for m in metrics}
+        key: {m: points(starts, _group_values(members, m, starts, ends), empty=0) for m in metrics}
         for key, members in by_group.items()
     }
     return json_response(200, _nest(out, group_by))
@@ -244,7 +237,7 @@ def _cdn_expected(
     if metric not in COUNTERS:
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
     leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
-    starts = _complete(start, end, step, now)
+    starts = _answered(start, end, step, now, Finality())
     if len(starts) == 0:
         return {}
     ends = starts + step
@@ -318,11 +311,6 @@ def _storage_body(request: httpx.Request) -> dict[str, Any]:
     }
 
 
-def _hourly_level(key: str, hours: np.ndarray, base: int, scale: float) -> np.ndarray:
-    """A level (size, file count) constant within each hour, starting at ``hours``."""
-    return base + synthetic_totals(key, hours, hours + HOUR, scale)
-
-
 def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int) -> Any:
     """Every series of one storage, one value per bucket at ``starts``."""
     key = f"gcore-storage|{storage[2]}"
@@ -335,11 +323,11 @@ def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int
     per = grain // HOUR
     hours = (starts[:, None] + HOUR * np.arange(per)[None, :]).ravel()
     base = SIZE_BASE * (1 + list(STORAGES).index(storage))
-    size = _hourly_level(f"{key}|size", hours, base, 10_000).reshape(-1, per)
+    size = synthetic_levels(f"{key}|size", hours, HOUR, base, 10_000).reshape(-1, per)
     out.update(size_max=size.max(axis=1), size_mean=size.mean(axis=1))
     out["size_bytes_hour"] = size.sum(axis=1)
     out["buckets"] = {
-        bucket: _hourly_level(f"{key}|{bucket}", hours, FILES_BASE * (i + 1), 20)
+        bucket: synthetic_levels(f"{key}|{bucket}", hours, HOUR, FILES_BASE * (i + 1), 20)
         .reshape(-1, per)
         .max(axis=1)
         for i, bucket in enumerate(STORAGES[storage])
@@ -348,8 +336,8 @@ def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int
 
 
 def _storage_points(starts: np.ndarray, values: np.ndarray, ts_string: bool) -> list[list[Any]]:
-    stamps = [format_ts(int(t)) if ts_string else int(t) for t in starts]
-    return [[t, _number(v)] for t, v in zip(stamps, values.tolist(), strict=True)]
+    answer = points(starts, values)
+    return [[format_ts(t), v] for t, v in answer] if ts_string else answer
 
 
 def _sums(stats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -378,7 +366,7 @@ def _storage(request: httpx.Request, now: int) -> httpx.Response:
     """Answer one usage-series request."""
     args = _storage_body(request)
     grain, ts = args["grain"], args["ts_string"]
-    end = min(args["end"], now - now % grain)  # complete buckets only
+    end = min(args["end"], Finality(align=grain).horizon(now))  # complete buckets only
     starts = np.arange(args["start"], max(end, args["start"]), grain, dtype=np.int64)
     locations, storages = args["locations"], args["storages"]
     tree: dict[int, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
@@ -422,7 +410,7 @@ def _storage_expected(
         raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
     wanted = {STORAGE_DIMENSIONS[n]: {str(v) for v in vs} for n, vs in where.items()}
     chosen = [k for k in STORAGES if all(str(k[i]) in w for i, w in wanted.items())]
-    starts = _complete(start, end, step, now - now % step)
+    starts = _answered(start, end, step, now, Finality(align=step))
     if len(starts) == 0:
         return {}
     total = np.zeros(len(starts))
