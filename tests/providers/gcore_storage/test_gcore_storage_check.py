@@ -8,7 +8,7 @@ from gcore_storage_helpers import TOKEN, context, fixture, native_query, provide
 from querylang.errors import ProviderError
 from querylang.hookspecs import Verdict
 from querylang.wire import NativeRequest
-from querylang_providers.gcore import storage
+from querylang_providers.gcore.wire import storage
 
 QUERY = {"metrics": ["traffic"], "window": ["2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z"]}
 

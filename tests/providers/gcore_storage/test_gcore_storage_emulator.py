@@ -11,7 +11,7 @@ import pytest
 from gcore_storage_helpers import NOW, provider
 
 from querylang.timegrid import parse_ts
-from querylang_providers.gcore.storage_catalog import PATH
+from querylang_providers.gcore.catalog import STORAGE_PATH as PATH
 from querylang_providers.gcore.storage_emulator import STORAGES
 
 URL = f"https://api.gcore.com{PATH}"
