@@ -23,12 +23,12 @@ from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
     DEFAULT_PLATFORM,
+    GRPC_HTTP_STATUS,
     METRIC_NAMES,
     PLATFORMS,
     TIME_COLUMN,
     TIME_METRICS,
 )
-from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
 
 __all__ = ["LEAVES", "SITES", "expected", "handle", "rpc_error"]
 

@@ -22,7 +22,7 @@ import httpx
 
 from querylang.emulation import accepted, account_data, bearer_token, json_response
 from querylang_providers.stackpath import cdn_emulator
-from querylang_providers.stackpath.auth import TOKEN_PATH
+from querylang_providers.stackpath.catalog import TOKEN_PATH
 from querylang_providers.stackpath.cdn_emulator import rpc_error
 
 __all__ = ["StackPathEmulator"]
