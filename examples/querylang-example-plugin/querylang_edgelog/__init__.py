@@ -55,7 +55,7 @@ class EdgelogProvider(HttpProvider):
     base_url = "https://edgelog.example.internal"
     default_dataset = "series"
     credentials = (Credential(env="EDGELOG_TOKEN", description="edgelog API token"),)
-    _datasets = (DATASET,)
+    datasets = property(lambda self: {DATASET.name: DATASET})  # until it lists wires
 
     def compile(self, query: NativeQuery, context: ProviderContext) -> list[NativeRequest]:
         """One request per metric; site filters repeat their key."""

@@ -226,9 +226,8 @@ def error_message(response: NativeResponse) -> str | None:
         body = response.json()
     except ValueError:
         return None
-    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"].strip():
-        return body["error"].strip()
-    return None
+    said = body.get("error") if isinstance(body, dict) else None
+    return said.strip() if isinstance(said, str) and said.strip() else None
 
 
 class StorageWire(Wire):
