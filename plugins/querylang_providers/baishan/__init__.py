@@ -162,7 +162,7 @@ class BaishanProvider(HttpProvider):
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """Classify one answer: ok (maybe pausing), retry when throttled or 5xx, else fail."""
-        failure = self.classify(request, response)
+        failure = self.failure(request, response)
         if failure is not None:
             return failure.verdict(self.name, request, response.status)
         remaining = _remaining(response)

@@ -126,7 +126,7 @@ class FastlyProvider(HttpProvider):
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """Envelope errors fail; rate-limit headers pause; 429/5xx retry; 401 re-authorises."""
-        failure = self.classify(request, response)
+        failure = self.failure(request, response)
         if failure is not None:
             return failure.verdict(self.name, request, response.status)
         try:
