@@ -188,7 +188,9 @@ def test_gcore_storage_errors_are_read_by_the_storage_wire_only() -> None:
         dataset="cdn", metrics=("sent_bytes",), group_by=(), filters=(),
         granularity=Granularity(1, "h"), window=day,
     )  # fmt: skip
-    (to_storage,) = StorageWire().compile(storage, context)  # type: ignore[misc]
+    storage_requests = StorageWire().compile(storage, context)
+    assert isinstance(storage_requests, list)  # not Unsupported
+    (to_storage,) = storage_requests
     (to_cdn,) = CdnWire().compile(cdn, context)
     # a 200 carrying {"error"}: a bad request on the storage API, a success on the CDN's
     body = NativeResponse(status=200, headers={}, content=b'{"error": "bad dates"}')
