@@ -105,14 +105,10 @@ class HttpProvider:
     credentials: Sequence[Credential] = ()
     settings: Sequence[Setting] = ()
     wires: Sequence[DatasetWire] = ()
-    # TRANSITIONAL (removed once every provider lists ``wires``): the old shape
-    _datasets: Sequence[Dataset] = ()
-    dataset_modules: Mapping[str, Any] = {}
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
-        if not self.wires:
-            return {d.name: d for d in self._datasets}
+        """The catalogs, by dataset name: one per wire."""
         return {w.dataset.name: w.dataset for w in self.wires}
 
     # -- the wire -----------------------------------------------------------------------
@@ -121,9 +117,6 @@ class HttpProvider:
         for wire in self.wires:
             if wire.dataset.name == dataset:
                 return wire
-        module = self.dataset_modules.get(dataset)
-        if module is not None:
-            return module  # type: ignore[no-any-return]
         raise NotImplementedError(f"{self.name} has no wire for dataset {dataset!r}")
 
     def compile(

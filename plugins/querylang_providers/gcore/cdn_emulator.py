@@ -19,7 +19,9 @@ import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import Granularity
-from querylang_providers.gcore.cdn import METRICS, PATH, REGIONS, SEPARATE
+from querylang_providers.gcore.catalog import CDN_METRICS as METRICS
+from querylang_providers.gcore.catalog import CDN_PATH as PATH
+from querylang_providers.gcore.catalog import REGIONS, SEPARATE
 
 __all__ = ["LEAVES", "PATH", "expected", "handle"]
 

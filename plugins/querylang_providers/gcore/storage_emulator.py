@@ -27,7 +27,7 @@ import numpy as np
 
 from querylang.emulation import json_response, synthetic_totals
 from querylang.timegrid import format_ts
-from querylang_providers.gcore.storage_catalog import PATH
+from querylang_providers.gcore.catalog import STORAGE_PATH as PATH
 
 __all__ = ["PATH", "ROUTES", "STORAGES", "expected", "handle"]
 

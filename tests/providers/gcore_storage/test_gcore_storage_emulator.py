@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from querylang.timegrid import parse_ts
-from querylang_providers.gcore.storage_catalog import PATH
+from querylang_providers.gcore.catalog import STORAGE_PATH as PATH
 from querylang_providers.gcore.storage_emulator import STORAGES
 from tests.providers.kit import GCORE_STORAGE as kit
 from tests.providers.kit import NOW
