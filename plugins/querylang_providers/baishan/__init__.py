@@ -30,6 +30,7 @@ class BaishanProvider(HttpProvider):
     default_dataset = DATASET.name
     credentials = CREDENTIALS
     settings = SETTINGS
+    retry_after_header = "X-Retry-After"  # its only rate-limit delay (providers.md)
     _datasets = (DATASET,)
     dataset_modules = MappingProxyType({DATASET.name: bandwidth})
 
