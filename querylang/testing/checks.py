@@ -1,4 +1,8 @@
-"""The conformance checks, one per module, each raising ConformanceFailure (see below)."""
+"""The conformance checks by name, each a function of a provider raising ConformanceFailure.
+
+One module per check (catalog, compiling, decoding, endtoend, failures), all run in the
+sandbox (fixed clock, made-up secrets, no network where it must not be used).
+"""
 
 from __future__ import annotations
 

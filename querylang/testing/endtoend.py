@@ -44,7 +44,7 @@ class TruthEmulator(Protocol):
 
 
 def truth(
-    truth: TruthEmulator,
+    emulator: TruthEmulator,
     dataset: str,
     metric: str,
     grain: Granularity,
@@ -54,11 +54,11 @@ def truth(
 ) -> Series:
     """``expected()`` over [start, end) on ``grain``: a call per bucket for calendar months."""
     if grain.seconds is not None:
-        return dict(truth.expected(dataset, metric, start, end, grain.seconds, where))
+        return dict(emulator.expected(dataset, metric, start, end, grain.seconds, where))
     out: Series = {}
     for t in grain.boundaries(start, end):
         stop = grain.add(t)
-        out.update(truth.expected(dataset, metric, t, stop, stop - t, where))
+        out.update(emulator.expected(dataset, metric, t, stop, stop - t, where))
     return out
 
 
@@ -66,7 +66,7 @@ def from_parts(m: Metric, parts: Mapping[str, Series]) -> Series:
     """A derived ratio bucket by bucket from its parts' truth; a zero denominator is absent."""
     assert m.ratio is not None
     out: Series = {}
-    for t in parts[m.ratio.parts[0]]:
+    for t in sorted(set.intersection(*(set(parts[n]) for n in m.ratio.parts))):
         num = sum(c * parts[n][t] for n, c in m.ratio.numerator)
         den = sum(c * parts[n][t] for n, c in m.ratio.denominator)
         if den != 0:
