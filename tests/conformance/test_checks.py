@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 import httpx
 
 from querylang.catalog import Metric, Ratio
+from querylang.errors import LimitError
 from querylang.provider import HttpProvider
+from querylang.testing.compiling import Watched, judge_refusal
 from querylang.testing.endtoend import from_parts, truth
 from querylang.testing.failures import Faulty, retry_header
-from querylang.testing.sandbox import window
+from querylang.testing.sandbox import ConformanceFailure, window
 from querylang.timegrid import Granularity, parse_ts
-from querylang.wire import NativeRequest, NativeResponse
+from querylang.wire import NativeRequest, NativeResponse, Unsupported
 from querylang_providers.baishan import BaishanProvider
 
 DAY = 86400
@@ -100,3 +102,25 @@ def test_the_default_failure_reads_the_declared_retry_header() -> None:
     assert delay(Declares(), {"X-Retry-After": "7"}) == 7.0
     assert delay(Declares(), {"Retry-After": "7"}) is None
     assert delay(HttpProvider(), {"Retry-After": "7"}) == 7.0
+
+
+def test_only_an_unsupported_or_the_planners_own_refusal_passes_the_compile_check() -> None:
+    p = BaishanProvider()
+    refused = Watched(p)
+    refused.outcomes.append(Unsupported(reason="no such split"))
+    judge_refusal(p, "q", refused, LimitError("E408", "cannot"))
+    judge_refusal(p, "q", Watched(p), LimitError("E407", "too many requests"))
+    cases = {
+        "E403": (Watched(p), LimitError("E403", "off the grid")),
+        "raised": (Watched(p), KeyError("site")),
+        "no reason": (Watched(p), LimitError("E408", "cannot")),
+    }
+    cases["raised"][0].outcomes.append(KeyError("site"))
+    cases["no reason"][0].outcomes.append(Unsupported(reason=" "))
+    for name, (watched, exc) in cases.items():
+        try:
+            judge_refusal(p, "q", watched, exc)
+        except ConformanceFailure as failure:
+            assert "fails the 'compile' check: " in str(failure), name
+        else:
+            raise AssertionError(f"{name} passed the compile check")

@@ -90,10 +90,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tu
     for fault in ("", *FAULTS):
         (root / f"test_{fault or 'clean'}.py").write_text(TOY_TEST.format(fault=fault))
     picked = [f"test_{f}.py::test_conformance[toy::{CAUGHT[f][0]}]" for f in FAULTS]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
-    }
+    paths = [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     xml = root / "report.xml"
     command = [
         sys.executable,
