@@ -189,8 +189,10 @@ def _metrics(s: Scope, ds: Dataset) -> None:
     together = s.text(", ".join(picked))
     frame = s.run(together)
     for name in picked:
-        text, answer = (together, frame) if frame is not None else (s.text(name), None)
-        answer = answer or s.run(text)  # refused together: each metric alone
+        text, answer = together, frame
+        if answer is None:  # refused together: each metric alone
+            text = s.text(name)
+            answer = s.run(text)
         if answer is not None:  # a refusal is the compile check's concern
             compare(s.p, text, column(s.p, text, answer, name), wants[name] or {}, f" for {name}")
 
@@ -224,14 +226,18 @@ def _filtered(s: Scope, metric: str, d: Dimension, seen: Sequence[str]) -> None:
     """``metric WHERE d IN (one known value)`` equals the truth filtered to that value."""
     default = set(d.default or ())
     known = [v for v in (*seen, *(d.values or ())) if v not in default] + sorted(default)
+    if d.type == "integer":
+        known = [v for v in known if v.lstrip("-").isdigit()]
     chosen: tuple[str, Series] | None = None
     for value in known:  # the first with data, else the first
         try:
             series = s.truth(metric, d.name, value)
         except ValueError:
             return  # the emulator's truth cannot filter by this dimension
-        if chosen is None or (any(series.values()) and not any(chosen[1].values())):
+        if chosen is None or any(series.values()):
             chosen = (value, series)
+        if any(series.values()):
+            break
     if chosen is None:
         return  # no value of this dimension is known without asking the vendor
     value, want = chosen
