@@ -105,6 +105,8 @@ class HttpProvider:
     credentials: Sequence[Credential] = ()
     settings: Sequence[Setting] = ()
     wires: Sequence[DatasetWire] = ()
+    # the header a rate limit's delay comes in (the conformance suite's 429 sends only this)
+    retry_after_header: str = "Retry-After"
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
@@ -174,7 +176,7 @@ class HttpProvider:
             kind=kind,
             said=self.error_message(response),
             hint=self.auth_hint() if kind is FailureKind.AUTH else None,
-            delay=parse_retry_after(response.header("Retry-After")) if retried else None,
+            delay=parse_retry_after(response.header(self.retry_after_header)) if retried else None,
         )
 
     def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:

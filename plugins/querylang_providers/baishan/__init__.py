@@ -147,6 +147,7 @@ class BaishanProvider(HttpProvider):
     default_dataset = DATASET.name
     credentials = CREDENTIALS
     settings = SETTINGS
+    retry_after_header = "X-Retry-After"  # its only rate-limit delay (providers.md)
     wires = (CdnWire(),)
 
     def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
@@ -157,7 +158,7 @@ class BaishanProvider(HttpProvider):
         if code in (None, 0):
             return None
         assert code is not None
-        retry_after = parse_retry_after(response.header("X-Retry-After"))
+        retry_after = parse_retry_after(response.header(self.retry_after_header))
         return _failure(status, code, _said(body, response, request), retry_after)
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
@@ -167,7 +168,7 @@ class BaishanProvider(HttpProvider):
             return failure.verdict(self.name, request, response.status)
         remaining = _remaining(response)
         if remaining is not None and remaining <= RESERVE:
-            pause = parse_retry_after(response.header("X-Retry-After"))
+            pause = parse_retry_after(response.header(self.retry_after_header))
             if pause is None:
                 pause = _until_next_minute(response.header("Date")) or 60.0
             return Verdict.ok(pause=math.ceil(pause))
