@@ -226,7 +226,6 @@ class ToyProvider(HttpProvider):
     base_url = "https://toy.example.invalid"
     default_dataset = "hits"
     credentials = (Credential(env="TOY_TOKEN", description="toy token"),)
-    datasets = property(lambda self: {d.name: d for d in self._datasets})  # until it lists wires
 
     def __init__(self, fault: str) -> None:
         self.fault = fault
