@@ -105,14 +105,12 @@ class HttpProvider:
     credentials: Sequence[Credential] = ()
     settings: Sequence[Setting] = ()
     wires: Sequence[DatasetWire] = ()
-    # TRANSITIONAL (removed once every provider lists ``wires``): the old shape
-    _datasets: Sequence[Dataset] = ()
-    dataset_modules: Mapping[str, Any] = {}
+    # the header a rate limit's delay comes in (the conformance suite's 429 sends only this)
+    retry_after_header: str = "Retry-After"
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:
-        if not self.wires:
-            return {d.name: d for d in self._datasets}
+        """The catalogs, by dataset name: one per wire."""
         return {w.dataset.name: w.dataset for w in self.wires}
 
     # -- the wire -----------------------------------------------------------------------
@@ -121,9 +119,6 @@ class HttpProvider:
         for wire in self.wires:
             if wire.dataset.name == dataset:
                 return wire
-        module = self.dataset_modules.get(dataset)
-        if module is not None:
-            return module  # type: ignore[no-any-return]
         raise NotImplementedError(f"{self.name} has no wire for dataset {dataset!r}")
 
     def compile(
@@ -181,7 +176,7 @@ class HttpProvider:
             kind=kind,
             said=self.error_message(response),
             hint=self.auth_hint() if kind is FailureKind.AUTH else None,
-            delay=parse_retry_after(response.header("Retry-After")) if retried else None,
+            delay=parse_retry_after(response.header(self.retry_after_header)) if retried else None,
         )
 
     def http_error(self, request: NativeRequest, response: NativeResponse) -> ProviderError:

@@ -5,6 +5,7 @@
 powers of 1000 (1 kB = 1000 bytes, 1 Mbit/s = 10^6 bit/s); units that already carry a
 prefix (StackPath's ``MB``, ``Mbps``) are rescaled from their base. Counts print in full
 with thousands separators; ratios with four decimals; a missing value prints as ``—``.
+``UNITS`` lists every unit a catalog may declare (the conformance suite rejects others).
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["MISSING", "exact", "human", "scale_for", "scaled_unit"]
+__all__ = [
+    "KNOWN_UNITS",
+    "MISSING",
+    "UNITS",
+    "exact",
+    "human",
+    "known_unit",
+    "scale_for",
+    "scaled_unit",
+]
 
 MISSING = "—"
 
@@ -32,6 +42,41 @@ _SCALED = {
     "Mbps": ("bit/s", 1e6),
     "Gbps": ("bit/s", 1e9),
 }
+
+#: Every unit a catalog may declare, with what it measures: the scaled spellings above, the
+#: standard vocabulary's base units (querylang.standard) and the built-in catalogs' own.
+#: A provider needing another unit adds it here, so every output knows how to print it.
+UNITS: dict[str, str] = {
+    "bytes": "an amount of data, in bytes",
+    "B": "an amount of data, in bytes",
+    "kB": "an amount of data, in kilobytes (1000 bytes)",
+    "MB": "an amount of data, in megabytes (10^6 bytes)",
+    "GB": "an amount of data, in gigabytes (10^9 bytes)",
+    "TB": "an amount of data, in terabytes (10^12 bytes)",
+    "byte-hours": "storage held over time: bytes times hours",
+    "bit/s": "a data rate, in bits per second",
+    "bps": "a data rate, in bits per second",
+    "kbps": "a data rate, in kilobits per second",
+    "Mbps": "a data rate, in megabits per second",
+    "Gbps": "a data rate, in gigabits per second",
+    "count": "a number of events",
+    "requests": "a number of requests",
+    "responses": "a number of responses",
+    "images": "a number of images",
+    "files": "a number of files",
+    "requests/s": "a request rate, per second",
+    "s": "a duration, in seconds",
+    "seconds": "a duration, in seconds",
+    "ms": "a duration, in milliseconds",
+    "unix_s": "a point in time, in UNIX seconds",
+    "ratio": "a dimensionless ratio",
+}
+KNOWN_UNITS = frozenset(UNITS)
+
+
+def known_unit(unit: str | None) -> bool:
+    """Whether ``unit`` is one a catalog may declare (:data:`UNITS`)."""
+    return unit in KNOWN_UNITS
 
 
 def _missing(value: Any) -> bool:

@@ -2,63 +2,140 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from tests.conformance.toy import FAULTS
 
 HERE = Path(__file__).resolve().parent
 
 # fault -> (the check that must fail, words its message must contain)
 CAUGHT = {
     "unit": ("catalog", "unit 'Bytes', which querylang.units does not know; fix: spell it 'bytes'"),
+    "unknown_unit": (
+        "catalog",
+        "unit 'widgets', which querylang.units does not know; fix: use one of ['B', 'GB',",
+    ),
     "ratio": ("catalog", "is a ratio of 'misses', not a metric"),
     "compile_io": ("compile", "opened"),
-    "wrong_values": ("end_to_end", "but the emulator's data are"),
+    "compile_raises": (
+        "compile",
+        "compiling \"SELECT hits FROM toy WHERE site IN ('a') EVERY 1h BETWEEN "
+        "'2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" raised KeyError('site'); "
+        "fix: return Unsupported(reason, hint)",
+    ),
+    "wrong_values": (
+        "end_to_end",
+        "for hits answered {2026-11-19T20:00:00Z: 42.0, 2026-11-19T21:00:00Z: 6.0, "
+        "2026-11-19T22:00:00Z: 12.0} (3 buckets) but the emulator's data are "
+        "{2026-11-19T20:00:00Z: 21.0, 2026-11-19T21:00:00Z: 3.0, 2026-11-19T22:00:00Z: 6.0}",
+    ),
+    "filter_ignored": (
+        "end_to_end",
+        "WHERE site IN ('a') EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" "
+        "answered {2026-11-19T20:00:00Z: 21.0, 2026-11-19T21:00:00Z: 3.0, "
+        "2026-11-19T22:00:00Z: 6.0} (3 buckets) but the emulator's data are "
+        "{2026-11-19T20:00:00Z: 7.0, 2026-11-19T21:00:00Z: 1.0, 2026-11-19T22:00:00Z: 2.0}",
+    ),
+    "group_mislabelled": (
+        "end_to_end",
+        "BY site FROM toy EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" "
+        "for site 'a' answered {2026-11-19T20:00:00Z: 14.0",
+    ),
+    "month_as_30d": ("end_to_end", "EVERY 1mo BETWEEN '2026-08-01T00:00:00Z' AND '2026-10-01"),
     "impure": ("decode", "decode changed the response"),
-    "auth": ("failures", "a 401 answer gave"),
-    "secret": ("secrets", "shows a credential"),
+    "auth": ("failures", "a 401 answer gave ProviderError("),
+    "no_429_retry": ("failures", "a 429 (Retry-After: 1) then success gave ProviderError("),
+    # how soon the retry came depends on the machine's load: not the words
+    "delay_ignored": ("failures", "the retry after a 429 with Retry-After: 1 came after "),
+    "no_5xx_retry": ("failures", "a 503 then success gave ProviderError("),
+    "malformed_as_data": (
+        "failures",
+        "a malformed 200 body ('{not json') was decoded as data: the query succeeded; "
+        "fix: let a body without the documented shape fail",
+    ),
+    "malformed_crash": (
+        "failures",
+        "a malformed 200 body ('{not json') crashed the run with AssertionError('the body is "
+        "not JSON')",
+    ),
+    "secret": ("secrets", "shows a credential; fix: send secrets in headers"),
 }
 
 
-def _run(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
-) -> pytest.RunResult:
-    # a subprocess: an in-process run drops the modules it imported lazily (httpcore's
-    # network backend), and the re-imported classes break later tests' error mapping
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    pytester.makepyfile(
-        test_toy=f"""
+TOY_TEST = """
 from querylang.testing import conformance_tests
 from toy import ToyPlugin
 
 conformance_tests(ToyPlugin({fault!r}))
 """
-    )
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
 
 
-def test_the_toy_without_faults_passes(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    result = _run(pytester, monkeypatch, "")
-    result.assert_outcomes(passed=6)
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[str, str]]:
+    """One pytest run of the clean toy and, per mistake, the check that must catch it.
+
+    (module, test name) -> (outcome, failure message). A subprocess: an in-process run drops
+    the modules it imported lazily (httpcore's network backend), and the re-imported classes
+    break later tests' error mapping; one for all, as each start costs seconds.
+    """
+    root = tmp_path_factory.mktemp("toy")
+    for fault in ("", *FAULTS):
+        (root / f"test_{fault or 'clean'}.py").write_text(TOY_TEST.format(fault=fault))
+    picked = [f"test_{f}.py::test_conformance[toy::{CAUGHT[f][0]}]" for f in FAULTS]
+    paths = [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    xml = root / "report.xml"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-o",
+        "addopts=",
+        f"--junitxml={xml}",
+        "test_clean.py",
+        *picked,
+    ]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    assert xml.exists(), done.stdout + done.stderr
+    out = {}
+    for case in ElementTree.parse(xml).iter("testcase"):
+        failure = case.find("failure")
+        outcome = "passed" if failure is None and case.find("error") is None else "failed"
+        message = failure.get("message", "") if failure is not None else ""
+        out[(case.get("classname", ""), case.get("name", ""))] = (outcome, message)
+    return out
+
+
+def test_every_mistake_is_tested() -> None:
+    assert sorted(CAUGHT) == sorted(FAULTS)
+
+
+def test_the_toy_without_faults_passes(report: dict[tuple[str, str], tuple[str, str]]) -> None:
+    clean = {
+        name: outcome for (module, name), (outcome, _) in report.items() if module == "test_clean"
+    }
+    checks = ("catalog", "compile", "decode", "end_to_end", "failures", "secrets")
+    assert clean == {f"test_conformance[toy::{c}]": "passed" for c in checks}
 
 
 @pytest.mark.parametrize("fault", sorted(CAUGHT))
 def test_each_mistake_fails_its_check_with_a_clear_message(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
+    report: dict[tuple[str, str], tuple[str, str]], fault: str
 ) -> None:
     check, words = CAUGHT[fault]
-    result = _run(pytester, monkeypatch, fault)
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= 1
-    text = result.stdout.str()
-    assert (
-        f"test_conformance[toy::{check}] FAILED" in text
-        or f"FAILED test_toy.py::test_conformance[toy::{check}]" in text
+    outcome, message = report[(f"test_{fault}", f"test_conformance[toy::{check}]")]
+    assert outcome == "failed"
+    assert message.startswith(
+        f"querylang.testing.sandbox.ConformanceFailure: provider 'toy' fails the '{check}' check: "
     )
-    assert f"provider 'toy' fails the '{check}' check: " in text
-    assert words in text
-    assert "; fix: " in text
+    assert words in message
+    assert "; fix: " in message

@@ -22,8 +22,8 @@ from querylang.finality import (
 from querylang.timegrid import Granularity, parse_ts
 from querylang_providers.baishan.catalog import DATASET as BAISHAN
 from querylang_providers.fastly.catalog import DATASET as FASTLY
-from querylang_providers.gcore.cdn import DATASET as GCORE
-from querylang_providers.gcore.storage_catalog import DATASET as GCORE_STORAGE
+from querylang_providers.gcore.catalog import CDN_DATASET as GCORE
+from querylang_providers.gcore.catalog import STORAGE_DATASET as GCORE_STORAGE
 from querylang_providers.stackpath.catalog import DATASET as STACKPATH
 
 MIN, HOUR, DAY = 60, 3600, 86400

@@ -21,7 +21,7 @@ def test_wheel_ships_grammar_plugins_and_entry_points(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "querylang/grammar/querylang.lark" in names
     assert "querylang/reference.md" in names  # querylang explain-code reads it
-    assert "querylang_providers/gcore/cdn.py" in names
+    assert "querylang_providers/gcore/wire/cdn.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[querylang]" in text and "gcore = querylang_providers.gcore" in text

@@ -19,7 +19,7 @@ from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric,
 from querylang.emulation import json_response, synthetic_totals
 from querylang.frames import Frame, FrameBuilder
 from querylang.hookspecs import hookimpl
-from querylang.provider import HttpProvider
+from querylang.provider import HttpProvider, Wire
 from querylang.timegrid import Granularity
 from querylang.wire import NativeQuery, NativeRequest, NativeResponse, ProviderContext, build_url
 
@@ -59,16 +59,11 @@ DATASET = Dataset(
 )
 
 
-class ToyProvider(HttpProvider):
-    name = "toy"
-    version = "0"
-    description = "a test double"
-    base_url = "http://toy.test"
-    default_dataset = "main"
-    credentials = (Credential(env="TOY_TOKEN", description="toy token"),)
+class ToyWire(Wire):
+    """The toy's one wire format: ``GET /series``, one call per zone asked for."""
 
     def __init__(self, dataset: Dataset = DATASET) -> None:
-        self._datasets = (dataset,)
+        self.dataset = dataset
 
     def compile(self, query: NativeQuery, context: ProviderContext) -> list[NativeRequest]:
         params: list[tuple[str, Any]] = [
@@ -102,6 +97,18 @@ class ToyProvider(HttpProvider):
             key = tuple(row[d] for d in query.group_by)
             builder.add_point(key, row["t"], {m: row.get(m) for m in request.metrics})
         return builder.build()
+
+
+class ToyProvider(HttpProvider):
+    name = "toy"
+    version = "0"
+    description = "a test double"
+    base_url = "http://toy.test"
+    default_dataset = "main"
+    credentials = (Credential(env="TOY_TOKEN", description="toy token"),)
+
+    def __init__(self, dataset: Dataset = DATASET) -> None:
+        self.wires = (ToyWire(dataset),)
 
 
 class ToyEmulator:

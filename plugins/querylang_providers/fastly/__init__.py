@@ -14,14 +14,13 @@ Authentication is the ``Fastly-Key: <token>`` header, the token read from
   stats is not rate limited today (Fastly's hourly limit applies to modifying calls), so
   no RateLimit is declared.
 
-Compile and decode live in :mod:`.stats`, the catalog in :mod:`.catalog`.
+Compile and decode live in :mod:`.wire`, the catalog in :mod:`.catalog`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -31,8 +30,8 @@ from querylang.failures import Failure, FailureKind, Verdict
 from querylang.hookspecs import Emulator, hookimpl
 from querylang.provider import HttpProvider
 from querylang.wire import NativeRequest, NativeResponse
-from querylang_providers.fastly import stats
-from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
+from querylang_providers.fastly.catalog import CREDENTIAL, REGIONS
+from querylang_providers.fastly.wire import StatsWire
 
 __all__ = ["FastlyProvider", "register_providers"]
 
@@ -54,8 +53,7 @@ class FastlyProvider(HttpProvider):
     base_url = "https://api.fastly.com"
     default_dataset = "stats"
     credentials = (CREDENTIAL,)
-    _datasets = (DATASET,)
-    dataset_modules = MappingProxyType({"stats": stats})
+    wires = (StatsWire(),)
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock  # reads Fastly-RateLimit-Reset (epoch seconds) against this

@@ -47,9 +47,8 @@ from querylang.emulation import (
     synthetic_totals,
 )
 from querylang.timegrid import Granularity, format_ts
-from querylang_providers.gcore.cdn import METRICS, REGIONS, SEPARATE
-from querylang_providers.gcore.cdn import PATH as CDN_PATH
-from querylang_providers.gcore.storage_catalog import PATH as STORAGE_PATH
+from querylang_providers.gcore.catalog import CDN_METRICS as METRICS
+from querylang_providers.gcore.catalog import CDN_PATH, REGIONS, SEPARATE, STORAGE_PATH
 
 __all__ = ["LEAVES", "STORAGES", "GcoreEmulator"]
 

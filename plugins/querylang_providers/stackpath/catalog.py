@@ -19,18 +19,23 @@ from querylang.catalog import (
 )
 
 __all__ = [
+    "CLIENT_ID_ENV",
+    "CLIENT_SECRET_ENV",
     "CREDENTIALS",
     "DATASET",
     "DEFAULT_PLATFORM",
     "DURATION_SECONDS",
     "GRANULARITIES",
     "GROUP_BY",
+    "GRPC_HTTP_STATUS",
+    "GRPC_NAMES",
     "METRIC_NAMES",
     "PLATFORMS",
     "SETTINGS",
     "STACK_ENV",
     "TIME_COLUMN",
     "TIME_METRICS",
+    "TOKEN_PATH",
 ]
 
 DAY = 86400
@@ -42,10 +47,14 @@ TIME_COLUMN = "usageTime"  # the bucket start: a value column, not a metric
 DURATION_SECONDS = 1.0  # seconds per unit of durationTotal (unverified: taken as seconds)
 
 STACK_ENV = "STACKPATH_STACK_ID"
+CLIENT_ID_ENV = "STACKPATH_CLIENT_ID"
+CLIENT_SECRET_ENV = "STACKPATH_CLIENT_SECRET"
 CREDENTIALS = (
-    Credential(env="STACKPATH_CLIENT_ID", description="StackPath API client ID"),
-    Credential(env="STACKPATH_CLIENT_SECRET", description="StackPath API client secret"),
+    Credential(env=CLIENT_ID_ENV, description="StackPath API client ID"),
+    Credential(env=CLIENT_SECRET_ENV, description="StackPath API client secret"),
 )
+# The OAuth2 client-credentials endpoint (one token per run, shared by every request).
+TOKEN_PATH = "/identity/v1/oauth2/token"
 SETTINGS = (
     Setting(
         env=STACK_ENV,
@@ -61,6 +70,20 @@ PLATFORMS = (
     "CDDE", "WDS", "WSS", "WSI", "WDI", "WDD", "WSD", "SLC", "CWS", "SWS", "CWI", "SWI",
 )  # fmt: skip
 DEFAULT_PLATFORM = "CDE"
+
+# gRPC code → the HTTP status the gateway pairs it with, and the code's name: the error
+# bodies are google.rpc.Status-like {"code", "message", "details"}.
+GRPC_HTTP_STATUS = {3: 400, 4: 504, 5: 404, 7: 403, 8: 429, 13: 500, 14: 503, 16: 401}
+GRPC_NAMES = {
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    16: "UNAUTHENTICATED",
+}
 
 # querylang granularity → the API's ISO 8601 duration; P1M buckets are calendar months.
 GRANULARITIES = {"5m": "PT5M", "1h": "PT1H", "1d": "P1D", "1mo": "P1M"}

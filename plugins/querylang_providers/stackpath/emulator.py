@@ -45,15 +45,15 @@ from querylang.emulation import (
     ratio,
 )
 from querylang.timegrid import Granularity
-from querylang_providers.stackpath.auth import TOKEN_PATH
 from querylang_providers.stackpath.catalog import (
     DEFAULT_PLATFORM,
+    GRPC_HTTP_STATUS,
     METRIC_NAMES,
     PLATFORMS,
     TIME_COLUMN,
     TIME_METRICS,
+    TOKEN_PATH,
 )
-from querylang_providers.stackpath.status import GRPC_HTTP_STATUS
 
 __all__ = ["LEAVES", "SITES", "StackPathEmulator", "rpc_error"]
 

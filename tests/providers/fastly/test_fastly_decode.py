@@ -202,7 +202,7 @@ def test_the_partial_decode_and_the_whole_tree_agree(
 ) -> None:
     """Documented answers take the decoder that builds only the fields asked for; the
     general path (the whole tree, kept for answers of another shape) gives the same rows."""
-    from querylang_providers.fastly import stats
+    from querylang_providers.fastly import wire as stats
 
     taken: list[bool] = []
     real = stats._typed_rows

@@ -7,7 +7,7 @@ import pytest
 from querylang.errors import ProviderError
 from querylang.hookspecs import Verdict
 from querylang.wire import NativeRequest
-from querylang_providers.gcore import storage
+from querylang_providers.gcore.wire import storage
 from tests.providers.kit import GCORE_STORAGE as kit
 from tests.providers.kit import response
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from querylang.timegrid import parse_ts
+from querylang_providers.gcore.catalog import STORAGE_PATH as PATH
 from querylang_providers.gcore.emulator import STORAGES
-from querylang_providers.gcore.storage_catalog import PATH
 from tests.providers.kit import GCORE_STORAGE as kit
 from tests.providers.kit import NOW
 

@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from querylang.frames import Frame, FrameBuilder, to_number
+from querylang.provider import Wire
 from querylang.timegrid import Granularity, TimeWindow
 from querylang.wire import (
     NativeQuery,
@@ -50,6 +51,7 @@ from querylang.wire import (
     build_url,
 )
 from querylang_providers.baishan.catalog import (
+    DATASET,
     DEFAULT_TIMEZONE,
     EACH_DOMAIN_PATH,
     GRADS,
@@ -61,7 +63,7 @@ from querylang_providers.baishan.catalog import (
     parse_timezone,
 )
 
-__all__ = ["compile", "decode", "local_time"]
+__all__ = ["CdnWire", "local_time"]
 
 DAY = 86400
 PROVIDER = "baishan"
@@ -132,51 +134,6 @@ def _domains(query: NativeQuery) -> str | Unsupported:
     return ",".join(str(v) for v in f.values)
 
 
-def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest] | Unsupported:
-    """One request per metric (data_type) and per ip_protocol value."""
-    setting = context.settings.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE
-    try:
-        zone = parse_timezone(setting)
-    except ValueError as exc:
-        return Unsupported(
-            reason=f"{TIMEZONE_ENV}: {exc}",
-            hint="set it to e.g. Asia/Shanghai or +08:00 (the default)",
-        )
-    step = _grad(query.granularity, query.window, zone)
-    protocols = _protocols(query)
-    domains = _domains(query)
-    for answer in (step, protocols, domains):
-        if isinstance(answer, Unsupported):
-            return answer
-    assert isinstance(step, int) and isinstance(protocols, tuple) and isinstance(domains, str)
-    path = EACH_DOMAIN_PATH if "domain" in query.group_by else PATH
-    token = context.credentials.get(TOKEN_ENV, "")
-    requests = []
-    for metric in query.metrics:
-        for protocol in protocols:
-            params: list[tuple[str, Any]] = [
-                (TOKEN, token),
-                ("domains", domains),
-                ("start_time", local_time(query.window.start, zone)),
-                ("end_time", local_time(query.window.end - 60, zone)),
-                ("grad", GRADS[step]),
-                ("data_type", metric),
-                ("ip_protocol", protocol),
-            ]
-            requests.append(
-                NativeRequest(
-                    provider=PROVIDER,
-                    method="GET",
-                    url=build_url(context.base_url, path, params),
-                    headers=(("Accept", "application/json"),),
-                    metrics=(metric,),
-                    secret_params=(TOKEN,),
-                    tag={"ip_protocol": protocol, "step": step},
-                )
-            )
-    return requests
-
-
 def _rebucket(
     points: Sequence[Any], granularity: Granularity, step: int, metric: str
 ) -> list[list[Any]]:
@@ -208,34 +165,85 @@ def _series(
     builder.add_series(key, metric, points)
 
 
-def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-    """``{"code":0,"data":[[ts,v],…]}`` or ``{"data":{domain:{"data":[…]}}}`` → a frame."""
-    builder = FrameBuilder(query.group_by, request.metrics)
-    body = response.json()
-    if not isinstance(body, dict) or "data" not in body:
-        raise ValueError("expected an object with 'code' and 'data'")
-    data = body["data"]
-    if data is None:
-        raise ValueError("'data' is null (no data is documented as an empty list)")
-    protocol = request.tag.get("ip_protocol")
+class CdnWire(Wire):
+    """``FROM baishan``: ``GET /v2/stat/bandwidth`` (or ``…/eachDomain``) per metric and IP."""
 
-    def key(domain: str | None) -> tuple[Any, ...]:
-        values = {"domain": domain, "ip_protocol": protocol}
-        return tuple(values[d] for d in query.group_by)
+    dataset = DATASET
 
-    zeros = [[t, 0] for t in query.granularity.boundaries(query.window.start, query.window.end)]
-    if "domain" not in query.group_by:
-        # zero points are omitted: "data": [] is zero over the whole window, not no data
-        _series(builder, query, request, key(None), data if data != [] else zeros)
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> list[NativeRequest] | Unsupported:
+        """One request per metric (data_type) and per ip_protocol value."""
+        setting = context.settings.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE
+        try:
+            zone = parse_timezone(setting)
+        except ValueError as exc:
+            return Unsupported(
+                reason=f"{TIMEZONE_ENV}: {exc}",
+                hint="set it to e.g. Asia/Shanghai or +08:00 (the default)",
+            )
+        step = _grad(query.granularity, query.window, zone)
+        protocols = _protocols(query)
+        domains = _domains(query)
+        for answer in (step, protocols, domains):
+            if isinstance(answer, Unsupported):
+                return answer
+        assert isinstance(step, int) and isinstance(protocols, tuple) and isinstance(domains, str)
+        path = EACH_DOMAIN_PATH if "domain" in query.group_by else PATH
+        token = context.credentials.get(TOKEN_ENV, "")
+        requests = []
+        for metric in query.metrics:
+            for protocol in protocols:
+                params: list[tuple[str, Any]] = [
+                    (TOKEN, token),
+                    ("domains", domains),
+                    ("start_time", local_time(query.window.start, zone)),
+                    ("end_time", local_time(query.window.end - 60, zone)),
+                    ("grad", GRADS[step]),
+                    ("data_type", metric),
+                    ("ip_protocol", protocol),
+                ]
+                requests.append(
+                    NativeRequest(
+                        provider=PROVIDER,
+                        method="GET",
+                        url=build_url(context.base_url, path, params),
+                        headers=(("Accept", "application/json"),),
+                        metrics=(metric,),
+                        secret_params=(TOKEN,),
+                        tag={"ip_protocol": protocol, "step": step},
+                    )
+                )
+        return requests
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """``{"code":0,"data":[[ts,v],…]}`` or ``{"data":{domain:{"data":[…]}}}`` → a frame."""
+        builder = FrameBuilder(query.group_by, request.metrics)
+        body = response.json()
+        if not isinstance(body, dict) or "data" not in body:
+            raise ValueError("expected an object with 'code' and 'data'")
+        data = body["data"]
+        if data is None:
+            raise ValueError("'data' is null (no data is documented as an empty list)")
+        protocol = request.tag.get("ip_protocol")
+
+        def key(domain: str | None) -> tuple[Any, ...]:
+            values = {"domain": domain, "ip_protocol": protocol}
+            return tuple(values[d] for d in query.group_by)
+
+        zeros = [[t, 0] for t in query.granularity.boundaries(query.window.start, query.window.end)]
+        if "domain" not in query.group_by:
+            # zero points are omitted: "data": [] is zero over the whole window, not no data
+            _series(builder, query, request, key(None), data if data != [] else zeros)
+            return builder.build()
+        if data == []:
+            return builder.build()  # no domain named: no series
+        if not isinstance(data, dict):
+            raise ValueError("'data' of a per-domain answer is not an object keyed by domain")
+        for name, entry in data.items():
+            if not isinstance(entry, dict):
+                raise ValueError(f"the entry for domain {name!r} is not an object")
+            points = entry.get("data")
+            domain = str(entry.get("domain") or name)
+            _series(builder, query, request, key(domain), points if points else zeros)
         return builder.build()
-    if data == []:
-        return builder.build()  # no domain named: no series
-    if not isinstance(data, dict):
-        raise ValueError("'data' of a per-domain answer is not an object keyed by domain")
-    for name, entry in data.items():
-        if not isinstance(entry, dict):
-            raise ValueError(f"the entry for domain {name!r} is not an object")
-        points = entry.get("data")
-        domain = str(entry.get("domain") or name)
-        _series(builder, query, request, key(domain), points if points else zeros)
-    return builder.build()

@@ -29,9 +29,9 @@
   is one bucket over the window, re-bucketed from the series with each metric's rollup.
 - Filters: ``location`` and ``storage`` map to the body lists ``locations``/``storages``;
   ``client`` and ``bucket`` have no body field and are filtered by the engine.
-- Errors: ``400 {"error": "…"}``. :func:`check` turns it into a P400 naming the vendor's
-  words; a 200 whose body is ``{"error": …}`` is rejected by :func:`decode`. (Until the
-  provider routes ``check`` to this module it uses the default, which quotes ``error`` too.)
+- Errors: ``400 {"error": "…"}``. :meth:`StorageWire.failure` turns it (or a 2xx carrying
+  one) into a P400 naming the vendor's words; :meth:`StorageWire.decode` rejects a body
+  with ``error`` and no ``data`` too.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from typing import Any
 
 from querylang.failures import Failure, FailureKind
 from querylang.frames import Frame, FrameBuilder, to_number
-from querylang.provider import HttpProvider
+from querylang.provider import HttpProvider, Wire
 from querylang.timegrid import Granularity, parse_ts
 from querylang.wire import (
     NativeQuery,
@@ -53,24 +53,15 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-from querylang_providers.gcore.storage_catalog import (
-    DATASET,
-    GRANULARITIES,
-    PATH,
+from querylang_providers.gcore.catalog import (
     PEAKS,
     SERIES_FIELD,
+    STORAGE_DATASET,
+    STORAGE_GRANULARITIES,
+    STORAGE_PATH,
 )
 
-__all__ = [
-    "DATASET",
-    "PATH",
-    "compile",
-    "decode",
-    "error_message",
-    "failure",
-    "request_body",
-    "wire_granularity",
-]
+__all__ = ["StorageWire", "error_message", "request_body", "wire_granularity"]
 
 DAY = 86400
 _BODY_LISTS = {"location": "locations", "storage": "storages"}
@@ -83,7 +74,7 @@ def _date(ts: int) -> str:
 def wire_granularity(granularity: Granularity) -> str | None:
     """``1h`` / ``12h`` / ``24h`` for a native grain; None for anything else."""
     seconds = granularity.seconds
-    return GRANULARITIES.get(seconds) if seconds is not None else None
+    return STORAGE_GRANULARITIES.get(seconds) if seconds is not None else None
 
 
 def _unsupported(query: NativeQuery) -> Unsupported | None:
@@ -138,30 +129,6 @@ def request_body(query: NativeQuery) -> dict[str, Any]:
         if f is not None:
             body[key] = [str(v) for v in f.values]
     return body
-
-
-def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest] | Unsupported:
-    """One POST per piece: every metric of every storage comes back in one answer."""
-    problem = _unsupported(query)
-    if problem is not None:
-        return problem
-    token = context.credentials.get("GCORE_API_KEY", "")
-    return [
-        NativeRequest(
-            provider="gcore",
-            method="POST",
-            url=build_url(context.base_url, PATH),
-            headers=(
-                ("Authorization", f"APIKey {token}"),
-                ("Content-Type", "application/json"),
-                ("Accept", "application/json"),
-            ),
-            body=NativeRequest.json_body(request_body(query)),
-            metrics=tuple(query.metrics),
-            secret_headers=("Authorization",),
-            tag={"dataset": "storage"},
-        )
-    ]
 
 
 # -- decode ---------------------------------------------------------------------------------
@@ -235,40 +202,6 @@ class _Series:
         return builder.build()
 
 
-def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-    """``data.clients → locations → storages → *_series`` → a row per (time, BY values)."""
-    series = _Series(query)
-    if not response.content.strip():
-        # the document gives no empty answer: no data is "clients": {}, never an empty body
-        raise ValueError(f"an empty body with HTTP {response.status}")
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ValueError("the answer is not a JSON object")
-    if body.get("error") and not body.get("data"):
-        raise ValueError(f"the API answered with an error: {body['error']}")
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise ValueError("the answer has no 'data' object")
-    if "clients" not in data:
-        raise ValueError("the answer has no 'data.clients' object")
-    for client_key, client in _objects(data, "clients", "data").items():
-        where = f"data.clients.{client_key}"
-        if not isinstance(client, dict):
-            raise ValueError(f"{where} is not an object")
-        client_id = _client_id(client_key, client)
-        for location, loc in _objects(client, "locations", where).items():
-            if not isinstance(loc, dict):
-                raise ValueError(f"{where}.locations.{location} is not an object")
-            here = f"{where}.locations.{location}"
-            for storage, node in _objects(loc, "storages", here).items():
-                at = f"{here}.storages.{storage}"
-                if not isinstance(node, dict):
-                    raise ValueError(f"{at} is not an object")
-                labels = {"client": client_id, "location": location, "storage": storage}
-                _storage_series(series, labels, node, request.metrics, at)
-    return series.build(request.metrics)
-
-
 def _storage_series(
     series: _Series,
     labels: dict[str, Any],
@@ -293,22 +226,84 @@ def error_message(response: NativeResponse) -> str | None:
         body = response.json()
     except ValueError:
         return None
-    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"].strip():
-        return body["error"].strip()
-    return None
+    said = body.get("error") if isinstance(body, dict) else None
+    return said.strip() if isinstance(said, str) and said.strip() else None
 
 
-def failure(
-    provider: HttpProvider, request: NativeRequest, response: NativeResponse
-) -> Failure | None:
-    """``400 {"error"}`` (or a 200 carrying one) → a bad request in the vendor's words."""
-    said = error_message(response)
-    if response.status == 400 or (200 <= response.status < 300 and said):
-        return Failure(
-            kind=FailureKind.BAD_REQUEST,
-            api="Gcore object storage",
-            said=said or "no reason given",
-            hint="the body is built from the query: check the WHERE location/storage "
-            "values (names such as s-region-1 or 123-myStorage) and the time window",
-        )
-    return HttpProvider.failure(provider, request, response)
+class StorageWire(Wire):
+    """``FROM gcore.storage``: one ``POST …/usage/series`` per piece, with its error envelope."""
+
+    dataset = STORAGE_DATASET
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> list[NativeRequest] | Unsupported:
+        """One POST per piece: every metric of every storage comes back in one answer."""
+        problem = _unsupported(query)
+        if problem is not None:
+            return problem
+        token = context.credentials.get("GCORE_API_KEY", "")
+        return [
+            NativeRequest(
+                provider="gcore",
+                method="POST",
+                url=build_url(context.base_url, STORAGE_PATH),
+                headers=(
+                    ("Authorization", f"APIKey {token}"),
+                    ("Content-Type", "application/json"),
+                    ("Accept", "application/json"),
+                ),
+                body=NativeRequest.json_body(request_body(query)),
+                metrics=tuple(query.metrics),
+                secret_headers=("Authorization",),
+                tag={"dataset": "storage"},
+            )
+        ]
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """``data.clients → locations → storages → *_series`` → a row per (time, BY values)."""
+        series = _Series(query)
+        if not response.content.strip():
+            # the document gives no empty answer: no data is "clients": {}, never an empty body
+            raise ValueError(f"an empty body with HTTP {response.status}")
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("the answer is not a JSON object")
+        if body.get("error") and not body.get("data"):
+            raise ValueError(f"the API answered with an error: {body['error']}")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ValueError("the answer has no 'data' object")
+        if "clients" not in data:
+            raise ValueError("the answer has no 'data.clients' object")
+        for client_key, client in _objects(data, "clients", "data").items():
+            where = f"data.clients.{client_key}"
+            if not isinstance(client, dict):
+                raise ValueError(f"{where} is not an object")
+            client_id = _client_id(client_key, client)
+            for location, loc in _objects(client, "locations", where).items():
+                if not isinstance(loc, dict):
+                    raise ValueError(f"{where}.locations.{location} is not an object")
+                here = f"{where}.locations.{location}"
+                for storage, node in _objects(loc, "storages", here).items():
+                    at = f"{here}.storages.{storage}"
+                    if not isinstance(node, dict):
+                        raise ValueError(f"{at} is not an object")
+                    labels = {"client": client_id, "location": location, "storage": storage}
+                    _storage_series(series, labels, node, request.metrics, at)
+        return series.build(request.metrics)
+
+    def failure(
+        self, provider: HttpProvider, request: NativeRequest, response: NativeResponse
+    ) -> Failure | None:
+        """``400 {"error"}`` (or a 200 carrying one) → a bad request in the vendor's words."""
+        said = error_message(response)
+        if response.status == 400 or (200 <= response.status < 300 and said):
+            return Failure(
+                kind=FailureKind.BAD_REQUEST,
+                api="Gcore object storage",
+                said=said or "no reason given",
+                hint="the body is built from the query: check the WHERE location/storage "
+                "values (names such as s-region-1 or 123-myStorage) and the time window",
+            )
+        return HttpProvider.failure(provider, request, response)

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING
 
 from querylang.errors import ProviderError
 from querylang.wire import AuthSession, NativeRequest, build_url
+from querylang_providers.stackpath.catalog import CLIENT_ID_ENV, CLIENT_SECRET_ENV, TOKEN_PATH
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CLIENT_ID_ENV", "CLIENT_SECRET_ENV", "TOKEN_PATH", "authorize", "fetch_token"]
+__all__ = ["authorize", "fetch_token"]
 
-TOKEN_PATH = "/identity/v1/oauth2/token"
-CLIENT_ID_ENV = "STACKPATH_CLIENT_ID"
-CLIENT_SECRET_ENV = "STACKPATH_CLIENT_SECRET"
 DEFAULT_TTL = 3600.0  # seconds, when the answer has no expires_in
 _HINT = (
     f"check {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}: an API client ID and secret created "

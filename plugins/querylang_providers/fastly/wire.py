@@ -43,6 +43,7 @@ from urllib.parse import quote
 import msgspec
 
 from querylang.frames import Frame, FrameBuilder
+from querylang.provider import Wire
 from querylang.wire import (
     NativeQuery,
     NativeRequest,
@@ -51,9 +52,9 @@ from querylang.wire import (
     Unsupported,
     build_url,
 )
-from querylang_providers.fastly.catalog import ALIASES, REGIONS, TOKEN_ENV
+from querylang_providers.fastly.catalog import ALIASES, DATASET, REGIONS, TOKEN_ENV
 
-__all__ = ["BY", "compile", "decode", "endpoint"]
+__all__ = ["BY", "StatsWire", "endpoint"]
 
 BY = {"1m": "minute", "1h": "hour", "1d": "day"}
 
@@ -76,49 +77,6 @@ def _regions(query: NativeQuery) -> Sequence[str | None]:
     if "region" in query.group_by:
         return REGIONS
     return (None,)
-
-
-def compile(query: NativeQuery, context: ProviderContext) -> list[NativeRequest] | Unsupported:
-    """One call per (service target x region); the endpoint chosen from the query's shape."""
-    by = BY.get(str(query.granularity))
-    if by is None:
-        return Unsupported(
-            reason=f"Fastly has no {query.granularity} granularity",
-            hint="use EVERY 1m, 1h, 1d or a multiple of one of them",
-        )
-    for f in query.filters:
-        if f.op != "in":
-            return Unsupported(reason=f"Fastly cannot exclude {f.dimension} values itself")
-    condition = query.filter("service")
-    services: Sequence[str | None] = (
-        tuple(str(v) for v in condition.values) if condition is not None else (None,)
-    )
-    field = query.metrics[0] if len(query.metrics) == 1 else None
-    keyed = "service" in query.group_by
-    token = context.credentials.get(TOKEN_ENV, "")
-    requests = []
-    for service in services:
-        path = endpoint(service, field, keyed=keyed)
-        for region in _regions(query):
-            params: list[tuple[str, Any]] = [
-                ("from", query.window.start),
-                ("to", query.window.end),
-                ("by", by),
-                ("region", region),
-            ]
-            tag = {k: v for k, v in (("service", service), ("region", region)) if v is not None}
-            requests.append(
-                NativeRequest(
-                    provider="fastly",
-                    method="GET",
-                    url=build_url(context.base_url, path, params),
-                    headers=(("Fastly-Key", token), ("Accept", "application/json")),
-                    metrics=tuple(query.metrics),
-                    secret_headers=("Fastly-Key",),
-                    tag=tag,
-                )
-            )
-    return requests
 
 
 def _records(data: Any, request: NativeRequest) -> Iterable[tuple[str | None, dict[str, Any]]]:
@@ -246,20 +204,69 @@ def _rows(
         yield service, record["start_time"], values
 
 
-def decode(query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
-    """Records → one row per (start_time, group values) with the request's metrics."""
-    builder = FrameBuilder(query.group_by, request.metrics)
-    if not response.content.strip():
-        raise ValueError(f"an empty body with HTTP {response.status}")
-    region = request.tag.get("region")
-    spellings = _spellings(request.metrics)
-    rows = _typed_rows(response.content, request, spellings)
-    keys: dict[str | None, tuple[Any, ...]] = {}
-    if rows is None:
-        rows = _rows(response.json(), request, spellings)
-    for service, start, values in rows:
-        key = keys.get(service)
-        if key is None:
-            key = keys[service] = _key(query, service, region)
-        builder.add_point(key, int(float(start)), values)
-    return builder.build()
+class StatsWire(Wire):
+    """``FROM fastly``: one ``GET /stats…`` call per (service target x region)."""
+
+    dataset = DATASET
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> list[NativeRequest] | Unsupported:
+        """One call per (service target x region); the endpoint chosen from the query's shape."""
+        by = BY.get(str(query.granularity))
+        if by is None:
+            return Unsupported(
+                reason=f"Fastly has no {query.granularity} granularity",
+                hint="use EVERY 1m, 1h, 1d or a multiple of one of them",
+            )
+        for f in query.filters:
+            if f.op != "in":
+                return Unsupported(reason=f"Fastly cannot exclude {f.dimension} values itself")
+        condition = query.filter("service")
+        services: Sequence[str | None] = (
+            tuple(str(v) for v in condition.values) if condition is not None else (None,)
+        )
+        field = query.metrics[0] if len(query.metrics) == 1 else None
+        keyed = "service" in query.group_by
+        token = context.credentials.get(TOKEN_ENV, "")
+        requests = []
+        for service in services:
+            path = endpoint(service, field, keyed=keyed)
+            for region in _regions(query):
+                params: list[tuple[str, Any]] = [
+                    ("from", query.window.start),
+                    ("to", query.window.end),
+                    ("by", by),
+                    ("region", region),
+                ]
+                tag = {k: v for k, v in (("service", service), ("region", region)) if v is not None}
+                requests.append(
+                    NativeRequest(
+                        provider="fastly",
+                        method="GET",
+                        url=build_url(context.base_url, path, params),
+                        headers=(("Fastly-Key", token), ("Accept", "application/json")),
+                        metrics=tuple(query.metrics),
+                        secret_headers=("Fastly-Key",),
+                        tag=tag,
+                    )
+                )
+        return requests
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        """Records → one row per (start_time, group values) with the request's metrics."""
+        builder = FrameBuilder(query.group_by, request.metrics)
+        if not response.content.strip():
+            raise ValueError(f"an empty body with HTTP {response.status}")
+        region = request.tag.get("region")
+        spellings = _spellings(request.metrics)
+        rows = _typed_rows(response.content, request, spellings)
+        keys: dict[str | None, tuple[Any, ...]] = {}
+        if rows is None:
+            rows = _rows(response.json(), request, spellings)
+        for service, start, values in rows:
+            key = keys.get(service)
+            if key is None:
+                key = keys[service] = _key(query, service, region)
+            builder.add_point(key, int(float(start)), values)
+        return builder.build()

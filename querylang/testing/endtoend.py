@@ -1,0 +1,268 @@
+"""The end-to-end check: queries run by the engine against the emulator give its own data.
+
+Per dataset and grain (calendar months included), one query of every metric the emulator's
+``expected()`` can answer (native counters always; a gauge or native ratio only if it
+answers one; a derived ratio from its parts' truth); and, at the dataset's first
+fixed-length grain, one counter grouped BY each dimension and filtered to one known value
+of each, every group and bucket compared with ``expected()`` for that value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+import querylang
+from querylang.catalog import Dataset, Dimension, Metric
+from querylang.emulation import serve
+from querylang.errors import LimitError
+from querylang.frames import Frame
+from querylang.hookspecs import Provider
+from querylang.plugins import Registry
+from querylang.testing.sandbox import NOW, between, env_for, fail, registry, source, window
+from querylang.timegrid import Granularity, format_ts
+
+Series = dict[int, float]
+Where = Mapping[str, Sequence[str]] | None
+
+
+class TruthEmulator(Protocol):
+    """The emulator-truth contract (docs/conformance.md)."""
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]: ...
+
+
+def truth(
+    emulator: TruthEmulator,
+    dataset: str,
+    metric: str,
+    grain: Granularity,
+    start: int,
+    end: int,
+    where: Where = None,
+) -> Series:
+    """``expected()`` over [start, end) on ``grain``: a call per bucket for calendar months."""
+    if grain.seconds is not None:
+        return dict(emulator.expected(dataset, metric, start, end, grain.seconds, where))
+    out: Series = {}
+    for t in grain.boundaries(start, end):
+        stop = grain.add(t)
+        out.update(emulator.expected(dataset, metric, t, stop, stop - t, where))
+    return out
+
+
+def from_parts(m: Metric, parts: Mapping[str, Series]) -> Series:
+    """A derived ratio bucket by bucket from its parts' truth; a zero denominator is absent."""
+    assert m.ratio is not None
+    out: Series = {}
+    for t in sorted(set.intersection(*(set(parts[n]) for n in m.ratio.parts))):
+        num = sum(c * parts[n][t] for n, c in m.ratio.numerator)
+        den = sum(c * parts[n][t] for n, c in m.ratio.denominator)
+        if den != 0:
+            out[t] = num / den
+    return out
+
+
+def _show(series: Series, keys: Sequence[int]) -> str:
+    shown = ", ".join(f"{format_ts(t)}: {series[t]!r}" for t in keys[:3] if t in series)
+    return "{" + shown + (", …" if len(keys) > 3 else "") + f"}} ({len(series)} buckets)"
+
+
+def compare(p: Provider, text: str, got: Series, want: Series, label: str = "") -> None:
+    wrong = sorted(
+        t
+        for t in set(got) | set(want)
+        if t not in got
+        or t not in want
+        or not math.isclose(got[t], want[t], rel_tol=1e-9, abs_tol=1e-9)
+    )
+    if wrong:
+        fail(
+            p,
+            "end_to_end",
+            f"{text!r}{label} answered {_show(got, wrong)} but the emulator's data are "
+            f"{_show(want, wrong)}",
+            "make compile ask what the query says and decode return the vendor's value per "
+            "bucket and group",
+        )
+
+
+def column(p: Provider, text: str, frame: Frame, metric: str, rows: Any = None) -> Series:
+    """One metric's present values by bucket start (rows: a mask of one group)."""
+    times, values = frame.time, frame.metrics[metric]
+    if rows is not None:
+        times, values = times[rows], values[rows]
+    out: Series = {}
+    for t, v in zip(times.tolist(), values.tolist(), strict=True):
+        if int(t) in out:
+            fail(
+                p, "end_to_end", f"{text!r} has two rows for {format_ts(int(t))}", "one per bucket"
+            )
+        if not math.isnan(v):
+            out[int(t)] = float(v)
+    return out
+
+
+class Scope:
+    """One dataset at one grain over a small window, queried through the engine.
+
+    The emulator serves on a loopback port; ``truth`` asks its ``expected()``.
+    """
+
+    def __init__(self, p: Provider, emulator: Any, url: str, dataset: str, grain: Granularity):
+        self.p, self.emulator, self.url = p, emulator, url
+        self.dataset, self.grain = dataset, grain
+        self.start, self.end = window(grain, 2 if grain.is_calendar else 3)
+        self.registry: Registry = registry(p)
+        self._truth: dict[tuple[str, str, str], Series] = {}
+
+    def text(self, select: str, *, by: str = "", where: str = "") -> str:
+        return (
+            f"SELECT {select}{f' BY {by}' if by else ''} FROM {source(self.p, self.dataset)}"
+            f"{f' WHERE {where}' if where else ''} EVERY {self.grain} "
+            f"{between(self.start, self.end)}"
+        )
+
+    def run(self, text: str) -> Frame | None:
+        """The query's frame; None when the planner refuses it (the compile check's concern)."""
+        try:
+            (result,) = querylang.run(
+                text, now=NOW, env=env_for(self.p, self.url), providers=self.registry
+            )
+        except LimitError:
+            return None
+        except Exception as exc:  # a crash is reported with its query, not as a traceback
+            fail(
+                self.p,
+                "end_to_end",
+                f"{text!r} failed against the emulator: {exc!r}",
+                "compile what the emulator (the vendor) accepts and decode what it answers",
+            )
+        frame: Frame = result.frame
+        return frame
+
+    def truth(self, metric: str, dim: str = "", value: str = "") -> Series:
+        """The emulator's data; ValueError when its ``expected()`` cannot answer this."""
+        key = (metric, dim, value)
+        if key not in self._truth:
+            where = {dim: [value]} if dim else None
+            self._truth[key] = truth(
+                self.emulator, self.dataset, metric, self.grain, self.start, self.end, where
+            )
+        return self._truth[key]
+
+    def want(self, m: Metric) -> Series | None:
+        """The truth of ``m`` (a derived ratio from its parts'); None if it has none."""
+        try:
+            if not m.native and m.ratio is not None:
+                return from_parts(m, {n: self.truth(n) for n in m.ratio.parts})
+            return self.truth(m.name)
+        except ValueError:
+            return None
+
+
+def _metrics(s: Scope, ds: Dataset) -> None:
+    """Every metric the truth answers, in one query, bucket by bucket."""
+    wants = {m.name: s.want(m) for m in ds.metrics}
+    for m in ds.metrics:
+        if wants[m.name] is None and m.kind == "counter" and m.native:
+            fail(
+                s.p,
+                "end_to_end",
+                f"the emulator's expected() cannot answer counter {s.dataset}.{m.name}",
+                "answer every native counter in expected()",
+            )
+    picked = [name for name, want in wants.items() if want is not None]
+    if not picked:
+        return
+    together = s.text(", ".join(picked))
+    frame = s.run(together)
+    for name in picked:
+        text, answer = together, frame
+        if answer is None:  # refused together: each metric alone
+            text = s.text(name)
+            answer = s.run(text)
+        if answer is not None:  # a refusal is the compile check's concern
+            compare(s.p, text, column(s.p, text, answer, name), wants[name] or {}, f" for {name}")
+
+
+def _grouped(s: Scope, metric: str, d: Dimension) -> list[str]:
+    """``metric BY d``: each group equals the truth filtered to it, and they sum to the total."""
+    text = s.text(metric, by=d.name)
+    frame = s.run(text)
+    if frame is None:
+        return []
+    labels = frame.dims.get(d.name)
+    if labels is None or not len(labels):
+        fail(s.p, "end_to_end", f"{text!r} answered no group", f"decode each series' {d.name}")
+    names = [str(v) for v in labels.tolist()]
+    seen = sorted(set(names))
+    total: Series = {}
+    for value in seen:
+        try:
+            want = s.truth(metric, d.name, value)
+        except ValueError:
+            return seen  # the emulator's truth cannot split by this dimension
+        got = column(s.p, text, frame, metric, np.array([n == value for n in names]))
+        compare(s.p, text, got, want, f" for {d.name} {value!r}")
+        for t, v in got.items():
+            total[t] = total.get(t, 0.0) + v
+    compare(s.p, text, total, s.truth(metric), " summed over its groups")
+    return seen
+
+
+def _filtered(s: Scope, metric: str, d: Dimension, seen: Sequence[str]) -> None:
+    """``metric WHERE d IN (one known value)`` equals the truth filtered to that value."""
+    default = set(d.default or ())
+    known = [v for v in (*seen, *(d.values or ())) if v not in default] + sorted(default)
+    if d.type == "integer":
+        known = [v for v in known if v.lstrip("-").isdigit()]
+    chosen: tuple[str, Series] | None = None
+    for value in known:  # the first with data, else the first
+        try:
+            series = s.truth(metric, d.name, value)
+        except ValueError:
+            return  # the emulator's truth cannot filter by this dimension
+        if chosen is None or any(series.values()):
+            chosen = (value, series)
+        if any(series.values()):
+            break
+    if chosen is None:
+        return  # no value of this dimension is known without asking the vendor
+    value, want = chosen
+    literal = value if d.type == "integer" else "'" + value.replace("'", "''") + "'"
+    text = s.text(metric, where=f"{d.name} IN ({literal})")
+    frame = s.run(text)
+    if frame is not None:
+        compare(s.p, text, column(s.p, text, frame, metric), want)
+
+
+def check_end_to_end(p: Provider) -> None:
+    """Queries through the engine against the emulator equal the emulator's own data."""
+    emulator = p.emulator(lambda: float(NOW))
+    if not hasattr(emulator, "expected"):
+        fail(p, "end_to_end", "the emulator has no expected()", "implement expected()")
+    with serve(emulator) as server:
+        for name, ds in p.datasets.items():
+            for g in ds.grains:
+                _metrics(Scope(p, emulator, server.url, name, g.granularity), ds)
+            fixed = [g.granularity for g in ds.grains if not g.granularity.is_calendar]
+            counters = [m.name for m in ds.metrics if m.kind == "counter" and m.native]
+            if not fixed or not counters:
+                continue
+            s = Scope(p, emulator, server.url, name, fixed[0])
+            for d in ds.dimensions:
+                seen = _grouped(s, counters[0], d) if d.groupable else []
+                if d.filterable:
+                    _filtered(s, counters[0], d, seen)

@@ -1,0 +1,126 @@
+"""Pieces of the conformance suite, each against values worked out by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from querylang.catalog import Metric, Ratio
+from querylang.errors import LimitError
+from querylang.provider import HttpProvider
+from querylang.testing.compiling import Watched, judge_refusal
+from querylang.testing.endtoend import from_parts, truth
+from querylang.testing.failures import Faulty, retry_header
+from querylang.testing.sandbox import ConformanceFailure, window
+from querylang.timegrid import Granularity, parse_ts
+from querylang.wire import NativeRequest, NativeResponse, Unsupported
+from querylang_providers.baishan import BaishanProvider
+
+DAY = 86400
+
+
+def test_the_window_of_calendar_months_starts_and_ends_on_the_first() -> None:
+    # NOW is 2026-11-20: November is unfinished, October is the margin, then two months
+    assert window(Granularity(1, "mo"), 2) == (
+        parse_ts("2026-08-01T00:00:00Z"),
+        parse_ts("2026-10-01T00:00:00Z"),
+    )
+    assert window(Granularity(1, "h")) == (
+        parse_ts("2026-11-19T20:00:00Z"),
+        parse_ts("2026-11-19T23:00:00Z"),
+    )
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, int]] = []
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        self.calls.append((start, end, step))
+        return {t: float(step) for t in range(start, end, step)}
+
+
+def test_the_truth_of_calendar_months_is_asked_one_month_at_a_time() -> None:
+    emulator = _Recording()
+    aug, sep, octo = (parse_ts(f"2026-{m}-01T00:00:00Z") for m in ("08", "09", "10"))
+    got = truth(emulator, "d", "m", Granularity(1, "mo"), aug, octo)
+    assert emulator.calls == [(aug, sep, 31 * DAY), (sep, octo, 30 * DAY)]
+    assert got == {aug: 31.0 * DAY, sep: 30.0 * DAY}
+
+
+def test_a_derived_ratio_is_worked_out_from_its_parts_and_a_zero_denominator_is_absent() -> None:
+    m = Metric(
+        name="r",
+        unit="ratio",
+        kind="ratio",
+        description="",
+        native=False,
+        ratio=Ratio(numerator=(("a", 2.0),), denominator=(("a", 1.0), ("b", 1.0))),
+    )
+    parts = {"a": {0: 1.0, 60: 0.0, 120: 3.0}, "b": {0: 3.0, 60: 0.0, 120: 1.0}}
+    assert from_parts(m, parts) == {0: 0.5, 120: 1.5}
+
+
+class _Ok:
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+
+def test_the_injected_429_carries_only_the_header_the_provider_reads() -> None:
+    assert retry_header(BaishanProvider()) == "X-Retry-After"  # providers.md: its only one
+    faulty = Faulty(_Ok(), {"/x"}, retry_header(BaishanProvider()))
+    faulty.arm("429", 1)
+    first = faulty.handle(httpx.Request("GET", "http://127.0.0.1/x"))
+    second = faulty.handle(httpx.Request("GET", "http://127.0.0.1/x"))
+    assert first.status_code == 429 and first.headers["X-Retry-After"] == "1"
+    assert "Retry-After" not in first.headers
+    assert second.status_code == 200
+    assert retry_header(object()) == "Retry-After"  # a provider that declares none
+
+
+def test_the_default_failure_reads_the_declared_retry_header() -> None:
+    class Declares(HttpProvider):
+        name = "declares"
+        retry_after_header = "X-Retry-After"
+
+    request = NativeRequest(provider="declares", method="GET", url="http://127.0.0.1/x")
+
+    def delay(p: HttpProvider, headers: dict[str, str]) -> float | None:
+        failure = p.failure(request, NativeResponse(status=429, headers=headers, content=b""))
+        assert failure is not None
+        return failure.delay
+
+    assert delay(Declares(), {"X-Retry-After": "7"}) == 7.0
+    assert delay(Declares(), {"Retry-After": "7"}) is None
+    assert delay(HttpProvider(), {"Retry-After": "7"}) == 7.0
+
+
+def test_only_an_unsupported_or_the_planners_own_refusal_passes_the_compile_check() -> None:
+    p = BaishanProvider()
+    refused = Watched(p)
+    refused.outcomes.append(Unsupported(reason="no such split"))
+    judge_refusal(p, "q", refused, LimitError("E408", "cannot"))
+    judge_refusal(p, "q", Watched(p), LimitError("E407", "too many requests"))
+    cases = {
+        "E403": (Watched(p), LimitError("E403", "off the grid")),
+        "raised": (Watched(p), KeyError("site")),
+        "no reason": (Watched(p), LimitError("E408", "cannot")),
+    }
+    cases["raised"][0].outcomes.append(KeyError("site"))
+    cases["no reason"][0].outcomes.append(Unsupported(reason=" "))
+    for name, (watched, exc) in cases.items():
+        try:
+            judge_refusal(p, "q", watched, exc)
+        except ConformanceFailure as failure:
+            assert "fails the 'compile' check: " in str(failure), name
+        else:
+            raise AssertionError(f"{name} passed the compile check")
