@@ -53,6 +53,10 @@ class RateLimiter:
     sent until ``per_seconds`` after its answer came back (the vendor counted it somewhere
     in between), so calls in flight count too. :meth:`acquire` takes a slot,
     :meth:`release` marks the call answered (or failed on the wire).
+
+    A vendor that says how many calls it has left until a reset (Fastly's
+    ``RateLimit-Remaining``) sets a budget with :meth:`limit`: what is left less the calls
+    still in flight may be sent, and no more until the reset.
     """
 
     def __init__(
@@ -64,15 +68,33 @@ class RateLimiter:
         self.done: collections.deque[float] = collections.deque(maxlen=depth or None)
         self.in_flight = 0
         self.paused_until = 0.0
+        self.budget: int | None = None  # calls that may still be sent before budget_reset
+        self.budget_reset = 0.0
         self.lock = asyncio.Lock()
         self.answered = asyncio.Event()
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
+    def limit(self, remaining: int, reset_in: float) -> None:
+        """The vendor has ``remaining`` calls left for ``reset_in`` seconds (this call counted).
+
+        The calls still in flight may use some of them up, so only the rest may be sent.
+        Answers arrive out of order: within one reset window the smallest budget holds.
+        """
+        now = self.clock()
+        left = max(remaining - self.in_flight, 0)
+        if self.budget is None or now >= self.budget_reset:
+            self.budget, self.budget_reset = left, now + reset_in
+        else:
+            self.budget = min(self.budget, left)
+            self.budget_reset = max(self.budget_reset, now + reset_in)
+
     def _wait(self, now: float) -> float:
         """Seconds until a call may go (``inf``: until a call in flight is answered)."""
         wait = self.paused_until - now
+        if self.budget is not None and now < self.budget_reset and self.budget <= 0:
+            wait = max(wait, self.budget_reset - now)
         for rl in self.limits:
             recent = [t for t in self.done if t > now - rl.per_seconds]
             needed = len(recent) + self.in_flight - rl.calls + 1
@@ -86,9 +108,12 @@ class RateLimiter:
     async def acquire(self) -> None:
         async with self.lock:
             while True:
-                wait = self._wait(self.clock())
+                now = self.clock()
+                wait = self._wait(now)
                 if wait <= 0:
                     self.in_flight += 1
+                    if self.budget is not None:
+                        self.budget = self.budget - 1 if now < self.budget_reset else None
                     return
                 self.answered.clear()
                 try:
@@ -238,14 +263,19 @@ async def _call(
         except BaseException:
             lane.limiter.release()
             raise
-        lane.limiter.release()
         # check and decode parse the body: off the event loop, so the other calls in flight
-        # keep being sent and read meanwhile (the parse releases the GIL in part)
-        verdict = await asyncio.to_thread(provider.check, request, response)
+        # keep being sent and read meanwhile (the parse releases the GIL in part). The call
+        # keeps its slot until its verdict is read: a quota it reports (Fastly's
+        # RateLimit-Remaining) must hold the next call before that call can take the slot.
+        try:
+            verdict = await asyncio.to_thread(provider.check, request, response)
+        finally:
+            lane.limiter.release()
         if verdict.kind == "ok":
-            # a pause with a quota: only when the calls still in flight could use it up
-            quota = verdict.quota
-            if verdict.pause and (quota is None or quota <= lane.limiter.in_flight):
+            # a quota until a reset is a budget of further calls; a pause alone holds them
+            if verdict.quota is not None and verdict.pause is not None:
+                lane.limiter.limit(verdict.quota, verdict.pause)
+            elif verdict.pause:
                 lane.limiter.pause(verdict.pause)
             return await asyncio.to_thread(_decode, provider, piece, request, response)
         error = verdict.error or ProviderError(provider.name, f"HTTP {response.status}")

@@ -39,8 +39,8 @@ class Verdict:
         self.delay = delay  # retry: seconds the vendor asked us to wait (None: back off)
         self.error = error  # fail (and retry, once tries run out): the error to report
         self.pause = pause  # ok: hold further calls to this provider for this long
-        # ok: calls the vendor says are left; with one, the pause applies only when the
-        # calls still in flight could use them up (None: the pause always applies)
+        # ok: calls the vendor says are left until the pause ends; with one, the executor
+        # sends only what is left less the calls in flight (None: the pause always applies)
         self.quota = quota
 
     @classmethod

@@ -91,6 +91,39 @@ def test_fastly_remaining_pauses_once_calls_in_flight_could_use_it_up() -> None:
     assert verdict.kind == "ok" and verdict.pause == 42.0 and verdict.quota == 3
 
 
+def test_a_reported_quota_is_a_budget_of_further_calls_until_the_reset() -> None:
+    async def main() -> tuple[int, bool, float]:
+        limiter = RateLimiter([], clock=time.monotonic)
+        await limiter.acquire()
+        await limiter.acquire()
+        await limiter.acquire()
+        limiter.release()  # one answer: 5 calls left for 0.3 s, 2 calls still in flight
+        limiter.limit(5, 0.3)
+        start = time.monotonic()
+        for _ in range(3):  # 5 - 2 in flight = 3 may go at once
+            await limiter.acquire()
+        sent_at_once = 3 if time.monotonic() - start < 0.1 else 0
+        fourth = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0.1)
+        held = not fourth.done()
+        await fourth  # after the reset the budget is gone and the call may go
+        return sent_at_once, held, time.monotonic() - start
+
+    sent, held, waited = asyncio.run(main())
+    assert sent == 3 and held
+    assert waited >= 0.29
+
+
+def test_out_of_order_answers_keep_the_smaller_budget() -> None:
+    limiter = RateLimiter([], clock=lambda: 100.0)
+    limiter.limit(4, 10.0)
+    limiter.limit(9, 10.0)  # an older answer arriving late does not raise the budget
+    assert limiter.budget == 4
+    assert limiter._wait(100.0) <= 0
+    limiter.budget = 0
+    assert limiter._wait(100.0) == 10.0
+
+
 # -- Fastly regions are passed through ------------------------------------------------------
 
 
