@@ -8,9 +8,9 @@ Authentication is the ``Fastly-Key: <token>`` header, the token read from
 - non-2xx bodies carry ``msg`` and sometimes ``detail``: both are quoted in the error;
 - 401 is re-authorised once then reported (P401); 429 and 5xx are retried, honouring
   ``Retry-After`` or else ``Fastly-RateLimit-Reset``;
-- ``Fastly-RateLimit-Remaining`` on any answer holds further calls until
-  ``Fastly-RateLimit-Reset`` (epoch seconds) once the calls still in flight could use up
-  what remains (``Verdict.ok(quota=…)``), so a strict vendor never sends a 429. Reading
+- ``Fastly-RateLimit-Remaining`` on any answer is a budget until ``Fastly-RateLimit-Reset``
+  (epoch seconds): the executor sends only what remains less the calls still in flight
+  (``Verdict.ok(quota=…)``), so a strict vendor never sends a 429. Reading
   stats is not rate limited today (Fastly's hourly limit applies to modifying calls), so
   no RateLimit is declared.
 
@@ -133,7 +133,7 @@ class FastlyProvider(HttpProvider):
             remaining = int((response.header("Fastly-RateLimit-Remaining") or "").strip())
         except ValueError:
             return Verdict.ok()
-        # The executor holds further calls once those in flight could use up what is left.
+        # A budget: the executor sends what is left less the calls in flight until the reset.
         return Verdict.ok(pause=self._reset_in(response), quota=remaining)
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
