@@ -34,10 +34,13 @@ def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
 
 
 def _mark_seen(frame: Frame) -> Frame:
-    """The frame with a ``SEEN`` column of ones per metric: rows a request answered."""
+    """The frame with a ``SEEN`` column of ones per metric: rows a request answered.
+
+    The ones are one read-only value broadcast over the rows, not an array per metric."""
     import numpy as np
 
-    seen = {SEEN + m: np.ones(len(frame)) for m in frame.metrics}
+    ones = np.broadcast_to(np.float64(1.0), (len(frame),))
+    seen = {SEEN + m: ones for m in frame.metrics}
     return Frame(frame.time, frame.dims, {**frame.metrics, **seen})
 
 

@@ -1,7 +1,9 @@
 """The result frame: typed columns (numpy), and the group/reduce primitives the engine uses.
 
-A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one object column
-per dimension, and one float64 column per metric (NaN is "no value"). A result frame also
+A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one categorical
+column per dimension (integer codes into a label table, :mod:`querylang.categorical`;
+``frame.dims[name]`` gives the labels row by row), and one float64 column per metric (NaN
+is "no value"). A result frame also
 has ``state``: per row ``complete`` or ``provisional`` (None until the engine marks it;
 see :mod:`querylang.finality`); it is not a dimension, so grouping never sees it.
 """
@@ -13,6 +15,8 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from querylang.categorical import Categorical, Dims, as_categorical, label_table
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,17 +57,19 @@ class Frame:
     def __init__(
         self,
         time: np.ndarray,
-        dims: Mapping[str, np.ndarray] | None = None,
+        dims: Mapping[str, np.ndarray | Categorical | Sequence[Any]] | None = None,
         metrics: Mapping[str, np.ndarray] | None = None,
         state: np.ndarray | None = None,
     ) -> None:
         self.time = np.asarray(time, dtype=np.int64)
-        self.dims = {k: np.asarray(v, dtype=object) for k, v in (dims or {}).items()}
+        columns = dims.columns() if isinstance(dims, Dims) else (dims or {})
+        self.dims = Dims({k: as_categorical(v) for k, v in columns.items()})
         self.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in (metrics or {}).items()}
         self.state = None if state is None else np.asarray(state, dtype=object)
         n = len(self.time)
         extra = () if self.state is None else (("state", self.state),)
-        for name, col in (*self.dims.items(), *self.metrics.items(), *extra):
+        cats = self.dims.columns()
+        for name, col in (*cats.items(), *self.metrics.items(), *extra):
             if len(col) != n:
                 raise ValueError(f"column {name!r} has {len(col)} rows, time has {n}")
 
@@ -72,7 +78,7 @@ class Frame:
     def empty(cls, dims: Sequence[str] = (), metrics: Sequence[str] = ()) -> Frame:
         return cls(
             np.empty(0, np.int64),
-            {d: np.empty(0, object) for d in dims},
+            {d: Categorical(np.empty(0, np.uint8), np.empty(0, object)) for d in dims},
             {m: np.empty(0, np.float64) for m in metrics},
         )
 
@@ -86,11 +92,18 @@ class Frame:
     def __repr__(self) -> str:
         return f"Frame({len(self)} rows: {', '.join(self.columns)})"
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the frame's arrays (time, dimension codes and labels, metrics)."""
+        held = [self.time, *self.metrics.values(), *(() if self.state is None else (self.state,))]
+        arrays = sum(int(a.nbytes) for a in held)
+        return arrays + sum(c.nbytes for c in self.dims.columns().values())
+
     def take(self, index: np.ndarray) -> Frame:
         """The rows at ``index`` (an integer array or boolean mask)."""
         return Frame(
             self.time[index],
-            {k: v[index] for k, v in self.dims.items()},
+            {k: c.take(index) for k, c in self.dims.columns().items()},
             {k: v[index] for k, v in self.metrics.items()},
             None if self.state is None else self.state[index],
         )
@@ -102,7 +115,7 @@ class Frame:
     ) -> Frame:
         return Frame(
             self.time,
-            {**self.dims, **(dims or {})},
+            {**self.dims.columns(), **(dims or {})},
             {**self.metrics, **(metrics or {})},
             self.state,
         )
@@ -111,18 +124,30 @@ class Frame:
         """Keep ``dims`` and the metrics ``(output_name, source_name)``, in that order."""
         return Frame(
             self.time,
-            {d: self.dims[d] for d in dims},
+            {d: self.dims.column(d) for d in dims},
             {out: self.metrics[src] for out, src in metrics},
             self.state,
         )
 
     @classmethod
     def concat(cls, frames: Sequence[Frame], dims: Sequence[str], metrics: Sequence[str]) -> Frame:
-        """Stack frames; a metric a frame lacks is NaN in its rows."""
+        """Stack frames; a metric a frame lacks is NaN in its rows.
+
+        One frame is not copied: the result shares its arrays. Dimension columns stack as
+        categoricals (the label tables merge; codes are remapped, not relabelled by row).
+        """
         if not frames:
             return cls.empty(dims, metrics)
+        if len(frames) == 1:
+            (only,) = frames
+            return cls(
+                only.time,
+                {d: only.dims.column(d) for d in dims},
+                {m: only.metrics[m] if m in only.metrics else np.full(len(only), np.nan)
+                 for m in metrics},
+            )  # fmt: skip
         time = np.concatenate([f.time for f in frames])
-        out_dims = {d: np.concatenate([f.dims[d] for f in frames]) for d in dims}
+        out_dims = {d: Categorical.concat([f.dims.column(d) for f in frames]) for d in dims}
         out_metrics = {
             m: np.concatenate(
                 [f.metrics[m] if m in f.metrics else np.full(len(f), np.nan) for f in frames]
@@ -145,8 +170,8 @@ class Frame:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         key = np.zeros(n, dtype=np.int64)
         width = 1
-        for column in (time, *(self.dims[d] for d in dims)):
-            codes, size = factorize(column)
+        for column in (time, *(self.dims.column(d) for d in dims)):
+            codes, size = column.ranked() if isinstance(column, Categorical) else factorize(column)
             if width * size >= 2**62:  # keep the combined key inside int64
                 key, width = factorize(key)
             key = key * size + codes
@@ -175,7 +200,7 @@ class Frame:
         out: dict[str, np.ndarray] = {}
         for name, how in reducers.items():
             out[name] = _reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
-        return Frame(time[first], {d: self.dims[d][first] for d in dims}, out)
+        return Frame(time[first], {d: self.dims.column(d).take(first) for d in dims}, out)
 
     def duplicate_keys(self, dims: Sequence[str]) -> int:
         """How many rows repeat a (time, *dims) key already seen."""
@@ -224,7 +249,7 @@ class Frame:
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows as tuples (time as int seconds, metrics as float with NaN)."""
-        cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]
+        cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]  # labels
         lists = [c.tolist() for c in cols]
         return zip(*lists, strict=True)
 
@@ -232,8 +257,9 @@ class Frame:
 def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes 0..k-1 numbering the distinct values in sorted order, and k.
 
-    Object columns (dimension labels) are hashed rather than sorted: a year of 5-minute
-    buckets for hundreds of series is tens of millions of labels but only a few distinct.
+    Object columns are hashed rather than sorted (a year of 5-minute buckets for hundreds
+    of series is tens of millions of labels but only a few distinct); a frame's own
+    dimension columns are categorical already and group by their codes.
     """
     if column.dtype != object:
         if column.dtype.kind in "iu" and len(column):
@@ -242,14 +268,8 @@ def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
                 return dense
         uniques, codes = np.unique(column, return_inverse=True)
         return codes.astype(np.int64), len(uniques)
-    index: dict[Any, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(column)
-    )
-    labels = list(index)
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
-    return rank[codes], len(labels)
+    codes, size = Categorical.from_values(column).ranked()
+    return codes.astype(np.int64), size
 
 
 def _dense_limit(n: int) -> int:
@@ -259,26 +279,54 @@ def _dense_limit(n: int) -> int:
 def _dense_codes(column: np.ndarray) -> tuple[np.ndarray, int] | None:
     """Sorted-order codes of integers on a regular grid (bucket starts), without sorting."""
     lo = int(column.min())
-    offsets = column.astype(np.int64) - lo
-    step = int(np.gcd.reduce(offsets)) or 1
-    width = int(offsets.max()) // step + 1
-    if width > _dense_limit(len(column)):
-        return None
-    slots = offsets // step
+    offsets = column.astype(np.int64, copy=False) - lo
+    top = int(offsets.max())
+    if top + 1 > _dense_limit(len(column)):  # only the grid's step can bring it in range
+        step = int(np.gcd.reduce(offsets)) or 1
+        if top // step + 1 > _dense_limit(len(column)):
+            return None
+    slots, step = _grid_slots(offsets)
+    width = top // step + 1
     present = np.bincount(slots, minlength=width) > 0
+    k = int(present.sum())
+    if k == width:  # every slot is used: the slots are the codes
+        return slots, k
     rank = np.cumsum(present) - 1
-    return rank[slots], int(present.sum())
+    return rank[slots], k
+
+
+def _grid_slots(offsets: np.ndarray) -> tuple[np.ndarray, int]:
+    """``offsets // step`` and ``step``, the greatest common divisor of ``offsets`` (>= 0).
+
+    The step is the gcd of the first few thousand offsets, kept if it divides every one
+    (then it is the gcd of all: the true gcd divides it, and it divides every offset),
+    else the gcd of all: one division per row instead of a gcd per row.
+    """
+    step = int(np.gcd.reduce(offsets[:4096])) or 1
+    if step == 1:
+        return offsets, 1
+    slots, rest = np.divmod(offsets, step)
+    if rest.any():
+        step = int(np.gcd.reduce(offsets)) or 1
+        slots = offsets // step
+    return slots, step
 
 
 def _compress(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Group ids numbered in key order, and each group's first row."""
     n = len(key)
     if width <= _dense_limit(n):
-        present = np.bincount(key, minlength=width) > 0
-        ids = (np.cumsum(present) - 1)[key]
-        first = np.full(int(present.sum()), n, dtype=np.int64)
-        np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
-        return ids, first
+        counts = np.bincount(key, minlength=width)
+        present = counts > 0
+        k = int(present.sum())
+        ids = key if k == width else (np.cumsum(present) - 1)[key]
+        if k == n:  # every row is its own group: ids is a permutation of the rows
+            first = np.empty(n, dtype=np.int64)
+            first[ids] = np.arange(n, dtype=np.int64)
+        else:
+            first = np.full(k, n, dtype=np.int64)
+            np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
+        return ids.astype(np.int64, copy=False), first
     _, first, ids = np.unique(key, return_index=True, return_inverse=True)
     return ids.astype(np.int64), first
 
@@ -402,13 +450,22 @@ class FrameBuilder:
         self.dims = tuple(dims)
         self.metrics = tuple(metrics)
         self._series: dict[tuple[Any, ...], dict[str, _Slot]] = {}
+        # Each dimension's label table (label -> code), and each series' codes, in the
+        # order the series were added: a label is coded once per series, never per point.
+        self._tables: tuple[dict[Any, int], ...] = tuple({} for _ in self.dims)
+        self._codes: list[tuple[int, ...]] = []
 
     def _slot(self, key: tuple[Any, ...], metric: str) -> _Slot:
         if len(key) != len(self.dims):
             raise ValueError(f"series key {key!r} does not match dimensions {self.dims!r}")
         if metric not in self.metrics:
             raise ValueError(f"unexpected metric {metric!r}")
-        per_metric = self._series.setdefault(key, {})
+        per_metric = self._series.get(key)
+        if per_metric is None:
+            per_metric = self._series[key] = {}
+            self._codes.append(
+                tuple(t.setdefault(x, len(t)) for t, x in zip(self._tables, key, strict=True))
+            )
         return per_metric.setdefault(metric, _Slot())
 
     def add_series(
@@ -471,12 +528,12 @@ class FrameBuilder:
                 col[np.searchsorted(union, ts)] = vals
                 metric_parts[metric].append(col)
         counts = np.asarray(lengths, dtype=np.int64)
-        dims: dict[str, np.ndarray] = {}
-        for i, d in enumerate(self.dims):
-            labels = np.empty(len(self._series), dtype=object)
-            for j, key in enumerate(self._series):  # one per series, never per point
-                labels[j] = key[i]
-            dims[d] = np.repeat(labels, counts)  # one label per row, no per-point Python
+        shape = (len(self._codes), len(self.dims))
+        series_codes = np.array(self._codes, dtype=np.int64).reshape(shape)
+        dims = {  # runs of codes: one code and one length per series, no label per row
+            d: Categorical.from_runs(series_codes[:, i], counts, label_table(self._tables[i]))
+            for i, d in enumerate(self.dims)
+        }
         return Frame(
             np.concatenate(time_parts),
             dims,
