@@ -190,7 +190,8 @@ class Categorical:
         hit = np.zeros(len(labels), dtype=bool)
         for value in wanted:
             hit |= np.asarray(labels == value, dtype=bool)
-        return hit[self.codes]
+        rows: np.ndarray = hit[self.codes]
+        return rows
 
     @staticmethod
     def concat(columns: Sequence[Categorical]) -> Categorical:
