@@ -165,18 +165,32 @@ class Frame:
         Groups are numbered in sort order: time first, then the dimensions in order.
         """
         time = self.time if time is None else time
-        n = len(time)
-        if n == 0:
+        if len(time) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        key = np.zeros(n, dtype=np.int64)
-        width = 1
-        for column in (time, *(self.dims.column(d) for d in dims)):
-            codes, size = column.ranked() if isinstance(column, Categorical) else factorize(column)
+        return _compress(*self._group_key(dims, time))
+
+    def unique_keys(self, dims: Sequence[str]) -> bool:
+        """No two rows share a (time, *dims) key (cheaper than counting the groups)."""
+        if len(self) < 2:
+            return True
+        key, width = self._group_key(dims, self.time)
+        if width <= _dense_limit(len(key)):
+            return int(np.bincount(key, minlength=width).max()) <= 1
+        return len(np.unique(key)) == len(key)
+
+    def _group_key(self, dims: Sequence[str], time: np.ndarray) -> tuple[np.ndarray, int]:
+        """One int64 per row numbering its (time, *dims) key in sort order, and the width
+        (keys are below it). The dimensions contribute their categorical codes."""
+        codes, width = factorize(time)
+        key = codes.astype(np.int64, copy=False)  # factorize made it: updated in place below
+        for d in dims:
+            codes, size = self.dims.column(d).ranked()
             if width * size >= 2**62:  # keep the combined key inside int64
                 key, width = factorize(key)
-            key = key * size + codes
+            key *= size
+            key += codes
             width *= size
-        return _compress(key, width)
+        return key, width
 
     def aggregate(
         self,
@@ -204,7 +218,7 @@ class Frame:
 
     def duplicate_keys(self, dims: Sequence[str]) -> int:
         """How many rows repeat a (time, *dims) key already seen."""
-        return len(self) - len(self.group_ids(dims)[1])
+        return 0 if self.unique_keys(dims) else len(self) - len(self.group_ids(dims)[1])
 
     def sort(self) -> Frame:
         """Rows ordered by time, then by the dimensions in order."""

@@ -204,9 +204,9 @@ def _combine(
     """Collapse rows sharing (time, *dims) by each metric's combine rule."""
     import numpy as np
 
-    ids, first = frame.group_ids(dims)
-    if tuple(dims) == tuple(frame.dims) and len(first) == len(frame):
+    if tuple(dims) == tuple(frame.dims) and frame.unique_keys(dims):
         return frame  # nothing to collapse
+    ids, first = frame.group_ids(dims)
     for name, rule in rules:
         if rule == "only":
             present = ~np.isnan(frame.metrics[name])
@@ -310,6 +310,17 @@ def _bucket_ends(
     return ends[inverse] if len(times) else times
 
 
+def _parts(grain: Granularity, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many ``grain`` buckets start in each [start, end) (from ``start``, by steps)."""
+    import numpy as np
+
+    if grain.seconds is not None:  # ceil((end - start) / seconds), at least 0
+        counts = np.maximum(-((starts - ends) // grain.seconds), 0)
+        return np.asarray(counts, dtype=np.float64)
+    pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+    return np.array([len(grain.boundaries(t, e)) for t, e in pairs], dtype=np.float64)
+
+
 @frozen(kw_only=True)
 class Rebucket:
     """Native buckets → EVERY buckets (or one whole-window bucket), by each metric's rule.
@@ -351,13 +362,7 @@ class Rebucket:
         starts = target[first]
         uniques, inverse = np.unique(starts, return_inverse=True)
         ends = _bucket_ends(uniques, self.every, self.window)
-        expected = np.array(
-            [
-                len(self.grain.boundaries(max(int(t), self.window.start), int(e)))
-                for t, e in zip(uniques, ends, strict=True)
-            ],
-            dtype=np.float64,
-        )[inverse] if len(uniques) else np.empty(0)  # fmt: skip
+        expected = _parts(self.grain, np.maximum(uniques, self.window.start), ends)[inverse]
         metrics = {}
         for name, col in out.metrics.items():
             present = ~np.isnan(frame.metrics[name])
