@@ -4,6 +4,13 @@ Per piece: the plan's piece steps (trim to the piece's window, snap to the nativ
 fill left-out zeros). Then, on all pieces merged: the plan's query steps in order
 (combine, client-side filters, combine away filter-only dimensions, re-bucket, derive,
 shape). What runs here is exactly what ``explain`` lists.
+
+Frames are not copied where a view does: one piece, or one request's frame, is passed on
+as it is; trimming takes rows only when some lie outside the window, and snapping makes a
+new time column only when a time is off the grid; sorting keeps rows already in order.
+The copies that remain are the ones a new layout needs: stacking several frames (time
+and metrics; dimension codes are remapped, labels are not), the rows a filter or a trim
+keeps, the per-group values of a combine or re-bucket, and the full grid of a fill.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""The result frame: typed columns (numpy), and the group/reduce primitives the engine uses.
+"""The result frame: typed columns (numpy), grouped and reduced for the engine, and the
+builder decoders fill.
 
 A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one categorical
 column per dimension (integer codes into a label table, :mod:`querylang.categorical`;
 ``frame.dims[name]`` gives the labels row by row), and one float64 column per metric (NaN
-is "no value"). A result frame also
-has ``state``: per row ``complete`` or ``provisional`` (None until the engine marks it;
-see :mod:`querylang.finality`); it is not a dimension, so grouping never sees it.
+is "no value"). A result frame also has ``state``: per row ``complete`` or
+``provisional`` (None until the engine marks it; see :mod:`querylang.finality`); it is
+not a dimension, so grouping never sees it. Frames are never changed in place: a step
+that keeps a column passes the same array on (grouping keys: :mod:`querylang.grouping`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from querylang.categorical import Categorical, Dims, as_categorical, label_table
+from querylang.grouping import compress, dense_limit, factorize, reduce
 
 if TYPE_CHECKING:
     import numpy as np
@@ -167,14 +170,14 @@ class Frame:
         time = self.time if time is None else time
         if len(time) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        return _compress(*self._group_key(dims, time))
+        return compress(*self._group_key(dims, time))
 
     def unique_keys(self, dims: Sequence[str]) -> bool:
         """No two rows share a (time, *dims) key (cheaper than counting the groups)."""
         if len(self) < 2:
             return True
         key, width = self._group_key(dims, self.time)
-        if width <= _dense_limit(len(key)):
+        if width <= dense_limit(len(key)):
             return int(np.bincount(key, minlength=width).max()) <= 1
         return len(np.unique(key)) == len(key)
 
@@ -213,7 +216,7 @@ class Frame:
         n = len(first)
         out: dict[str, np.ndarray] = {}
         for name, how in reducers.items():
-            out[name] = _reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
+            out[name] = reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
         return Frame(time[first], {d: self.dims.column(d).take(first) for d in dims}, out)
 
     def duplicate_keys(self, dims: Sequence[str]) -> int:
@@ -268,126 +271,6 @@ class Frame:
         cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]  # labels
         lists = [c.tolist() for c in cols]
         return zip(*lists, strict=True)
-
-
-def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes 0..k-1 numbering the distinct values in sorted order, and k.
-
-    Object columns are hashed rather than sorted (a year of 5-minute buckets for hundreds
-    of series is tens of millions of labels but only a few distinct); a frame's own
-    dimension columns are categorical already and group by their codes.
-    """
-    if column.dtype != object:
-        if column.dtype.kind in "iu" and len(column):
-            dense = _dense_codes(column)
-            if dense is not None:
-                return dense
-        uniques, codes = np.unique(column, return_inverse=True)
-        return codes.astype(np.int64), len(uniques)
-    codes, size = Categorical.from_values(column).ranked()
-    return codes.astype(np.int64), size
-
-
-def _dense_limit(n: int) -> int:
-    return max(4 * n, 1 << 20)
-
-
-def _dense_codes(column: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """Sorted-order codes of integers on a regular grid (bucket starts), without sorting."""
-    lo = int(column.min())
-    offsets = column.astype(np.int64, copy=False) - lo
-    top = int(offsets.max())
-    if top + 1 > _dense_limit(len(column)):  # only the grid's step can bring it in range
-        step = int(np.gcd.reduce(offsets)) or 1
-        if top // step + 1 > _dense_limit(len(column)):
-            return None
-    slots, step = _grid_slots(offsets)
-    width = top // step + 1
-    present = np.bincount(slots, minlength=width) > 0
-    k = int(present.sum())
-    if k == width:  # every slot is used: the slots are the codes
-        return slots, k
-    rank = np.cumsum(present) - 1
-    return rank[slots], k
-
-
-def _grid_slots(offsets: np.ndarray) -> tuple[np.ndarray, int]:
-    """``offsets // step`` and ``step``, the greatest common divisor of ``offsets`` (>= 0).
-
-    The step is the gcd of the first few thousand offsets, kept if it divides every one
-    (then it is the gcd of all: the true gcd divides it, and it divides every offset),
-    else the gcd of all: one division per row instead of a gcd per row.
-    """
-    step = int(np.gcd.reduce(offsets[:4096])) or 1
-    if step == 1:
-        return offsets, 1
-    slots, rest = np.divmod(offsets, step)
-    if rest.any():
-        step = int(np.gcd.reduce(offsets)) or 1
-        slots = offsets // step
-    return slots, step
-
-
-def _compress(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids numbered in key order, and each group's first row."""
-    n = len(key)
-    if width <= _dense_limit(n):
-        counts = np.bincount(key, minlength=width)
-        present = counts > 0
-        k = int(present.sum())
-        ids = key if k == width else (np.cumsum(present) - 1)[key]
-        if k == n:  # every row is its own group: ids is a permutation of the rows
-            first = np.empty(n, dtype=np.int64)
-            first[ids] = np.arange(n, dtype=np.int64)
-        else:
-            first = np.full(k, n, dtype=np.int64)
-            np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
-        return ids.astype(np.int64, copy=False), first
-    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-    return ids.astype(np.int64), first
-
-
-def _reduce(
-    how: str,
-    values: np.ndarray,
-    ids: np.ndarray,
-    n: int,
-    time: np.ndarray,
-    weights: np.ndarray | None,
-    columns: Mapping[str, np.ndarray],
-) -> np.ndarray:
-    present = ~np.isnan(values)
-    counts = np.bincount(ids, weights=present, minlength=n)
-    result: np.ndarray
-    if how == "sum":
-        result = np.bincount(ids, weights=np.where(present, values, 0.0), minlength=n)
-    elif how == "mean":
-        w = np.ones(len(values)) if weights is None else weights.astype(np.float64)
-        w = np.where(present, w, 0.0)
-        total = np.bincount(ids, weights=np.where(present, values, 0.0) * w, minlength=n)
-        wsum = np.bincount(ids, weights=w, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = total / wsum
-    elif how in ("min", "max"):
-        result = np.full(n, np.nan)
-        (np.fmin if how == "min" else np.fmax).at(result, ids, values)
-    elif how == "last":
-        order = np.lexsort((time, ~present, ids))  # per group: present rows last, by time
-        result = np.full(n, np.nan)
-        result[ids[order]] = values[order]  # later assignments win
-    elif how.startswith(("at_max:", "at_min:")):
-        ref = columns[how.split(":", 1)[1]]
-        peak = np.full(n, np.nan)
-        (np.fmax if how.startswith("at_max") else np.fmin).at(peak, ids, ref)
-        hit = (ref == peak[ids]) & present
-        result = np.full(n, np.nan)
-        rows = np.nonzero(hit)[0][::-1]  # earliest row wins: assign in reverse
-        result[ids[rows]] = values[rows]
-    else:
-        raise ValueError(f"unknown reducer {how!r}")
-    result = np.asarray(result, dtype=np.float64)
-    result[counts == 0] = np.nan
-    return result
 
 
 class _Slot:
