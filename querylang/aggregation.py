@@ -4,6 +4,13 @@ Per piece: the plan's piece steps (trim to the piece's window, snap to the nativ
 fill left-out zeros). Then, on all pieces merged: the plan's query steps in order
 (combine, client-side filters, combine away filter-only dimensions, re-bucket, derive,
 shape). What runs here is exactly what ``explain`` lists.
+
+Frames are not copied where a view does: one piece, or one request's frame, is passed on
+as it is; trimming takes rows only when some lie outside the window, and snapping makes a
+new time column only when a time is off the grid; sorting keeps rows already in order.
+The copies that remain are the ones a new layout needs: stacking several frames (time
+and metrics; dimension codes are remapped, labels are not), the rows a filter or a trim
+keeps, the per-group values of a combine or re-bucket, and the full grid of a fill.
 """
 
 from __future__ import annotations
@@ -34,10 +41,13 @@ def finish_piece(plan: Plan, piece: Piece, frames: Sequence[Frame]) -> Frame:
 
 
 def _mark_seen(frame: Frame) -> Frame:
-    """The frame with a ``SEEN`` column of ones per metric: rows a request answered."""
+    """The frame with a ``SEEN`` column of ones per metric: rows a request answered.
+
+    The ones are one read-only value broadcast over the rows, not an array per metric."""
     import numpy as np
 
-    seen = {SEEN + m: np.ones(len(frame)) for m in frame.metrics}
+    ones = np.broadcast_to(np.float64(1.0), (len(frame),))
+    seen = {SEEN + m: ones for m in frame.metrics}
     return Frame(frame.time, frame.dims, {**frame.metrics, **seen})
 
 

@@ -1,9 +1,13 @@
-"""The result frame: typed columns (numpy), and the group/reduce primitives the engine uses.
+"""The result frame: typed columns (numpy), grouped and reduced for the engine, and the
+builder decoders fill.
 
-A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one object column
-per dimension, and one float64 column per metric (NaN is "no value"). A result frame also
-has ``state``: per row ``complete`` or ``provisional`` (None until the engine marks it;
-see :mod:`querylang.finality`); it is not a dimension, so grouping never sees it.
+A frame has an int64 ``time`` column (UTC bucket start, UNIX seconds), one categorical
+column per dimension (integer codes into a label table, :mod:`querylang.categorical`;
+``frame.dims[name]`` gives the labels row by row), and one float64 column per metric (NaN
+is "no value"). A result frame also has ``state``: per row ``complete`` or
+``provisional`` (None until the engine marks it; see :mod:`querylang.finality`); it is
+not a dimension, so grouping never sees it. Frames are never changed in place: a step
+that keeps a column passes the same array on (grouping keys: :mod:`querylang.grouping`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from querylang.categorical import Categorical, Dims, as_categorical, label_table
+from querylang.grouping import compress, dense_limit, factorize, reduce
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,17 +60,19 @@ class Frame:
     def __init__(
         self,
         time: np.ndarray,
-        dims: Mapping[str, np.ndarray] | None = None,
+        dims: Mapping[str, np.ndarray | Categorical | Sequence[Any]] | None = None,
         metrics: Mapping[str, np.ndarray] | None = None,
         state: np.ndarray | None = None,
     ) -> None:
         self.time = np.asarray(time, dtype=np.int64)
-        self.dims = {k: np.asarray(v, dtype=object) for k, v in (dims or {}).items()}
+        columns = dims.columns() if isinstance(dims, Dims) else (dims or {})
+        self.dims = Dims({k: as_categorical(v) for k, v in columns.items()})
         self.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in (metrics or {}).items()}
         self.state = None if state is None else np.asarray(state, dtype=object)
         n = len(self.time)
         extra = () if self.state is None else (("state", self.state),)
-        for name, col in (*self.dims.items(), *self.metrics.items(), *extra):
+        cats = self.dims.columns()
+        for name, col in (*cats.items(), *self.metrics.items(), *extra):
             if len(col) != n:
                 raise ValueError(f"column {name!r} has {len(col)} rows, time has {n}")
 
@@ -72,7 +81,7 @@ class Frame:
     def empty(cls, dims: Sequence[str] = (), metrics: Sequence[str] = ()) -> Frame:
         return cls(
             np.empty(0, np.int64),
-            {d: np.empty(0, object) for d in dims},
+            {d: Categorical(np.empty(0, np.uint8), np.empty(0, object)) for d in dims},
             {m: np.empty(0, np.float64) for m in metrics},
         )
 
@@ -86,11 +95,18 @@ class Frame:
     def __repr__(self) -> str:
         return f"Frame({len(self)} rows: {', '.join(self.columns)})"
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the frame's arrays (time, dimension codes and labels, metrics)."""
+        held = [self.time, *self.metrics.values(), *(() if self.state is None else (self.state,))]
+        arrays = sum(int(a.nbytes) for a in held)
+        return arrays + sum(c.nbytes for c in self.dims.columns().values())
+
     def take(self, index: np.ndarray) -> Frame:
         """The rows at ``index`` (an integer array or boolean mask)."""
         return Frame(
             self.time[index],
-            {k: v[index] for k, v in self.dims.items()},
+            {k: c.take(index) for k, c in self.dims.columns().items()},
             {k: v[index] for k, v in self.metrics.items()},
             None if self.state is None else self.state[index],
         )
@@ -102,7 +118,7 @@ class Frame:
     ) -> Frame:
         return Frame(
             self.time,
-            {**self.dims, **(dims or {})},
+            {**self.dims.columns(), **(dims or {})},
             {**self.metrics, **(metrics or {})},
             self.state,
         )
@@ -111,18 +127,30 @@ class Frame:
         """Keep ``dims`` and the metrics ``(output_name, source_name)``, in that order."""
         return Frame(
             self.time,
-            {d: self.dims[d] for d in dims},
+            {d: self.dims.column(d) for d in dims},
             {out: self.metrics[src] for out, src in metrics},
             self.state,
         )
 
     @classmethod
     def concat(cls, frames: Sequence[Frame], dims: Sequence[str], metrics: Sequence[str]) -> Frame:
-        """Stack frames; a metric a frame lacks is NaN in its rows."""
+        """Stack frames; a metric a frame lacks is NaN in its rows.
+
+        One frame is not copied: the result shares its arrays. Dimension columns stack as
+        categoricals (the label tables merge; codes are remapped, not relabelled by row).
+        """
         if not frames:
             return cls.empty(dims, metrics)
+        if len(frames) == 1:
+            (only,) = frames
+            return cls(
+                only.time,
+                {d: only.dims.column(d) for d in dims},
+                {m: only.metrics[m] if m in only.metrics else np.full(len(only), np.nan)
+                 for m in metrics},
+            )  # fmt: skip
         time = np.concatenate([f.time for f in frames])
-        out_dims = {d: np.concatenate([f.dims[d] for f in frames]) for d in dims}
+        out_dims = {d: Categorical.concat([f.dims.column(d) for f in frames]) for d in dims}
         out_metrics = {
             m: np.concatenate(
                 [f.metrics[m] if m in f.metrics else np.full(len(f), np.nan) for f in frames]
@@ -140,18 +168,32 @@ class Frame:
         Groups are numbered in sort order: time first, then the dimensions in order.
         """
         time = self.time if time is None else time
-        n = len(time)
-        if n == 0:
+        if len(time) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        key = np.zeros(n, dtype=np.int64)
-        width = 1
-        for column in (time, *(self.dims[d] for d in dims)):
-            codes, size = factorize(column)
+        return compress(*self._group_key(dims, time))
+
+    def unique_keys(self, dims: Sequence[str]) -> bool:
+        """No two rows share a (time, *dims) key (cheaper than counting the groups)."""
+        if len(self) < 2:
+            return True
+        key, width = self._group_key(dims, self.time)
+        if width <= dense_limit(len(key)):
+            return int(np.bincount(key, minlength=width).max()) <= 1
+        return len(np.unique(key)) == len(key)
+
+    def _group_key(self, dims: Sequence[str], time: np.ndarray) -> tuple[np.ndarray, int]:
+        """One int64 per row numbering its (time, *dims) key in sort order, and the width
+        (keys are below it). The dimensions contribute their categorical codes."""
+        codes, width = factorize(time)
+        key = codes.astype(np.int64, copy=False)  # factorize made it: updated in place below
+        for d in dims:
+            codes, size = self.dims.column(d).ranked()
             if width * size >= 2**62:  # keep the combined key inside int64
                 key, width = factorize(key)
-            key = key * size + codes
+            key *= size
+            key += codes
             width *= size
-        return _compress(key, width)
+        return key, width
 
     def aggregate(
         self,
@@ -174,18 +216,20 @@ class Frame:
         n = len(first)
         out: dict[str, np.ndarray] = {}
         for name, how in reducers.items():
-            out[name] = _reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
-        return Frame(time[first], {d: self.dims[d][first] for d in dims}, out)
+            out[name] = reduce(how, self.metrics[name], ids, n, time, weights, self.metrics)
+        return Frame(time[first], {d: self.dims.column(d).take(first) for d in dims}, out)
 
     def duplicate_keys(self, dims: Sequence[str]) -> int:
         """How many rows repeat a (time, *dims) key already seen."""
-        return len(self) - len(self.group_ids(dims)[1])
+        return 0 if self.unique_keys(dims) else len(self) - len(self.group_ids(dims)[1])
 
     def sort(self) -> Frame:
         """Rows ordered by time, then by the dimensions in order."""
         if len(self) < 2:
             return self
         ids, _ = self.group_ids(list(self.dims))
+        if bool((ids[1:] >= ids[:-1]).all()):  # in order already: the same rows, no copy
+            return self
         return self.take(np.argsort(ids, kind="stable"))
 
     # -- reading ------------------------------------------------------------------------
@@ -224,106 +268,9 @@ class Frame:
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows as tuples (time as int seconds, metrics as float with NaN)."""
-        cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]
+        cols: list[Any] = [self.time, *self.dims.values(), *self.metrics.values()]  # labels
         lists = [c.tolist() for c in cols]
         return zip(*lists, strict=True)
-
-
-def factorize(column: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes 0..k-1 numbering the distinct values in sorted order, and k.
-
-    Object columns (dimension labels) are hashed rather than sorted: a year of 5-minute
-    buckets for hundreds of series is tens of millions of labels but only a few distinct.
-    """
-    if column.dtype != object:
-        if column.dtype.kind in "iu" and len(column):
-            dense = _dense_codes(column)
-            if dense is not None:
-                return dense
-        uniques, codes = np.unique(column, return_inverse=True)
-        return codes.astype(np.int64), len(uniques)
-    index: dict[Any, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(column)
-    )
-    labels = list(index)
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
-    return rank[codes], len(labels)
-
-
-def _dense_limit(n: int) -> int:
-    return max(4 * n, 1 << 20)
-
-
-def _dense_codes(column: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """Sorted-order codes of integers on a regular grid (bucket starts), without sorting."""
-    lo = int(column.min())
-    offsets = column.astype(np.int64) - lo
-    step = int(np.gcd.reduce(offsets)) or 1
-    width = int(offsets.max()) // step + 1
-    if width > _dense_limit(len(column)):
-        return None
-    slots = offsets // step
-    present = np.bincount(slots, minlength=width) > 0
-    rank = np.cumsum(present) - 1
-    return rank[slots], int(present.sum())
-
-
-def _compress(key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids numbered in key order, and each group's first row."""
-    n = len(key)
-    if width <= _dense_limit(n):
-        present = np.bincount(key, minlength=width) > 0
-        ids = (np.cumsum(present) - 1)[key]
-        first = np.full(int(present.sum()), n, dtype=np.int64)
-        np.minimum.at(first, ids, np.arange(n, dtype=np.int64))
-        return ids, first
-    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-    return ids.astype(np.int64), first
-
-
-def _reduce(
-    how: str,
-    values: np.ndarray,
-    ids: np.ndarray,
-    n: int,
-    time: np.ndarray,
-    weights: np.ndarray | None,
-    columns: Mapping[str, np.ndarray],
-) -> np.ndarray:
-    present = ~np.isnan(values)
-    counts = np.bincount(ids, weights=present, minlength=n)
-    result: np.ndarray
-    if how == "sum":
-        result = np.bincount(ids, weights=np.where(present, values, 0.0), minlength=n)
-    elif how == "mean":
-        w = np.ones(len(values)) if weights is None else weights.astype(np.float64)
-        w = np.where(present, w, 0.0)
-        total = np.bincount(ids, weights=np.where(present, values, 0.0) * w, minlength=n)
-        wsum = np.bincount(ids, weights=w, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = total / wsum
-    elif how in ("min", "max"):
-        result = np.full(n, np.nan)
-        (np.fmin if how == "min" else np.fmax).at(result, ids, values)
-    elif how == "last":
-        order = np.lexsort((time, ~present, ids))  # per group: present rows last, by time
-        result = np.full(n, np.nan)
-        result[ids[order]] = values[order]  # later assignments win
-    elif how.startswith(("at_max:", "at_min:")):
-        ref = columns[how.split(":", 1)[1]]
-        peak = np.full(n, np.nan)
-        (np.fmax if how.startswith("at_max") else np.fmin).at(peak, ids, ref)
-        hit = (ref == peak[ids]) & present
-        result = np.full(n, np.nan)
-        rows = np.nonzero(hit)[0][::-1]  # earliest row wins: assign in reverse
-        result[ids[rows]] = values[rows]
-    else:
-        raise ValueError(f"unknown reducer {how!r}")
-    result = np.asarray(result, dtype=np.float64)
-    result[counts == 0] = np.nan
-    return result
 
 
 class _Slot:
@@ -402,13 +349,22 @@ class FrameBuilder:
         self.dims = tuple(dims)
         self.metrics = tuple(metrics)
         self._series: dict[tuple[Any, ...], dict[str, _Slot]] = {}
+        # Each dimension's label table (label -> code), and each series' codes, in the
+        # order the series were added: a label is coded once per series, never per point.
+        self._tables: tuple[dict[Any, int], ...] = tuple({} for _ in self.dims)
+        self._codes: list[tuple[int, ...]] = []
 
     def _slot(self, key: tuple[Any, ...], metric: str) -> _Slot:
         if len(key) != len(self.dims):
             raise ValueError(f"series key {key!r} does not match dimensions {self.dims!r}")
         if metric not in self.metrics:
             raise ValueError(f"unexpected metric {metric!r}")
-        per_metric = self._series.setdefault(key, {})
+        per_metric = self._series.get(key)
+        if per_metric is None:
+            per_metric = self._series[key] = {}
+            self._codes.append(
+                tuple(t.setdefault(x, len(t)) for t, x in zip(self._tables, key, strict=True))
+            )
         return per_metric.setdefault(metric, _Slot())
 
     def add_series(
@@ -471,12 +427,12 @@ class FrameBuilder:
                 col[np.searchsorted(union, ts)] = vals
                 metric_parts[metric].append(col)
         counts = np.asarray(lengths, dtype=np.int64)
-        dims: dict[str, np.ndarray] = {}
-        for i, d in enumerate(self.dims):
-            labels = np.empty(len(self._series), dtype=object)
-            for j, key in enumerate(self._series):  # one per series, never per point
-                labels[j] = key[i]
-            dims[d] = np.repeat(labels, counts)  # one label per row, no per-point Python
+        shape = (len(self._codes), len(self.dims))
+        series_codes = np.array(self._codes, dtype=np.int64).reshape(shape)
+        dims = {  # runs of codes: one code and one length per series, no label per row
+            d: Categorical.from_runs(series_codes[:, i], counts, label_table(self._tables[i]))
+            for i, d in enumerate(self.dims)
+        }
         return Frame(
             np.concatenate(time_parts),
             dims,

@@ -26,6 +26,7 @@ from querylang.timegrid import Granularity, TimeWindow
 if TYPE_CHECKING:  # numpy and frames load only when a step runs (check needs neither)
     import numpy as np
 
+    from querylang.categorical import Categorical
     from querylang.frames import Frame
 
 __all__ = [
@@ -67,7 +68,8 @@ class PieceStep(Protocol):
 
 
 def floor_times(grain: Granularity | Grid, times: np.ndarray) -> np.ndarray:
-    """Bucket starts of ``times`` on ``grain``'s grid, vectorised."""
+    """Bucket starts of ``times`` on ``grain``'s grid, vectorised (``times`` itself when
+    every time is a bucket start already)."""
     import numpy as np
 
     times = np.asarray(times, np.int64)
@@ -75,7 +77,11 @@ def floor_times(grain: Granularity | Grid, times: np.ndarray) -> np.ndarray:
         return times
     if grain.seconds is not None:
         offset = grain.floor(0)  # the grid's phase (weeks start on Monday)
-        floored: np.ndarray = times - (times - offset) % grain.seconds
+        past = times - offset
+        np.remainder(past, grain.seconds, out=past)  # seconds past each bucket start
+        if not past.any():
+            return times
+        floored: np.ndarray = np.subtract(times, past, out=past)
         return floored
     uniques, inverse = np.unique(times, return_inverse=True)
     floors = np.array([grain.floor(int(t)) for t in uniques], dtype=np.int64)
@@ -122,8 +128,13 @@ class TrimToWindow:
     def apply(self, frame: Frame, window: TimeWindow) -> Frame:
         from querylang.frames import Frame
 
-        frame = frame.take((frame.time >= window.start) & (frame.time < window.end))
-        return Frame(floor_times(self.grain, frame.time), frame.dims, frame.metrics)
+        inside = (frame.time >= window.start) & (frame.time < window.end)
+        if not inside.all():  # else keep the rows as they are: no copy of the frame
+            frame = frame.take(inside)
+        time = floor_times(self.grain, frame.time)
+        if time is frame.time:  # on the grid already
+            return frame
+        return Frame(time, frame.dims, frame.metrics, frame.state)
 
 
 SEEN = "\0seen:"  # a piece column's prefix: 1 where a request for the metric answered
@@ -168,7 +179,7 @@ class FillZeros:
         n_series, n_buckets = len(first), len(buckets)
         slot = np.searchsorted(buckets, frame.time)
         full_time = np.tile(buckets, n_series)
-        full_dims = {d: np.repeat(frame.dims[d][first], n_buckets) for d in self.group_by}
+        full_dims = {d: frame.dims.column(d).take(first).repeat(n_buckets) for d in self.group_by}
         full_metrics = {}
         position = ids * n_buckets + slot
         for name, col in frame.metrics.items():
@@ -193,9 +204,9 @@ def _combine(
     """Collapse rows sharing (time, *dims) by each metric's combine rule."""
     import numpy as np
 
-    ids, first = frame.group_ids(dims)
-    if tuple(dims) == tuple(frame.dims) and len(first) == len(frame):
+    if tuple(dims) == tuple(frame.dims) and frame.unique_keys(dims):
         return frame  # nothing to collapse
+    ids, first = frame.group_ids(dims)
     for name, rule in rules:
         if rule == "only":
             present = ~np.isnan(frame.metrics[name])
@@ -268,9 +279,7 @@ class Filter:
         return f"keep rows where {self.dimension} {op} {self.values!r}"
 
     def apply(self, frame: Frame) -> Frame:
-        import numpy as np
-
-        hit = np.isin(frame.dims[self.dimension], np.array(self.values, dtype=object))
+        hit = frame.dims.column(self.dimension).isin(self.values)  # label by label, not by row
         return frame.take(hit if self.op == "in" else ~hit)
 
 
@@ -299,6 +308,17 @@ def _bucket_ends(
     uniques, inverse = np.unique(times, return_inverse=True)
     ends = np.array([min(every.add(int(t)), window.end) for t in uniques], dtype=np.int64)
     return ends[inverse] if len(times) else times
+
+
+def _parts(grain: Granularity, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many ``grain`` buckets start in each [start, end) (from ``start``, by steps)."""
+    import numpy as np
+
+    if grain.seconds is not None:  # ceil((end - start) / seconds), at least 0
+        counts = np.maximum(-((starts - ends) // grain.seconds), 0)
+        return np.asarray(counts, dtype=np.float64)
+    pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+    return np.array([len(grain.boundaries(t, e)) for t, e in pairs], dtype=np.float64)
 
 
 @frozen(kw_only=True)
@@ -342,13 +362,7 @@ class Rebucket:
         starts = target[first]
         uniques, inverse = np.unique(starts, return_inverse=True)
         ends = _bucket_ends(uniques, self.every, self.window)
-        expected = np.array(
-            [
-                len(self.grain.boundaries(max(int(t), self.window.start), int(e)))
-                for t, e in zip(uniques, ends, strict=True)
-            ],
-            dtype=np.float64,
-        )[inverse] if len(uniques) else np.empty(0)  # fmt: skip
+        expected = _parts(self.grain, np.maximum(uniques, self.window.start), ends)[inverse]
         metrics = {}
         for name, col in out.metrics.items():
             present = ~np.isnan(frame.metrics[name])
@@ -406,17 +420,17 @@ class Fill:
                 return frame  # no series seen: nothing to fill
             ids, first = np.empty(0, np.int64), np.zeros(1, np.int64)
             n_series = 1
-            dim_values: dict[str, np.ndarray] = {}
+            dim_values: dict[str, Categorical] = {}
         else:
             ids, first = frame.group_ids(dims, np.zeros(len(frame), dtype=np.int64))
             n_series = len(first)
-            dim_values = {d: frame.dims[d][first] for d in dims}
+            dim_values = {d: frame.dims.column(d).take(first) for d in dims}
         n_buckets = len(buckets)
         slot = np.searchsorted(buckets, frame.time)
         inside = (slot < n_buckets) & (buckets[np.minimum(slot, n_buckets - 1)] == frame.time)
         position = (ids * n_buckets + slot)[inside]
         full_time = np.tile(buckets, n_series)
-        full_dims = {d: np.repeat(v, n_buckets) for d, v in dim_values.items()}
+        full_dims = {d: v.repeat(n_buckets) for d, v in dim_values.items()}
         full_metrics = {}
         for name in names:
             out = np.full(n_series * n_buckets, np.nan)
@@ -576,6 +590,7 @@ class Standardize:
     def apply(self, frame: Frame) -> Frame:
         import numpy as np
 
+        from querylang.categorical import Categorical
         from querylang.frames import Frame
 
         metrics = {
@@ -584,9 +599,10 @@ class Standardize:
             )
             for name, terms in self.columns
         }
-        tag = np.full(len(frame), self.provider, dtype=object)
-        account = np.full(len(frame), self.account or self.provider.partition(".")[0], dtype=object)
-        return Frame(frame.time, {"provider": tag, "account": account, **frame.dims}, metrics)
+        tag = Categorical.constant(self.provider, len(frame))
+        account = Categorical.constant(self.account or self.provider.partition(".")[0], len(frame))
+        dims = {"provider": tag, "account": account, **frame.dims.columns()}
+        return Frame(frame.time, dims, metrics)
 
 
 def _bucket_seconds(
