@@ -252,3 +252,18 @@ def test_a_reader_that_stops_early_is_not_an_error(fmt: str) -> None:
     proc.stdout.close()
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
+
+
+def test_python_dash_m_querylang_is_the_command_line(tmp_path: Path) -> None:
+    bad, good = tmp_path / "bad.qry", tmp_path / "good.qry"
+    bad.write_text("SELECT FROM gcore\n")
+    good.write_text("SELECT requests FROM gcore LAST 1d\n")
+
+    def module(path: Path) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "querylang", "check", str(path)]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    failed, passed = module(bad), module(good)
+    assert failed.returncode == 1 and "error[E100]" in failed.stdout  # check: 1 on problems
+    no_traceback(failed)
+    assert passed.returncode == 0, passed.stderr
