@@ -439,7 +439,7 @@ class GcoreEmulator:
             .add("POST", STORAGE_PATH, _storage, bad_request=_error)
         )
 
-    def _authorized(self, request: httpx.Request) -> httpx.Response | None:
+    def _authorized(self, request: httpx.Request, now: int) -> httpx.Response | None:
         if accepted(scheme_token(request, "APIKey"), self.valid_token):
             return None
         return _message(401, "Invalid authentication credentials")
