@@ -34,6 +34,7 @@ __all__ = [
     "account_data",
     "fixed_clock",
     "json_response",
+    "per_bucket",
     "points",
     "ratio",
     "synthetic_levels",
@@ -267,6 +268,16 @@ class Finality:
     def clip(self, ends: np.ndarray, now: float) -> np.ndarray:
         """Where each bucket's data ends at ``now`` (its end, or the horizon if earlier)."""
         return np.minimum(np.asarray(ends, np.int64), self.horizon(now))
+
+    def buckets(self, start: int, end: int, step: int, now: float) -> np.ndarray:
+        """Starts of the buckets [t, t + step) from ``start`` before ``end`` answered at ``now``."""
+        starts = np.arange(start, max(start, end), step, dtype=np.int64)
+        return starts[self.answered(starts, starts + step, now)]
+
+
+def per_bucket(starts: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    """``{bucket start: value}``, as an emulator's ``expected()`` answers its own totals."""
+    return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
 
 
 def points(

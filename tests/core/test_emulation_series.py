@@ -21,6 +21,7 @@ from querylang.emulation import (
     Finality,
     FixedWindowLimiter,
     account_data,
+    per_bucket,
     points,
     ratio,
     synthetic_levels,
@@ -153,6 +154,34 @@ def test_a_documented_delay_holds_back_the_last_minutes() -> None:
     assert final.horizon(noon + 20 * 60) == noon + 5 * 60
     starts = np.array([noon + 4 * 60, noon + 5 * 60])
     assert final.answered(starts, starts + 60, now=noon + 20 * 60).tolist() == [True, False]
+
+
+def test_the_buckets_of_a_window_answered_at_now() -> None:
+    # buckets [t, t + 300) from 0 before 1000: 0, 300, 600, 900; at 1000 the last is not over
+    assert Finality().buckets(0, 1000, 300, now=1000).tolist() == [0, 300, 600]
+    # answered with its data so far once it has begun before the horizon (900 at 1000)
+    assert Finality(partial=True, align=300).buckets(0, 1000, 300, now=1000).tolist() == [
+        0,
+        300,
+        600,
+    ]
+    assert Finality(partial=True, align=300).buckets(0, 1000, 300, now=1200).tolist() == [
+        0,
+        300,
+        600,
+        900,
+    ]
+    empty = Finality().buckets(600, 600, 300, now=10_000)  # an empty or reversed window
+    assert empty.tolist() == [] and empty.dtype == np.int64
+    assert Finality().buckets(600, 0, 300, now=10_000).tolist() == []
+
+
+def test_per_bucket_is_the_mapping_expected_answers() -> None:
+    got = per_bucket(np.array([0, 300], np.int64), np.array([5, 2.5]))
+    assert got == {0: 5.0, 300: 2.5}
+    assert all(type(k) is int and type(v) is float for k, v in got.items())
+    with pytest.raises(ValueError):
+        per_bucket(np.array([0, 300]), np.array([1.0]))
 
 
 # -- omitted zeros -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from querylang.emulation import (
     accepted,
     account_data,
     json_response,
+    per_bucket,
     points,
     query_token,
     synthetic_totals,
@@ -217,8 +218,7 @@ class BaishanEmulator:
         offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
-        starts = np.arange(first, last + 1, step, dtype=np.int64)
-        starts = starts[FINAL.answered(starts, starts + step, self.now())]
+        starts = FINAL.buckets(first, last + 1, step, self.now())
         if len(starts) == 0:
             return []
         per_bucket = _traffic(domains, q["protocols"], starts, step)
@@ -266,8 +266,6 @@ class BaishanEmulator:
             raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
         domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
         protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
-        starts = np.arange(start, max(start, end), step, dtype=np.int64)
-        starts = starts[FINAL.answered(starts, starts + step, self.now())]
+        starts = FINAL.buckets(start, end, step, self.now())
         with account_data(""):
-            sums = _traffic(domains, protocols, starts, step)
-        return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}
+            return per_bucket(starts, _traffic(domains, protocols, starts, step))

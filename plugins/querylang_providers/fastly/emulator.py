@@ -49,6 +49,7 @@ from querylang.emulation import (
     account_data,
     api_key_header,
     json_response,
+    per_bucket,
     ratio,
 )
 from querylang.timegrid import Granularity
@@ -151,8 +152,7 @@ class Account(Counters):
 
 def _finished(start: int, end: int, step: int, now: int) -> Account:
     """The account over the buckets [t, t + step) from ``start`` before ``end`` answered at now."""
-    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
-    starts = starts[FINALITY.answered(starts, starts + step, now)]
+    starts = FINALITY.buckets(start, end, step, now)
     return Account(starts, starts + step)
 
 
@@ -335,7 +335,7 @@ class FastlyEmulator:
         with account_data(""):
             account = _finished(start, end, step, int(self.now()))
             totals = account.totals(name, services, regions)
-        return {t: float(v) for t, v in zip(account.starts.tolist(), totals.tolist(), strict=True)}
+        return per_bucket(account.starts, totals)
 
     def _admit(self, request: httpx.Request, now: int) -> httpx.Response | dict[str, str]:
         """The key, then the hourly limit: the admitted answer carries the limit headers."""

@@ -40,6 +40,7 @@ from querylang.emulation import (
     accepted,
     json_object,
     json_response,
+    per_bucket,
     points,
     ratio,
     scheme_token,
@@ -54,16 +55,6 @@ __all__ = ["LEAVES", "STORAGES", "GcoreEmulator"]
 
 DAY = 86400
 HOUR = 3600
-
-
-def _answered(start: int, end: int, step: int, now: int, finality: Finality) -> np.ndarray:
-    """Starts of the buckets [t, t + step) in [start, end) the API answers at ``now``."""
-    starts = np.arange(start, max(start, end), step, dtype=np.int64)
-    return starts[finality.answered(starts, starts + step, now)]
-
-
-def _per_bucket(starts: np.ndarray, total: np.ndarray) -> dict[int, float]:
-    return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
 
 
 # -- CDN: GET /cdn/statistics/series ---------------------------------------------------------
@@ -236,12 +227,12 @@ def _cdn_expected(
     if metric not in COUNTERS:
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
     leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
-    starts = _answered(start, end, step, now, Finality())
+    starts = Finality().buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
     ends = starts + step
     zero = np.zeros(len(starts))
-    return _per_bucket(starts, sum((_leaf_values(x, metric, starts, ends) for x in leaves), zero))
+    return per_bucket(starts, sum((_leaf_values(x, metric, starts, ends) for x in leaves), zero))
 
 
 # -- object storage: POST /storage/stats/v1/storage/usage/series ---------------------------
@@ -409,13 +400,13 @@ def _storage_expected(
         raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
     wanted = {STORAGE_DIMENSIONS[n]: {str(v) for v in vs} for n, vs in where.items()}
     chosen = [k for k in STORAGES if all(str(k[i]) in w for i, w in wanted.items())]
-    starts = _answered(start, end, step, now, Finality(align=step))
+    starts = Finality(align=step).buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
     total = np.zeros(len(starts))
     for key in chosen:
         total = total + np.asarray(_storage_stats(key, starts, step)[metric], dtype=np.float64)
-    return _per_bucket(starts, total)
+    return per_bucket(starts, total)
 
 
 # -- the API -----------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from querylang.emulation import (
     TokenRefused,
     account_data,
     json_response,
+    per_bucket,
     ratio,
 )
 from querylang.timegrid import Granularity
@@ -285,13 +286,12 @@ def _expected(
     unknown = sorted(set(filters) - set(_LEAF_FIELDS))
     if unknown:
         raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
-    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
-    starts = starts[FINALITY.answered(starts, starts + step, now)]
+    starts = FINALITY.buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
     leaves = _leaves({_LEAF_FIELDS[name]: values for name, values in filters.items()})
     values = _columns(leaves, starts, starts + step, now)[metric]
-    return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
+    return per_bucket(starts, values)
 
 
 # -- the gateway --------------------------------------------------------------------------------
