@@ -62,6 +62,7 @@ from querylang.emulation.synthetic import (
     per_bucket,
     points,
     ratio,
+    scope,
     synthetic_levels,
 )
 
@@ -108,5 +109,6 @@ __all__ += [  # series: gauges, ratios from their parts, finality and omitted ze
     "per_bucket",
     "points",
     "ratio",
+    "scope",
     "synthetic_levels",
 ]

@@ -22,6 +22,7 @@ from querylang.emulation import (
     json_response,
     per_bucket,
     points,
+    scope,
     synthetic_totals,
 )
 from querylang_edgelog.catalog import SITES
@@ -89,10 +90,7 @@ class EdgelogEmulator:
         """The emulator's own totals of ``metric`` per bucket [t, t + step), summed over sites."""
         if dataset != "series" or metric not in SCALES:
             raise ValueError(f"the edgelog emulator has no counter {dataset}.{metric}")
-        unknown = sorted(set(where or {}) - {"site"})
-        if unknown:
-            raise ValueError(f"the edgelog emulator has no dimension {unknown[0]!r}")
-        sites = [s for s in SITES if s in (where or {}).get("site", SITES)]
+        sites = [s for s in SITES if s in scope(where, ("site",), "edgelog").get("site", SITES)]
         starts = _buckets(start, end, step, self.now())
         with account_data(""):
             total = sum((_totals(s, metric, starts, step) for s in sites), np.zeros(len(starts)))

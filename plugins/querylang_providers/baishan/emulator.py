@@ -37,6 +37,7 @@ from querylang.emulation import (
     per_bucket,
     points,
     query_token,
+    scope,
     synthetic_totals,
 )
 from querylang_providers.baishan.catalog import (
@@ -260,10 +261,7 @@ class BaishanEmulator:
             raise ValueError(f"the BaishanCloud emulator has no counter {dataset}.{metric}")
         if step % CELL:
             raise ValueError(f"step {step} is not a whole number of 5-minute cells")
-        where = where or {}
-        unknown = sorted(set(where) - {"domain", "ip_protocol"})
-        if unknown:
-            raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
+        where = scope(where, ("domain", "ip_protocol"), "BaishanCloud")
         domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
         protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
         starts = FINAL.buckets(start, end, step, self.now())

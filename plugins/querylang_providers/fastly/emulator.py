@@ -51,6 +51,7 @@ from querylang.emulation import (
     json_response,
     per_bucket,
     ratio,
+    scope,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.fastly.catalog import ALIASES, FIELDS, MAX_WINDOW, REGIONS, RETENTION
@@ -326,10 +327,7 @@ class FastlyEmulator:
         name = ALIASES.get(metric, metric)
         if name not in NAMES or name == "hit_ratio":
             raise ValueError(f"{metric!r} is not a counter of the Fastly emulator")
-        where = where or {}
-        unknown = sorted(set(where) - {"service", "region"})
-        if unknown:
-            raise ValueError(f"the Fastly emulator has no dimension {unknown[0]!r}")
+        where = scope(where, ("service", "region"), "Fastly")
         services = [s for s in SERVICES if s in where.get("service", SERVICES)]
         regions = [r for r in REGIONS if r in where.get("region", REGIONS)]
         with account_data(""):

@@ -196,11 +196,9 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
         and (not countries or leaf["country"].lower() in countries)
     ]
     grain = Granularity.parse(grain_text)
-    bounds = grain.boundaries(grain.floor(start), end + 1)
-    starts = np.array([t for t in bounds if grain.add(t) <= now], dtype=np.int64)
+    starts, ends = Finality().spanning(grain, start, end, now)
     if not leaves or len(starts) == 0:
         return httpx.Response(204)
-    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
     by_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for leaf in leaves:
         by_group.setdefault(tuple(leaf[g] for g in group_by), []).append(leaf)

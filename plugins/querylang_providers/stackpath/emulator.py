@@ -43,6 +43,7 @@ from querylang.emulation import (
     json_response,
     per_bucket,
     ratio,
+    scope,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
@@ -249,10 +250,7 @@ def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> http
     """Answer one metrics request for ``stack``."""
     query = _parse(request.url.params, now)
     grain: Granularity = query["grain"]
-    starts = np.array(grain.boundaries(grain.floor(query["start"]), query["end"] + 1), np.int64)
-    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
-    answered = FINALITY.answered(starts, ends, now)
-    starts, ends = starts[answered], ends[answered]
+    starts, ends = FINALITY.spanning(grain, query["start"], query["end"], now)
     leaves = _leaves(query["filters"])
     if len(starts) == 0 or not leaves:
         return json_response(200, {"series": []})
@@ -281,11 +279,11 @@ def _expected(
         raise ValueError(f"{metric!r} is not a counter of the StackPath emulator")
     if step % FIVE:
         raise ValueError(f"step {step} is not a whole number of five-minute sub-buckets")
-    filters = {"platform": (DEFAULT_PLATFORM,), **where}
+    filters = {
+        "platform": (DEFAULT_PLATFORM,),
+        **scope(where, [*_LEAF_FIELDS, "stack"], "StackPath"),
+    }
     filters.pop("stack", None)
-    unknown = sorted(set(filters) - set(_LEAF_FIELDS))
-    if unknown:
-        raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
     starts = FINALITY.buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
