@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -186,15 +186,8 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
         resources = {int(r) for r in _values_of(params, "resource")}
     except ValueError:
         raise BadRequest("resource must be an integer ID") from None
-    countries = {c.lower() for c in _values_of(params, "countries")}
-
-    leaves = [
-        leaf
-        for leaf in LEAVES
-        if (not resources or leaf["resource"] in resources)
-        and (not regions or leaf["region"] in regions)
-        and (not countries or leaf["country"].lower() in countries)
-    ]
+    where = {"resource": resources, "region": regions, "country": _values_of(params, "countries")}
+    leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, {k: v for k, v in where.items() if v})]
     grain = Granularity.parse(grain_text)
     starts, ends = Finality().spanning(grain, start, end, now)
     if not leaves or len(starts) == 0:
@@ -209,7 +202,8 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
     return json_response(200, _nest(out, group_by))
 
 
-def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Sequence[str]]) -> bool:
+def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Iterable[Any]]) -> bool:
+    """Whether every field of ``where`` of the leaf is among its values (case-insensitive)."""
     for name, values in where.items():
         if name not in leaf:
             raise ValueError(f"the Gcore CDN emulator has no dimension {name!r}")
