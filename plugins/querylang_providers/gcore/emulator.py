@@ -220,11 +220,10 @@ def _cdn_expected(
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
     leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
     starts = Finality().buckets(start, end, step, now)
-    if len(starts) == 0:
-        return {}
-    ends = starts + step
-    zero = np.zeros(len(starts))
-    return per_bucket(starts, sum((_leaf_values(x, metric, starts, ends) for x in leaves), zero))
+    zero = np.zeros(len(starts))  # also the answer for no leaf or no bucket
+    return per_bucket(
+        starts, sum((_leaf_values(x, metric, starts, starts + step) for x in leaves), zero)
+    )
 
 
 # -- object storage: POST /storage/stats/v1/storage/usage/series ---------------------------
