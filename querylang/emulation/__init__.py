@@ -59,8 +59,10 @@ from querylang.emulation.synthetic import (
     BucketCells,
     Counters,
     Finality,
+    per_bucket,
     points,
     ratio,
+    scope,
     synthetic_levels,
 )
 
@@ -104,7 +106,9 @@ __all__ += [  # series: gauges, ratios from their parts, finality and omitted ze
     "BucketCells",
     "Counters",
     "Finality",
+    "per_bucket",
     "points",
     "ratio",
+    "scope",
     "synthetic_levels",
 ]

@@ -3,9 +3,10 @@
 An emulator builds a :class:`RouteTable` with its error-body function (status, message →
 response) and adds handlers; ``table.dispatch(request, ...)`` finds the handler and answers
 404 for an unknown path and 405 (or the vendor's status for it) for a known path asked with
-another method. A *guard* runs after a route matched and before its handler: it refuses the
-request with a response (401, 429) or admits it, optionally with headers that every answer
-then carries (rate-limit headers). A :class:`BadRequest` raised by the handler is rendered
+another method. A *guard* runs after a route matched and before its handler, with the request
+and the same extra arguments (one clock reading for both): it refuses the request with a
+response (401, 429) or admits it, optionally with headers that every answer then carries
+(rate-limit headers). A :class:`BadRequest` raised by the handler is rendered
 by the route's ``bad_request`` body function, else the table's, else the error-body one.
 """
 
@@ -23,8 +24,9 @@ __all__ = ["BadRequest", "ErrorBody", "Guard", "Route", "RouteTable", "json_obje
 
 ErrorBody = Callable[[int, str], httpx.Response]
 Handler = Callable[..., httpx.Response]
-# a refusal, or None / the headers every answer to the admitted request carries
-Guard = Callable[[httpx.Request], httpx.Response | Mapping[str, str] | None]
+# guard(request, **extra): a refusal, or None / the headers every answer to the admitted
+# request carries
+Guard = Callable[..., httpx.Response | Mapping[str, str] | None]
 
 
 class BadRequest(ValueError):
@@ -126,7 +128,7 @@ class RouteTable:
         if isinstance(found, int):
             return self.error(found, f"{request.method} is not allowed on {path}")
         route, params = found
-        admitted = self.guard(request) if self.guard is not None and route.guarded else None
+        admitted = self.guard(request, **extra) if self.guard and route.guarded else None
         if isinstance(admitted, httpx.Response):
             return admitted
         try:

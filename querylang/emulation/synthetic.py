@@ -27,6 +27,8 @@ import httpx
 import numpy as np
 from attrs import frozen
 
+from querylang.timegrid import Granularity
+
 __all__ = [
     "BucketCells",
     "Counters",
@@ -34,8 +36,10 @@ __all__ = [
     "account_data",
     "fixed_clock",
     "json_response",
+    "per_bucket",
     "points",
     "ratio",
+    "scope",
     "synthetic_levels",
     "synthetic_totals",
 ]
@@ -267,6 +271,37 @@ class Finality:
     def clip(self, ends: np.ndarray, now: float) -> np.ndarray:
         """Where each bucket's data ends at ``now`` (its end, or the horizon if earlier)."""
         return np.minimum(np.asarray(ends, np.int64), self.horizon(now))
+
+    def buckets(self, start: int, end: int, step: int, now: float) -> np.ndarray:
+        """Starts of the buckets [t, t + step) from ``start`` before ``end`` answered at ``now``."""
+        starts = np.arange(start, max(start, end), step, dtype=np.int64)
+        return starts[self.answered(starts, starts + step, now)]
+
+    def spanning(
+        self, grain: Granularity, start: int, end: int, now: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Starts and ends of the ``grain`` buckets from the one holding ``start`` through the
+        one holding ``end`` (for a vendor that reads ``end`` as inclusive) answered at ``now``."""
+        starts = np.array(grain.boundaries(grain.floor(start), end + 1), np.int64)
+        ends = np.array([grain.add(int(t)) for t in starts], np.int64)
+        answered = self.answered(starts, ends, now)
+        return starts[answered], ends[answered]
+
+
+def scope(
+    where: Mapping[str, Sequence[str]] | None, dimensions: Iterable[str], emulator: str
+) -> Mapping[str, Sequence[str]]:
+    """``expected()``'s ``where`` (None: everything), else ValueError for an unknown dimension."""
+    where = where or {}
+    unknown = sorted(set(where) - set(dimensions))
+    if unknown:
+        raise ValueError(f"the {emulator} emulator has no dimension {unknown[0]!r}")
+    return where
+
+
+def per_bucket(starts: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    """``{bucket start: value}``, as an emulator's ``expected()`` answers its own totals."""
+    return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
 
 
 def points(

@@ -225,6 +225,26 @@ def test_a_guard_refuses_or_admits_with_headers_every_answer_carries() -> None:
     assert len(seen) == 4
 
 
+def test_a_guard_sees_the_handlers_extra_arguments() -> None:
+    """One reading of the clock serves the rate limit and the data of the same request."""
+    from querylang.emulation import RouteTable, json_response
+
+    def guard(request: httpx.Request, now: int) -> httpx.Response | dict[str, str]:
+        if now >= 100:
+            return json_response(429, {"retry_at": now + 5})
+        return {"X-Reset": str(now + 5)}
+
+    def handler(request: httpx.Request, now: int, stack: str) -> httpx.Response:
+        return json_response(200, {"stack": stack, "now": now})
+
+    table = RouteTable(_error, guard=guard).add("GET", "/stacks/{stack}", handler)
+    request = httpx.Request("GET", "http://e.test/stacks/s1")
+    ok = table.dispatch(request, now=40)
+    assert ok.json() == {"stack": "s1", "now": 40} and ok.headers["X-Reset"] == "45"
+    late = table.dispatch(request, now=100)
+    assert late.status_code == 429 and late.json() == {"retry_at": 105}
+
+
 def test_the_table_body_for_bad_requests_and_whole_path_matching() -> None:
     from querylang.emulation import BadRequest, RouteTable, json_response
 

@@ -21,12 +21,14 @@ from querylang.emulation import (
     Finality,
     FixedWindowLimiter,
     account_data,
+    per_bucket,
     points,
     ratio,
+    scope,
     synthetic_levels,
     synthetic_totals,
 )
-from querylang.timegrid import parse_ts
+from querylang.timegrid import Granularity, parse_ts
 
 H = 3600
 DAY0 = parse_ts("2026-11-19T00:00:00Z")  # midnight UTC: hours and days line up
@@ -153,6 +155,61 @@ def test_a_documented_delay_holds_back_the_last_minutes() -> None:
     assert final.horizon(noon + 20 * 60) == noon + 5 * 60
     starts = np.array([noon + 4 * 60, noon + 5 * 60])
     assert final.answered(starts, starts + 60, now=noon + 20 * 60).tolist() == [True, False]
+
+
+def test_the_buckets_of_a_window_answered_at_now() -> None:
+    # buckets [t, t + 300) from 0 before 1000: 0, 300, 600, 900; at 1000 the last is not over
+    assert Finality().buckets(0, 1000, 300, now=1000).tolist() == [0, 300, 600]
+    # answered with its data so far once it has begun before the horizon (900 at 1000)
+    assert Finality(partial=True, align=300).buckets(0, 1000, 300, now=1000).tolist() == [
+        0,
+        300,
+        600,
+    ]
+    assert Finality(partial=True, align=300).buckets(0, 1000, 300, now=1200).tolist() == [
+        0,
+        300,
+        600,
+        900,
+    ]
+    empty = Finality().buckets(600, 600, 300, now=10_000)  # an empty or reversed window
+    assert empty.tolist() == [] and empty.dtype == np.int64
+    assert Finality().buckets(600, 0, 300, now=10_000).tolist() == []
+
+
+def test_calendar_buckets_through_an_inclusive_end() -> None:
+    hour = Granularity.parse("1h")
+    # 00:30 to 03:00 inclusive: the hours starting 00:00, 01:00, 02:00 and 03:00
+    starts, ends = Finality().spanning(hour, DAY0 + 1800, DAY0 + 3 * H, now=DAY0 + 10 * H)
+    assert (starts - DAY0).tolist() == [0, H, 2 * H, 3 * H]
+    assert (ends - starts).tolist() == [H] * 4
+    # at 02:10 the complete hours only; with partial data also the hour in progress
+    starts, _ = Finality().spanning(hour, DAY0, DAY0 + 3 * H, now=DAY0 + 2 * H + 600)
+    assert (starts - DAY0).tolist() == [0, H]
+    starts, ends = Finality(partial=True).spanning(hour, DAY0, DAY0 + 3 * H, now=DAY0 + 2 * H + 1)
+    assert (starts - DAY0).tolist() == [0, H, 2 * H] and ends[-1] == DAY0 + 3 * H
+    # months are calendar months: November 2026 has 30 days, December 31
+    month = Granularity.parse("1mo")
+    nov = parse_ts("2026-11-01T00:00:00Z")
+    dec = parse_ts("2026-12-01T00:00:00Z")
+    starts, ends = Finality().spanning(month, nov + 5 * 86400, dec, now=dec + 40 * 86400)
+    assert starts.tolist() == [nov, dec]
+    assert ends.tolist() == [dec, dec + 31 * 86400]
+
+
+def test_scope_is_where_or_everything_and_names_an_unknown_dimension() -> None:
+    assert scope(None, ("site",), "edgelog") == {}
+    assert scope({"site": ["ams"]}, ("site", "pop"), "edgelog") == {"site": ["ams"]}
+    with pytest.raises(ValueError, match="the edgelog emulator has no dimension 'country'"):
+        scope({"site": ["ams"], "region": ["x"], "country": ["y"]}, ("site",), "edgelog")
+
+
+def test_per_bucket_is_the_mapping_expected_answers() -> None:
+    got = per_bucket(np.array([0, 300], np.int64), np.array([5, 2.5]))
+    assert got == {0: 5.0, 300: 2.5}
+    assert all(type(k) is int and type(v) is float for k, v in got.items())
+    with pytest.raises(ValueError):
+        per_bucket(np.array([0, 300]), np.array([1.0]))
 
 
 # -- omitted zeros -------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from querylang.emulation import (
     account_data,
     bearer_token,
     json_response,
+    per_bucket,
     points,
+    scope,
     synthetic_totals,
 )
 from querylang_edgelog.catalog import SITES
@@ -38,10 +40,9 @@ def _totals(site: str, metric: str, starts: np.ndarray, step: int) -> np.ndarray
 
 
 def _buckets(start: int, end: int, step: int, now: float) -> np.ndarray:
-    """Buckets from ``start`` before ``end`` that the service answers at ``now``."""
-    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
-    # a step's data is published once that step of the service's grid is over
-    return starts[Finality(align=step).answered(starts, starts + step, now)]
+    """Buckets from ``start`` before ``end`` that the service answers at ``now``: a step's
+    data is published once that step of the service's grid is over."""
+    return Finality(align=step).buckets(start, end, step, now)
 
 
 class EdgelogEmulator:
@@ -89,11 +90,8 @@ class EdgelogEmulator:
         """The emulator's own totals of ``metric`` per bucket [t, t + step), summed over sites."""
         if dataset != "series" or metric not in SCALES:
             raise ValueError(f"the edgelog emulator has no counter {dataset}.{metric}")
-        unknown = sorted(set(where or {}) - {"site"})
-        if unknown:
-            raise ValueError(f"the edgelog emulator has no dimension {unknown[0]!r}")
-        sites = [s for s in SITES if s in (where or {}).get("site", SITES)]
+        sites = [s for s in SITES if s in scope(where, ("site",), "edgelog").get("site", SITES)]
         starts = _buckets(start, end, step, self.now())
         with account_data(""):
             total = sum((_totals(s, metric, starts, step) for s in sites), np.zeros(len(starts)))
-        return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
+        return per_bucket(starts, total)

@@ -34,8 +34,10 @@ from querylang.emulation import (
     accepted,
     account_data,
     json_response,
+    per_bucket,
     points,
     query_token,
+    scope,
     synthetic_totals,
 )
 from querylang_providers.baishan.catalog import (
@@ -217,8 +219,7 @@ class BaishanEmulator:
         offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
-        starts = np.arange(first, last + 1, step, dtype=np.int64)
-        starts = starts[FINAL.answered(starts, starts + step, self.now())]
+        starts = FINAL.buckets(first, last + 1, step, self.now())
         if len(starts) == 0:
             return []
         per_bucket = _traffic(domains, q["protocols"], starts, step)
@@ -260,14 +261,9 @@ class BaishanEmulator:
             raise ValueError(f"the BaishanCloud emulator has no counter {dataset}.{metric}")
         if step % CELL:
             raise ValueError(f"step {step} is not a whole number of 5-minute cells")
-        where = where or {}
-        unknown = sorted(set(where) - {"domain", "ip_protocol"})
-        if unknown:
-            raise ValueError(f"the BaishanCloud emulator has no dimension {unknown[0]!r}")
+        where = scope(where, ("domain", "ip_protocol"), "BaishanCloud")
         domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
         protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
-        starts = np.arange(start, max(start, end), step, dtype=np.int64)
-        starts = starts[FINAL.answered(starts, starts + step, self.now())]
+        starts = FINAL.buckets(start, end, step, self.now())
         with account_data(""):
-            sums = _traffic(domains, protocols, starts, step)
-        return {int(t): float(v) for t, v in zip(starts.tolist(), sums.tolist(), strict=True)}
+            return per_bucket(starts, _traffic(domains, protocols, starts, step))

@@ -49,7 +49,9 @@ from querylang.emulation import (
     account_data,
     api_key_header,
     json_response,
+    per_bucket,
     ratio,
+    scope,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.fastly.catalog import ALIASES, FIELDS, MAX_WINDOW, REGIONS, RETENTION
@@ -151,8 +153,7 @@ class Account(Counters):
 
 def _finished(start: int, end: int, step: int, now: int) -> Account:
     """The account over the buckets [t, t + step) from ``start`` before ``end`` answered at now."""
-    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
-    starts = starts[FINALITY.answered(starts, starts + step, now)]
+    starts = FINALITY.buckets(start, end, step, now)
     return Account(starts, starts + step)
 
 
@@ -211,12 +212,12 @@ class Query:
         }
 
 
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+def _error(status: int, message: str) -> httpx.Response:
     """Fastly's error bodies: the 400 envelope, else ``{"msg", "detail"}``."""
     if status == 400:
         body = {"status": "error", "meta": None, "msg": message, "data": None}
-        return json_response(400, body, headers)
-    return json_response(status, {"msg": "Record not found", "detail": message}, headers)
+        return json_response(400, body)
+    return json_response(status, {"msg": "Record not found", "detail": message})
 
 
 def _field(field: str | None) -> list[str] | None:
@@ -276,18 +277,6 @@ def _services(
     return json_response(200, _envelope(data, query.meta))
 
 
-ROUTES = (
-    RouteTable(_error, wrong_method_status=404)
-    .add("GET", "/stats/regions", _regions)
-    .add("GET", "/stats/usage", _usage)
-    .add("GET", "/stats/aggregate", _aggregate)
-    .add("GET", "/stats", _services)
-    .add("GET", "/stats/field/{field}", _services)
-    .add("GET", "/stats/service/{service}", _services)
-    .add("GET", "/stats/service/{service}/field/{field}", _services)
-)
-
-
 class FastlyEmulator:
     """Answers Historical Stats calls for a synthetic three-service account."""
 
@@ -303,6 +292,21 @@ class FastlyEmulator:
         self.rate_limit = rate_limit
         hourly = [RateLimit(calls=rate_limit or 0, per_seconds=3600)]
         self.limiter = None if rate_limit is None else FixedWindowLimiter(hourly, now)
+        self.routes = (
+            RouteTable(
+                _error,
+                wrong_method_status=404,
+                not_found="Cannot {method} {path}",
+                guard=self._admit,
+            )
+            .add("GET", "/stats/regions", _regions)
+            .add("GET", "/stats/usage", _usage)
+            .add("GET", "/stats/aggregate", _aggregate)
+            .add("GET", "/stats", _services)
+            .add("GET", "/stats/field/{field}", _services)
+            .add("GET", "/stats/service/{service}", _services)
+            .add("GET", "/stats/service/{service}/field/{field}", _services)
+        )
 
     def expected(
         self,
@@ -323,47 +327,35 @@ class FastlyEmulator:
         name = ALIASES.get(metric, metric)
         if name not in NAMES or name == "hit_ratio":
             raise ValueError(f"{metric!r} is not a counter of the Fastly emulator")
-        where = where or {}
-        unknown = sorted(set(where) - {"service", "region"})
-        if unknown:
-            raise ValueError(f"the Fastly emulator has no dimension {unknown[0]!r}")
+        where = scope(where, ("service", "region"), "Fastly")
         services = [s for s in SERVICES if s in where.get("service", SERVICES)]
         regions = [r for r in REGIONS if r in where.get("region", REGIONS)]
         with account_data(""):
             account = _finished(start, end, step, int(self.now()))
             totals = account.totals(name, services, regions)
-        return {t: float(v) for t, v in zip(account.starts.tolist(), totals.tolist(), strict=True)}
+        return per_bucket(account.starts, totals)
 
-    def _limit(self, now: int) -> tuple[dict[str, str], bool]:
-        """Rate-limit headers for this call, and whether it is over the hourly limit."""
+    def _admit(self, request: httpx.Request, now: int) -> httpx.Response | dict[str, str]:
+        """The key, then the hourly limit: the admitted answer carries the limit headers."""
+        if not accepted(api_key_header(request, "Fastly-Key"), self.valid_token):
+            return json_response(401, {"msg": "Provided credentials are missing or invalid"})
         if self.limiter is None:
-            return {}, False
+            return {}
         admission = self.limiter.admit(now)
         calls = self.limiter.limits[0].calls
         headers = {
             "Fastly-RateLimit-Remaining": str(max(calls - admission.used[0], 0)),
             "Fastly-RateLimit-Reset": str(now + admission.reset_after),
         }
-        if not admission.admitted:
-            headers["Retry-After"] = str(admission.reset_after)
-        return headers, not admission.admitted
+        if admission.admitted:
+            return headers
+        return json_response(
+            429,
+            {"msg": "Too many requests"},
+            {**headers, "Retry-After": str(admission.reset_after)},
+        )
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Route, authenticate, validate, answer."""
-        now = int(self.now())
         path = request.url.path.rstrip("/") or "/"
-        found = ROUTES.match(request.method, path)
-        if not isinstance(found, tuple):
-            return _error(404, f"Cannot {request.method} {path}")
-        if not accepted(api_key_header(request, "Fastly-Key"), self.valid_token):
-            return json_response(401, {"msg": "Provided credentials are missing or invalid"})
-        headers, limited = self._limit(now)
-        if limited:
-            return json_response(429, {"msg": "Too many requests"}, headers)
-        route, params = found
-        try:
-            response = route.handler(request, now, **params)
-        except BadRequest as exc:
-            return _error(exc.status, exc.message, headers)
-        response.headers.update(headers)
-        return response
+        return self.routes.dispatch(request, path, now=int(self.now()))

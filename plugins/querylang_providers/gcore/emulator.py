@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -40,6 +40,7 @@ from querylang.emulation import (
     accepted,
     json_object,
     json_response,
+    per_bucket,
     points,
     ratio,
     scheme_token,
@@ -54,16 +55,6 @@ __all__ = ["LEAVES", "STORAGES", "GcoreEmulator"]
 
 DAY = 86400
 HOUR = 3600
-
-
-def _answered(start: int, end: int, step: int, now: int, finality: Finality) -> np.ndarray:
-    """Starts of the buckets [t, t + step) in [start, end) the API answers at ``now``."""
-    starts = np.arange(start, max(start, end), step, dtype=np.int64)
-    return starts[finality.answered(starts, starts + step, now)]
-
-
-def _per_bucket(starts: np.ndarray, total: np.ndarray) -> dict[int, float]:
-    return {int(t): float(v) for t, v in zip(starts.tolist(), total.tolist(), strict=True)}
 
 
 # -- CDN: GET /cdn/statistics/series ---------------------------------------------------------
@@ -195,21 +186,12 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
         resources = {int(r) for r in _values_of(params, "resource")}
     except ValueError:
         raise BadRequest("resource must be an integer ID") from None
-    countries = {c.lower() for c in _values_of(params, "countries")}
-
-    leaves = [
-        leaf
-        for leaf in LEAVES
-        if (not resources or leaf["resource"] in resources)
-        and (not regions or leaf["region"] in regions)
-        and (not countries or leaf["country"].lower() in countries)
-    ]
+    where = {"resource": resources, "region": regions, "country": _values_of(params, "countries")}
+    leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, {k: v for k, v in where.items() if v})]
     grain = Granularity.parse(grain_text)
-    bounds = grain.boundaries(grain.floor(start), end + 1)
-    starts = np.array([t for t in bounds if grain.add(t) <= now], dtype=np.int64)
+    starts, ends = Finality().spanning(grain, start, end, now)
     if not leaves or len(starts) == 0:
         return httpx.Response(204)
-    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
     by_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for leaf in leaves:
         by_group.setdefault(tuple(leaf[g] for g in group_by), []).append(leaf)
@@ -220,7 +202,8 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
     return json_response(200, _nest(out, group_by))
 
 
-def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Sequence[str]]) -> bool:
+def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Iterable[Any]]) -> bool:
+    """Whether every field of ``where`` of the leaf is among its values (case-insensitive)."""
     for name, values in where.items():
         if name not in leaf:
             raise ValueError(f"the Gcore CDN emulator has no dimension {name!r}")
@@ -236,12 +219,11 @@ def _cdn_expected(
     if metric not in COUNTERS:
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
     leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
-    starts = _answered(start, end, step, now, Finality())
-    if len(starts) == 0:
-        return {}
-    ends = starts + step
-    zero = np.zeros(len(starts))
-    return _per_bucket(starts, sum((_leaf_values(x, metric, starts, ends) for x in leaves), zero))
+    starts = Finality().buckets(start, end, step, now)
+    zero = np.zeros(len(starts))  # also the answer for no leaf or no bucket
+    return per_bucket(
+        starts, sum((_leaf_values(x, metric, starts, starts + step) for x in leaves), zero)
+    )
 
 
 # -- object storage: POST /storage/stats/v1/storage/usage/series ---------------------------
@@ -409,13 +391,13 @@ def _storage_expected(
         raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
     wanted = {STORAGE_DIMENSIONS[n]: {str(v) for v in vs} for n, vs in where.items()}
     chosen = [k for k in STORAGES if all(str(k[i]) in w for i, w in wanted.items())]
-    starts = _answered(start, end, step, now, Finality(align=step))
+    starts = Finality(align=step).buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
     total = np.zeros(len(starts))
     for key in chosen:
         total = total + np.asarray(_storage_stats(key, starts, step)[metric], dtype=np.float64)
-    return _per_bucket(starts, total)
+    return per_bucket(starts, total)
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -439,7 +421,7 @@ class GcoreEmulator:
             .add("POST", STORAGE_PATH, _storage, bad_request=_error)
         )
 
-    def _authorized(self, request: httpx.Request) -> httpx.Response | None:
+    def _authorized(self, request: httpx.Request, now: int) -> httpx.Response | None:
         if accepted(scheme_token(request, "APIKey"), self.valid_token):
             return None
         return _message(401, "Invalid authentication credentials")

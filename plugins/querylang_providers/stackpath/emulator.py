@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -38,11 +37,13 @@ from querylang.emulation import (
     Counters,
     Finality,
     RouteTable,
-    accepted,
+    TokenIssuer,
+    TokenRefused,
     account_data,
-    bearer_token,
     json_response,
+    per_bucket,
     ratio,
+    scope,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
@@ -87,6 +88,7 @@ KNOWN_PARAMS = frozenset(
 )
 COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
 _LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
+REFUSAL_CODES = {"invalid_request": 3, "unsupported_grant_type": 3, "invalid_client": 16}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -248,10 +250,7 @@ def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> http
     """Answer one metrics request for ``stack``."""
     query = _parse(request.url.params, now)
     grain: Granularity = query["grain"]
-    starts = np.array(grain.boundaries(grain.floor(query["start"]), query["end"] + 1), np.int64)
-    ends = np.array([grain.add(int(t)) for t in starts], dtype=np.int64)
-    answered = FINALITY.answered(starts, ends, now)
-    starts, ends = starts[answered], ends[answered]
+    starts, ends = FINALITY.spanning(grain, query["start"], query["end"], now)
     leaves = _leaves(query["filters"])
     if len(starts) == 0 or not leaves:
         return json_response(200, {"series": []})
@@ -280,18 +279,17 @@ def _expected(
         raise ValueError(f"{metric!r} is not a counter of the StackPath emulator")
     if step % FIVE:
         raise ValueError(f"step {step} is not a whole number of five-minute sub-buckets")
-    filters = {"platform": (DEFAULT_PLATFORM,), **where}
+    filters = {
+        "platform": (DEFAULT_PLATFORM,),
+        **scope(where, [*_LEAF_FIELDS, "stack"], "StackPath"),
+    }
     filters.pop("stack", None)
-    unknown = sorted(set(filters) - set(_LEAF_FIELDS))
-    if unknown:
-        raise ValueError(f"the StackPath emulator has no dimension {unknown[0]!r}")
-    starts = np.arange(start, end, step, dtype=np.int64) if end > start else np.empty(0, np.int64)
-    starts = starts[FINALITY.answered(starts, starts + step, now)]
+    starts = FINALITY.buckets(start, end, step, now)
     if len(starts) == 0:
         return {}
     leaves = _leaves({_LEAF_FIELDS[name]: values for name, values in filters.items()})
     values = _columns(leaves, starts, starts + step, now)[metric]
-    return {int(t): float(v) for t, v in zip(starts.tolist(), values.tolist(), strict=True)}
+    return per_bucket(starts, values)
 
 
 # -- the gateway --------------------------------------------------------------------------------
@@ -300,13 +298,10 @@ class StackPathEmulator:
 
     def __init__(self, now: Callable[[], float], *, ttl: int = 3600, millis: bool = False) -> None:
         self.now = now
-        self.ttl = ttl
         self.millis = millis  # answer timestamps in milliseconds instead of seconds
-        self.token_calls = 0
+        self.issuer = TokenIssuer(now, ttl=ttl)
         self.metric_calls = 0  # metrics requests received (authorized or not)
         self.revoke_on_call: int | None = None
-        self.tokens: dict[str, float] = {}  # token → expiry (emulator clock)
-        self._issued = 0
         self._lock = threading.Lock()
         # handle() writes the gateway's own 400/404 bodies for an unknown route or method
         self.routes = (
@@ -337,52 +332,37 @@ class StackPathEmulator:
             return _expected(metric, start, end, step, int(self.now()), where or {})
 
     # -- tokens -------------------------------------------------------------------------
+    @property
+    def ttl(self) -> int:
+        return self.issuer.ttl
+
+    @property
+    def token_calls(self) -> int:
+        """Token requests received, granted or not."""
+        return self.issuer.calls
+
+    @property
+    def tokens(self) -> dict[str, float]:
+        """Token → expiry on the emulator's clock."""
+        return self.issuer.tokens
+
     def revoke(self) -> None:
         """Invalidate every token issued so far (as an expiry or a revocation would)."""
-        with self._lock:
-            self.tokens.clear()
+        self.issuer.revoke()
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            self.token_calls += 1
         try:
-            body = json.loads(request.content or b"{}")
-        except ValueError:
-            return rpc_error(3, "the request body is not valid JSON")
-        if not isinstance(body, dict):
-            return rpc_error(3, "the request body must be a JSON object")
-        if body.get("grant_type") != "client_credentials":
-            return rpc_error(
-                3, "unsupported grant type", {"grant_type": "must be client_credentials"}
-            )
-        missing = {k: "is required" for k in ("client_id", "client_secret") if not body.get(k)}
-        if missing:
-            return rpc_error(3, "missing client credentials", missing)
-        if "invalid" in (body["client_id"], body["client_secret"]):
-            return rpc_error(16, "invalid client credentials")
-        with self._lock:
-            self._issued += 1
-            token = f"emulated-token-{self._issued:04d}"
-            self.tokens[token] = self.now() + self.ttl
-        return json_response(
-            200, {"access_token": token, "token_type": "bearer", "expires_in": self.ttl}
-        )
-
-    def _authorized(self, request: httpx.Request) -> bool:
-        token = bearer_token(request)
-        if token is None or not accepted(token):
-            return False
-        with self._lock:
-            expiry = self.tokens.get(token)
-        return expiry is not None and self.now() < expiry
+            return json_response(200, self.issuer.grant(request))
+        except TokenRefused as exc:
+            return rpc_error(REFUSAL_CODES[exc.error], exc.message, exc.fields or None)
 
     # -- routing ------------------------------------------------------------------------
     def _stack(self, request: httpx.Request, stack: str) -> httpx.Response:
         with self._lock:
             self.metric_calls += 1
             if self.metric_calls == self.revoke_on_call:
-                self.tokens.clear()
-        if not self._authorized(request):
+                self.issuer.revoke()
+        if not self.issuer.valid(request):
             return rpc_error(16, "the access token is missing, invalid or expired")
         stack = unquote(stack)
         if stack == "forbidden":
