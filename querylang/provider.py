@@ -107,6 +107,8 @@ class HttpProvider:
     wires: Sequence[DatasetWire] = ()
     # the header a rate limit's delay comes in (the conformance suite's 429 sends only this)
     retry_after_header: str = "Retry-After"
+    # units of this provider's own, beyond querylang.units.UNITS: unit -> what it measures
+    units: Mapping[str, str] = {}
 
     @property
     def datasets(self) -> Mapping[str, Dataset]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from querylang.catalog import Dataset, Metric
 from querylang.hookspecs import Provider
@@ -15,23 +15,26 @@ ROLLUPS = frozenset({"sum", "mean", "min", "max", "last", "ratio", None})
 COMBINES = frozenset({"sum", "ratio", None})
 
 
-def _unit_problem(where: str, m: Metric) -> tuple[str, str] | None:
-    if m.unit in KNOWN_UNITS:
+def _unit_problem(where: str, m: Metric, known: frozenset[str]) -> tuple[str, str] | None:
+    if m.unit in known:
         return None
-    near = sorted(u for u in KNOWN_UNITS if u.lower() == m.unit.strip().lower())
+    near = sorted(u for u in known if u.lower() == m.unit.strip().lower())
     if not m.unit.strip():
         return f"{where} has no unit", "give every metric a unit"
-    fix = f"spell it {near[0]!r}" if near else f"use one of {sorted(KNOWN_UNITS)}"
+    fix = f"spell it {near[0]!r}" if near else f"use one of {sorted(known)}"
     return (
         f"{where} has unit {m.unit!r}, which querylang.units does not know",
-        f"{fix} (querylang.units.UNITS; a new unit is added there, with what it measures)",
+        f"{fix} (querylang.units.UNITS; a unit of your own goes in the provider's `units`, "
+        "mapped to what it measures)",
     )
 
 
-def _metric_problems(ds: Dataset, names: set[str]) -> Iterator[tuple[str, str]]:
+def _metric_problems(
+    ds: Dataset, names: set[str], known: frozenset[str]
+) -> Iterator[tuple[str, str]]:
     for m in ds.metrics:
         where = f"dataset {ds.name!r} metric {m.name!r}"
-        unit = _unit_problem(where, m)
+        unit = _unit_problem(where, m, known)
         if unit is not None:
             yield unit
         rollup = m.rollup
@@ -83,12 +86,12 @@ def _grain_problems(ds: Dataset) -> Iterator[tuple[str, str]]:
             yield f"dataset {ds.name!r} grain {g.granularity} window < one bucket", "widen it"
 
 
-def problems(ds: Dataset) -> Iterator[tuple[str, str]]:
+def problems(ds: Dataset, units: Mapping[str, str] | None = None) -> Iterator[tuple[str, str]]:
     """Each inconsistency of one dataset, as (what is wrong, the fix)."""
     names = {m.name for m in ds.metrics}
     if len(names) != len(ds.metrics):
         yield "two metrics share a name", "give every metric a unique name"
-    yield from _metric_problems(ds, names)
+    yield from _metric_problems(ds, names, KNOWN_UNITS | frozenset(units or {}))
     dims = [d.name for d in ds.dimensions]
     if len(set(dims)) != len(dims):
         yield f"dataset {ds.name!r} has two dimensions with one name", "rename one"
@@ -105,8 +108,12 @@ def check_catalog(p: Provider) -> None:
     """The catalog is consistent: units, rules, references, grains and limits."""
     if p.default_dataset not in p.datasets:
         fail(p, "catalog", f"default_dataset {p.default_dataset!r} is not a dataset", "name one")
+    units: Mapping[str, str] = getattr(p, "units", None) or {}
+    for unit, meaning in units.items():
+        if not (isinstance(meaning, str) and meaning.strip()):
+            fail(p, "catalog", f"units[{unit!r}] does not say what it measures", "describe it")
     for name, ds in p.datasets.items():
-        for problem, fix in problems(ds):
+        for problem, fix in problems(ds, units):
             fail(p, "catalog", problem, fix)
         if ds.name != name:
             fail(p, "catalog", f"dataset {name!r} is named {ds.name!r}", "use the same name")

@@ -124,3 +124,37 @@ def test_only_an_unsupported_or_the_planners_own_refusal_passes_the_compile_chec
             assert "fails the 'compile' check: " in str(failure), name
         else:
             raise AssertionError(f"{name} passed the compile check")
+
+
+def test_a_unit_of_the_providers_own_passes_once_declared() -> None:
+    import pytest
+
+    from querylang.catalog import Dataset, GrainSpec
+    from querylang.testing.catalog import check_catalog, problems
+
+    dataset = Dataset(
+        name="store",
+        description="objects kept",
+        metrics=(Metric(name="stored", unit="objects", kind="counter", description="objects"),),
+        dimensions=(),
+        grains=(GrainSpec.of("1d", max_window=31 * DAY),),
+        history=90 * DAY,
+    )
+    assert [p for p, _ in problems(dataset)] == [
+        "dataset 'store' metric 'stored' has unit 'objects', which querylang.units does not know"
+    ]
+    assert list(problems(dataset, {"objects": "a number of stored objects"})) == []
+
+    class Declared(HttpProvider):
+        name, default_dataset = "declared", "store"
+
+        def __init__(self, meaning: str) -> None:
+            self.units = {"objects": meaning}
+
+        @property
+        def datasets(self) -> Mapping[str, Dataset]:
+            return {"store": dataset}
+
+    check_catalog(Declared("a number of stored objects"))  # passes
+    with pytest.raises(ConformanceFailure, match="does not say what it measures"):
+        check_catalog(Declared(" "))
