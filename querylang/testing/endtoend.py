@@ -10,7 +10,7 @@ of each, every group and bucket compared with ``expected()`` for that value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +23,7 @@ from querylang.frames import Frame
 from querylang.hookspecs import Provider
 from querylang.plugins import Registry
 from querylang.testing.sandbox import NOW, between, env_for, fail, registry, source, window
+from querylang.testing.standard import combine, counter, formula, scale_fix, terms
 from querylang.timegrid import Granularity, format_ts
 
 Series = dict[int, float]
@@ -79,7 +80,17 @@ def _show(series: Series, keys: Sequence[int]) -> str:
     return "{" + shown + (", …" if len(keys) > 3 else "") + f"}} ({len(series)} buckets)"
 
 
-def compare(p: Provider, text: str, got: Series, want: Series, label: str = "") -> None:
+def compare(
+    p: Provider,
+    text: str,
+    got: Series,
+    want: Series,
+    label: str = "",
+    *,
+    fix: str = "make compile ask what the query says and decode return the vendor's value per "
+    "bucket and group",
+    data: str = "the emulator's data",
+) -> None:
     wrong = sorted(
         t
         for t in set(got) | set(want)
@@ -91,10 +102,8 @@ def compare(p: Provider, text: str, got: Series, want: Series, label: str = "") 
         fail(
             p,
             "end_to_end",
-            f"{text!r}{label} answered {_show(got, wrong)} but the emulator's data are "
-            f"{_show(want, wrong)}",
-            "make compile ask what the query says and decode return the vendor's value per "
-            "bucket and group",
+            f"{text!r}{label} answered {_show(got, wrong)} but {data} are {_show(want, wrong)}",
+            fix,
         )
 
 
@@ -125,7 +134,7 @@ class Scope:
         self.dataset, self.grain = dataset, grain
         self.start, self.end = window(grain, 2 if grain.is_calendar else 3)
         self.registry: Registry = registry(p)
-        self._truth: dict[tuple[str, str, str], Series] = {}
+        self._truth: dict[tuple[str, str, str], Series | None] = {}
 
     def text(self, select: str, *, by: str = "", where: str = "") -> str:
         return (
@@ -152,24 +161,52 @@ class Scope:
         frame: Frame = result.frame
         return frame
 
-    def truth(self, metric: str, dim: str = "", value: str = "") -> Series:
-        """The emulator's data; ValueError when its ``expected()`` cannot answer this."""
+    def answer(self, metric: str, dim: str = "", value: str = "") -> Series | None:
+        """The emulator's data; None when its ``expected()`` cannot answer this."""
         key = (metric, dim, value)
         if key not in self._truth:
             where = {dim: [value]} if dim else None
-            self._truth[key] = truth(
-                self.emulator, self.dataset, metric, self.grain, self.start, self.end, where
-            )
+            try:
+                self._truth[key] = truth(
+                    self.emulator, self.dataset, metric, self.grain, self.start, self.end, where
+                )
+            except ValueError:
+                self._truth[key] = None
         return self._truth[key]
+
+    def truth(self, metric: str, dim: str = "", value: str = "") -> Series:
+        """The emulator's data; ValueError when its ``expected()`` cannot answer this."""
+        found = self.answer(metric, dim, value)
+        if found is None:
+            raise ValueError(f"expected() cannot answer {self.dataset}.{metric}")
+        return found
+
+    def each(
+        self, metrics: Sequence[str], text: Callable[[Sequence[str]], str]
+    ) -> Iterator[tuple[str, Frame, list[str]]]:
+        """(query, frame, its metrics): one query of them all, else, where the planner
+        refuses that, one per metric (a refusal alone is the compile check's concern)."""
+        if not metrics:
+            return
+        together = text(metrics)
+        frame = self.run(together)
+        if frame is not None:
+            yield together, frame, list(metrics)
+            return
+        for name in metrics if len(metrics) > 1 else ():
+            alone = text([name])
+            frame = self.run(alone)
+            if frame is not None:
+                yield alone, frame, [name]
 
     def want(self, m: Metric) -> Series | None:
         """The truth of ``m`` (a derived ratio from its parts'); None if it has none."""
-        try:
-            if not m.native and m.ratio is not None:
-                return from_parts(m, {n: self.truth(n) for n in m.ratio.parts})
-            return self.truth(m.name)
-        except ValueError:
-            return None
+        if not m.native and m.ratio is not None:
+            parts = {n: self.answer(n) for n in m.ratio.parts}
+            if any(v is None for v in parts.values()):
+                return None
+            return from_parts(m, {n: v for n, v in parts.items() if v is not None})
+        return self.answer(m.name)
 
 
 def _metrics(s: Scope, ds: Dataset) -> None:
@@ -184,68 +221,105 @@ def _metrics(s: Scope, ds: Dataset) -> None:
                 "answer every native counter in expected()",
             )
     picked = [name for name, want in wants.items() if want is not None]
-    if not picked:
-        return
-    together = s.text(", ".join(picked))
-    frame = s.run(together)
-    for name in picked:
-        text, answer = together, frame
-        if answer is None:  # refused together: each metric alone
-            text = s.text(name)
-            answer = s.run(text)
-        if answer is not None:  # a refusal is the compile check's concern
-            compare(s.p, text, column(s.p, text, answer, name), wants[name] or {}, f" for {name}")
+    for text, frame, names in s.each(picked, lambda ns: s.text(", ".join(ns))):
+        for name in names:
+            compare(s.p, text, column(s.p, text, frame, name), wants[name] or {}, f" for {name}")
 
 
-def _grouped(s: Scope, metric: str, d: Dimension) -> list[str]:
-    """``metric BY d``: each group equals the truth filtered to it, and they sum to the total."""
-    text = s.text(metric, by=d.name)
-    frame = s.run(text)
-    if frame is None:
-        return []
-    labels = frame.dims.get(d.name)
-    if labels is None or not len(labels):
-        fail(s.p, "end_to_end", f"{text!r} answered no group", f"decode each series' {d.name}")
-    names = [str(v) for v in labels.tolist()]
-    seen = sorted(set(names))
+def _groups(s: Scope, text: str, frame: Frame, metric: str, d: Dimension, names: list[str]) -> None:
+    """One metric's groups (``names``: each row's) each equal to the truth filtered to it,
+    summing to the total."""
     total: Series = {}
-    for value in seen:
-        try:
-            want = s.truth(metric, d.name, value)
-        except ValueError:
-            return seen  # the emulator's truth cannot split by this dimension
+    for value in sorted(set(names)):
+        want = s.answer(metric, d.name, value)
+        if want is None:
+            return  # the emulator's truth cannot split by this dimension
         got = column(s.p, text, frame, metric, np.array([n == value for n in names]))
-        compare(s.p, text, got, want, f" for {d.name} {value!r}")
+        compare(s.p, text, got, want, f" for {metric} of {d.name} {value!r}")
         for t, v in got.items():
             total[t] = total.get(t, 0.0) + v
-    compare(s.p, text, total, s.truth(metric), " summed over its groups")
-    return seen
+    compare(s.p, text, total, s.truth(metric), f" for {metric} summed over its groups")
 
 
-def _filtered(s: Scope, metric: str, d: Dimension, seen: Sequence[str]) -> None:
-    """``metric WHERE d IN (one known value)`` equals the truth filtered to that value."""
+def _grouped(s: Scope, metrics: Sequence[str], d: Dimension) -> list[str]:
+    """``metrics BY d`` (one query, else one per metric): each metric's groups checked."""
+    seen: set[str] = set()
+    for text, frame, names in s.each(metrics, lambda ns: s.text(", ".join(ns), by=d.name)):
+        labels = frame.dims.get(d.name)
+        if labels is None or not len(labels):
+            fail(s.p, "end_to_end", f"{text!r} answered no group", f"decode each series' {d.name}")
+        groups = [str(v) for v in labels.tolist()]
+        seen.update(groups)
+        for name in names:
+            _groups(s, text, frame, name, d, groups)
+    return sorted(seen)
+
+
+def _filter_value(
+    s: Scope, metrics: Sequence[str], d: Dimension, seen: Sequence[str]
+) -> tuple[str, list[str]] | None:
+    """A known value of ``d`` (not a default, preferring one with data) and the metrics
+    whose truth can be filtered by it; None when there is no such value or metric."""
     default = set(d.default or ())
     known = [v for v in (*seen, *(d.values or ())) if v not in default] + sorted(default)
     if d.type == "integer":
         known = [v for v in known if v.lstrip("-").isdigit()]
-    chosen: tuple[str, Series] | None = None
-    for value in known:  # the first with data, else the first
-        try:
-            series = s.truth(metric, d.name, value)
-        except ValueError:
-            return  # the emulator's truth cannot filter by this dimension
-        if chosen is None or any(series.values()):
-            chosen = (value, series)
-        if any(series.values()):
-            break
+    chosen: tuple[str, list[str]] | None = None
+    for value in dict.fromkeys(known):  # the first with data, else the first
+        wants = {m: s.answer(m, d.name, value) for m in metrics}
+        names = [m for m, want in wants.items() if want is not None]
+        if not names:
+            return None  # the emulator's truth cannot filter by this dimension
+        chosen = chosen or (value, names)
+        if any(any(want.values()) for want in wants.values() if want is not None):
+            return value, names
+    return chosen
+
+
+def _filtered(s: Scope, metrics: Sequence[str], d: Dimension, seen: Sequence[str]) -> None:
+    """``metrics WHERE d IN (one known value)`` equal the truth filtered to that value."""
+    chosen = _filter_value(s, metrics, d, seen)
     if chosen is None:
         return  # no value of this dimension is known without asking the vendor
-    value, want = chosen
+    value, names = chosen
     literal = value if d.type == "integer" else "'" + value.replace("'", "''") + "'"
-    text = s.text(metric, where=f"{d.name} IN ({literal})")
-    frame = s.run(text)
-    if frame is not None:
-        compare(s.p, text, column(s.p, text, frame, metric), want)
+    where = f"{d.name} IN ({literal})"
+    for text, frame, got in s.each(names, lambda ns: s.text(", ".join(ns), where=where)):
+        for name in got:
+            want = s.truth(name, d.name, value)
+            compare(s.p, text, column(s.p, text, frame, name), want, f" for {name}")
+
+
+def _standard(s: Scope, ds: Dataset) -> None:
+    """``SELECT <standard counters> FROM <provider>`` equals each mapping's terms' truth,
+    scaled as the units say (querylang.testing.standard)."""
+    own: Mapping[str, str] = getattr(s.p, "units", {})
+    mapped = {std.name: (std, terms(ds, std, own)) for std in ds.standard if counter(std)}
+    wants: dict[str, Series] = {}
+    for name, (_, parts) in mapped.items():
+        truths = {t.native: s.answer(t.native) for t in parts}
+        if all(v is not None for v in truths.values()):
+            wants[name] = combine(parts, {n: v for n, v in truths.items() if v is not None})
+
+    def text(names: Sequence[str]) -> str:
+        # a standard name that is also a native metric's is read as the native one unless
+        # the query takes the cross-provider path: BY provider makes it take it
+        by = "" if any(ds.metric(n) is None for n in names) else "provider"
+        return s.text(", ".join(names), by=by)
+
+    for query, frame, names in s.each(list(wants), text):
+        for name in names:
+            std, parts = mapped[name]
+            compare(
+                s.p,
+                query,
+                column(s.p, query, frame, name),
+                wants[name],
+                f" for standard {name} = {std.explain()}",
+                fix=scale_fix(std, parts)
+                or "make compile ask for, and decode return, the native counters the mapping names",
+                data=f"the emulator's data worked out as {formula(parts)}",
+            )
 
 
 def check_end_to_end(p: Provider) -> None:
@@ -258,11 +332,12 @@ def check_end_to_end(p: Provider) -> None:
             for g in ds.grains:
                 _metrics(Scope(p, emulator, server.url, name, g.granularity), ds)
             fixed = [g.granularity for g in ds.grains if not g.granularity.is_calendar]
-            counters = [m.name for m in ds.metrics if m.kind == "counter" and m.native]
-            if not fixed or not counters:
+            if not fixed:
                 continue
             s = Scope(p, emulator, server.url, name, fixed[0])
-            for d in ds.dimensions:
-                seen = _grouped(s, counters[0], d) if d.groupable else []
+            counters = [m.name for m in ds.metrics if m.kind == "counter" and m.native]
+            for d in ds.dimensions if counters else ():
+                seen = _grouped(s, counters, d) if d.groupable else []
                 if d.filterable:
-                    _filtered(s, counters[0], d, seen)
+                    _filtered(s, counters, d, seen)
+            _standard(s, ds)

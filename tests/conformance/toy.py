@@ -17,7 +17,15 @@ from typing import Any
 import httpx
 from attrs import evolve
 
-from querylang.catalog import Credential, Dataset, Dimension, GrainSpec, Metric, Ratio
+from querylang.catalog import (
+    Credential,
+    Dataset,
+    Dimension,
+    GrainSpec,
+    Metric,
+    Ratio,
+    Standard,
+)
 from querylang.failures import Failure, FailureKind
 from querylang.frames import Frame, FrameBuilder
 from querylang.hookspecs import hookimpl
@@ -33,6 +41,8 @@ FAULTS = (
     "compile_raises",  # compile raises for a filter instead of returning Unsupported
     "wrong_values",  # decode doubles every value
     "filter_ignored",  # compile drops the WHERE on site
+    "second_filter_ignored",  # compile drops the WHERE on site for the second counter only
+    "standard_scale",  # standard sent_bytes mapped as bytes * 1000 (its unit is bytes)
     "group_mislabelled",  # decode gives each site's series another site's name
     "month_as_30d",  # calendar months asked as 30-day steps
     "impure",  # decode changes the parsed response
@@ -80,6 +90,10 @@ def dataset(fault: str) -> Dataset:
             GrainSpec.of("1mo"),
         ),
         history=400 * 86400,
+        standard=(
+            Standard.of("sent_bytes", "bytes", scale=1000.0 if fault == "standard_scale" else 1.0),
+            Standard.of("requests", "hits"),
+        ),
     )
 
 
@@ -163,7 +177,8 @@ class ToyWire(Wire):
                 ("end", query.window.end),
                 ("step", step),
             ]
-            params += [("site", s) for s in (site.values if site else ())]
+            kept = site if metric == "hits" or self.fault != "second_filter_ignored" else None
+            params += [("site", s) for s in (kept.values if kept else ())]
             if "site" in query.group_by:
                 params.append(("by", "site"))
             if self.fault == "secret":

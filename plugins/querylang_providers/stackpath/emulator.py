@@ -198,7 +198,9 @@ def _columns(
     mb, req = counters.total("mb", leaves), counters.total("req", leaves)
     buckets = BucketCells(cells, starts, ends)
     total, requests = buckets.total(mb), buckets.total(req)
-    attempted = total + buckets.total(np.floor(mb / 50))
+    # retries counted per leaf, so a group's attempted MB is the sum of its leaves'
+    retried = sum((np.floor(_leaf(counters, "mb", leaf) / 50) for leaf in leaves), 0 * mb)
+    attempted = total + buckets.total(retried)
     duration = requests / 4.0
     completed_of = requests + buckets.total(np.floor(req / 100))
     seconds = (ends - starts).astype(float)
