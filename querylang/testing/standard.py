@@ -32,7 +32,8 @@ def unit_scale(native: str, standard: str, own: Mapping[str, str]) -> float | No
     """
     a, b = scale_for(0.0, native), scale_for(0.0, standard)
     if a is not None and b is not None:  # (1 / size in the base unit, the base unit)
-        return b[0] / a[0] if a[1] == b[1] else None
+        # sizes are decimal: twelve digits drop the float noise of 1 / (1 / 10^9)
+        return float(f"{b[0] / a[0]:.12g}") if a[1] == b[1] else None
     if a is None and b is None and _counts(native, own) and _counts(standard, own):
         return 1.0
     return None

@@ -158,3 +158,52 @@ def test_a_unit_of_the_providers_own_passes_once_declared() -> None:
     check_catalog(Declared("a number of stored objects"))  # passes
     with pytest.raises(ConformanceFailure, match="does not say what it measures"):
         check_catalog(Declared(" "))
+
+
+def test_a_standard_terms_scale_is_what_the_units_say() -> None:
+    from querylang.testing.standard import unit_scale
+
+    assert unit_scale("MB", "bytes", {}) == 1e6  # units.py: MB is 10^6 bytes
+    assert unit_scale("GB", "bytes", {}) == 1e9
+    assert unit_scale("bytes", "bytes", {}) == 1.0
+    assert unit_scale("requests", "count", {}) == 1.0  # any number of things counts as 1
+    assert unit_scale("responses", "count", {}) == 1.0
+    assert unit_scale("objects", "count", {"objects": "a number of stored objects"}) == 1.0
+    assert unit_scale("bytes", "count", {}) is None  # an amount of data is not a count
+    assert unit_scale("byte-hours", "bytes", {}) is None  # the units do not relate them
+    assert unit_scale("Mbps", "bytes", {}) is None  # a rate is not an amount
+
+
+def test_a_standard_mapping_is_worked_out_with_the_units_scale_and_a_missing_term_is_missing() -> (
+    None
+):
+    from querylang.catalog import Dataset, GrainSpec, Standard
+    from querylang.testing.standard import Term, combine, formula, scale_fix, terms
+
+    dataset = Dataset(
+        name="d",
+        description="",
+        metrics=(
+            Metric(name="mb", unit="MB", kind="counter", description=""),
+            Metric(name="kept", unit="byte-hours", kind="counter", description=""),
+            Metric(name="hits", unit="requests", kind="counter", description=""),
+        ),
+        dimensions=(),
+        grains=(GrainSpec.of("1h"),),
+    )
+    wrong = Standard.of("sent_bytes", "mb", scale=1000.0)  # MB is 10^6 bytes, not 10^3
+    assert terms(dataset, wrong, {}) == (
+        Term(native="mb", scale=1e6, declared=1000.0, from_units=True),
+    )
+    odd = Standard(name="sent_bytes", terms=(("mb", 1e6), ("kept", 2.0)))
+    parts = terms(dataset, odd, {})
+    assert parts[1] == Term(native="kept", scale=2.0, declared=2.0, from_units=False)
+    assert formula(parts) == "mb * 10^6 + kept * 2 (the mapping's scales)"
+    assert scale_fix(odd, parts) is None
+    assert scale_fix(wrong, terms(dataset, wrong, {})) == (
+        "map sent_bytes as mb * 10^6 (mb scale 1e+06, not 1000): the scale of a term is the "
+        "size of one of its native unit in bytes"
+    )
+    truth = {"mb": {0: 1.5, 3600: 2.0}, "kept": {0: 10.0, 7200: 1.0}}
+    # 0: 1.5 MB + 2 * 10 = 1,500,020; 3600 and 7200 lack one term: missing, not a partial sum
+    assert combine(parts, truth) == {0: 1_500_020.0}

@@ -37,15 +37,35 @@ CAUGHT = {
     ),
     "filter_ignored": (
         "end_to_end",
-        "WHERE site IN ('a') EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" "
-        "answered {2026-11-19T20:00:00Z: 21.0, 2026-11-19T21:00:00Z: 3.0, "
-        "2026-11-19T22:00:00Z: 6.0} (3 buckets) but the emulator's data are "
+        "\"SELECT hits, bytes FROM toy WHERE site IN ('a') EVERY 1h BETWEEN "
+        "'2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" for hits answered "
+        "{2026-11-19T20:00:00Z: 21.0, 2026-11-19T21:00:00Z: 3.0, 2026-11-19T22:00:00Z: 6.0} "
+        "(3 buckets) but the emulator's data are "
         "{2026-11-19T20:00:00Z: 7.0, 2026-11-19T21:00:00Z: 1.0, 2026-11-19T22:00:00Z: 2.0}",
+    ),
+    # site a's bytes are 1000 x its hits, (t // 3600) % 7 + 1: 7, 1, 2 thousand; both sites 3x
+    "second_filter_ignored": (
+        "end_to_end",
+        "WHERE site IN ('a') EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND "
+        "'2026-11-19T23:00:00Z'\" for bytes answered {2026-11-19T20:00:00Z: 21000.0, "
+        "2026-11-19T21:00:00Z: 3000.0, 2026-11-19T22:00:00Z: 6000.0} (3 buckets) but the "
+        "emulator's data are {2026-11-19T20:00:00Z: 7000.0, 2026-11-19T21:00:00Z: 1000.0, "
+        "2026-11-19T22:00:00Z: 2000.0}",
+    ),
+    "standard_scale": (
+        "end_to_end",
+        "\"SELECT sent_bytes, requests FROM toy EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND "
+        "'2026-11-19T23:00:00Z'\" for standard sent_bytes = bytes * 10^3 answered "
+        "{2026-11-19T20:00:00Z: 21000000.0, 2026-11-19T21:00:00Z: 3000000.0, "
+        "2026-11-19T22:00:00Z: 6000000.0} (3 buckets) but the emulator's data worked out as "
+        "bytes are {2026-11-19T20:00:00Z: 21000.0, 2026-11-19T21:00:00Z: 3000.0, "
+        "2026-11-19T22:00:00Z: 6000.0} (3 buckets); fix: map sent_bytes as bytes (bytes scale "
+        "1, not 1000): the scale of a term is the size of one of its native unit in bytes",
     ),
     "group_mislabelled": (
         "end_to_end",
         "BY site FROM toy EVERY 1h BETWEEN '2026-11-19T20:00:00Z' AND '2026-11-19T23:00:00Z'\" "
-        "for site 'a' answered {2026-11-19T20:00:00Z: 14.0",
+        "for hits of site 'a' answered {2026-11-19T20:00:00Z: 14.0",
     ),
     "month_as_30d": ("end_to_end", "EVERY 1mo BETWEEN '2026-08-01T00:00:00Z' AND '2026-10-01"),
     "impure": ("decode", "decode changed the response"),
@@ -74,6 +94,19 @@ from toy import ToyPlugin
 
 conformance_tests(ToyPlugin({fault!r}))
 """
+
+
+def _message(failure: ElementTree.Element) -> str:
+    """The failure's message; pytest cuts a long one in the attribute, so that one is read
+    from the report's ``E`` line of the exception."""
+    message = failure.get("message", "")
+    if not message.endswith("[truncated; full report in element text]"):
+        return message
+    head = message.partition(":")[0]
+    for line in (failure.text or "").splitlines():
+        if line.startswith("E ") and line[1:].strip().startswith(head + ":"):
+            return line[1:].strip()
+    return message
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +143,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tu
     for case in ElementTree.parse(xml).iter("testcase"):
         failure = case.find("failure")
         outcome = "passed" if failure is None and case.find("error") is None else "failed"
-        message = failure.get("message", "") if failure is not None else ""
+        message = _message(failure) if failure is not None else ""
         out[(case.get("classname", ""), case.get("name", ""))] = (outcome, message)
     return out
 
