@@ -2,9 +2,12 @@
 
 Per dataset and grain (calendar months included), one query of every metric the emulator's
 ``expected()`` can answer (native counters always; a gauge or native ratio only if it
-answers one; a derived ratio from its parts' truth); and, at the dataset's first
-fixed-length grain, one counter grouped BY each dimension and filtered to one known value
-of each, every group and bucket compared with ``expected()`` for that value.
+answers one; a derived ratio from its parts' truth). At the dataset's first fixed-length
+grain: every native counter grouped BY each dimension and filtered to one known value of
+each (one query per dimension, or one per counter where the planner refuses them together),
+every group and bucket compared with ``expected()`` for that value; and every standard
+counter the catalog maps, compared with its native terms' ``expected()`` scaled as their
+units say (:mod:`querylang.testing.standard`).
 """
 
 from __future__ import annotations
