@@ -293,7 +293,7 @@ def _filtered(s: Scope, metrics: Sequence[str], d: Dimension, seen: Sequence[str
             compare(s.p, text, column(s.p, text, frame, name), want, f" for {name}")
 
 
-def _standard(s: Scope, ds: Dataset) -> None:
+def check_standard(s: Scope, ds: Dataset) -> None:
     """``SELECT <standard counters> FROM <provider>`` equals each mapping's terms' truth,
     scaled as the units say (querylang.testing.standard)."""
     own: Mapping[str, str] = getattr(s.p, "units", {})
@@ -343,4 +343,4 @@ def check_end_to_end(p: Provider) -> None:
                 seen = _grouped(s, counters, d) if d.groupable else []
                 if d.filterable:
                     _filtered(s, counters, d, seen)
-            _standard(s, ds)
+            check_standard(s, ds)

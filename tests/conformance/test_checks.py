@@ -207,3 +207,41 @@ def test_a_standard_mapping_is_worked_out_with_the_units_scale_and_a_missing_ter
     truth = {"mb": {0: 1.5, 3600: 2.0}, "kept": {0: 10.0, 7200: 1.0}}
     # 0: 1.5 MB + 2 * 10 = 1,500,020; 3600 and 7200 lack one term: missing, not a partial sum
     assert combine(parts, truth) == {0: 1_500_020.0}
+
+
+def test_a_standard_named_like_a_native_counter_is_compared_on_the_standard_path() -> None:
+    import pytest
+    from attrs import evolve
+
+    from querylang.catalog import Dataset, Standard
+    from querylang.emulation import serve
+    from querylang.testing.endtoend import Scope, check_standard
+    from querylang.testing.sandbox import NOW
+    from querylang_providers.gcore import GcoreProvider
+
+    class Mapped(GcoreProvider):
+        """Gcore's CDN answering the standard ``requests`` as its native one times a scale."""
+
+        def __init__(self, scale: float) -> None:
+            self.scale = scale
+
+        @property
+        def datasets(self) -> Mapping[str, Dataset]:
+            cdn = super().datasets["cdn"]
+            return {"cdn": evolve(cdn, standard=(Standard.of("requests", scale=self.scale),))}
+
+    for scale in (1.0, 2.0):
+        p = Mapped(scale)
+        emulator = p.emulator(lambda: float(NOW))
+        with serve(emulator) as server:
+            s = Scope(p, emulator, server.url, "cdn", Granularity(1, "h"))
+            if scale == 1.0:
+                check_standard(s, p.datasets["cdn"])  # passes
+                continue
+            # without BY provider, "requests" would be read as the native counter: no catch
+            with pytest.raises(ConformanceFailure) as caught:
+                check_standard(s, p.datasets["cdn"])
+    message = str(caught.value)
+    assert '"SELECT requests BY provider FROM gcore EVERY 1h BETWEEN ' in message
+    assert "for standard requests = requests * 2 answered" in message
+    assert "fix: map requests as requests (requests scale 1, not 2)" in message
