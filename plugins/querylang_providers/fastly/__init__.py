@@ -49,6 +49,7 @@ def _head() -> msgspec.json.Decoder[Any]:
     head = msgspec.defstruct("_Head", [("status", Any, "success")])
     return msgspec.json.Decoder(head)
 
+
 MAX_PAUSE = 3600.0  # Fastly's limits are hourly: never hold calls longer than that
 
 
