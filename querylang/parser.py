@@ -1,8 +1,10 @@
 """The grammar and the Lark machines built from it: an LALR parser and a lexer, once each.
 
 ``grammar/querylang.lark`` ships inside the package. :func:`parser` is the LALR parser
-that :mod:`querylang.syntax` turns into IR and :mod:`querylang.syntax_errors` asks what it
-expected; :func:`scan` lexes a source whole (its comments too) for ``fmt``, completion and
+whose tree :mod:`querylang.syntax` walks into IR when a text has a mistake, and which
+:mod:`querylang.syntax_errors` asks what it expected; :func:`reducer` runs the same tables
+with callbacks of its own at each reduction (how a clean text is built into IR, no tree);
+:func:`scan` lexes a source whole (its comments too) for ``fmt``, completion and
 statement splitting. :func:`span_of` turns a token or a tree's position into an IR span.
 
 The parser runs as Lark's *standalone* parser: the module ``python -m lark.tools.standalone``

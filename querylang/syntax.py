@@ -1,7 +1,10 @@
-"""Text → IR: parse a source with the grammar's LALR parser and transform the tree into IR.
+"""Text → IR: parse a source with the grammar's LALR parser, building the IR as it reduces.
 
-The parser and lexer themselves live in :mod:`querylang.parser`; the friendly wording of a
-syntax error in :mod:`querylang.syntax_errors`.
+A clean text is built straight into IR in the parser's reductions (no tree, no Lark
+position tracking: a rule's span is read from the first and last tokens it covers); a text
+with a mistake is parsed again into Lark's tree and walked, which finds and orders every
+error as before. The parser and lexer themselves live in :mod:`querylang.parser`; the
+friendly wording of a syntax error in :mod:`querylang.syntax_errors`.
 """
 
 from __future__ import annotations
@@ -248,9 +251,10 @@ FILL_MODES = ("NULL", "ZERO", "PREVIOUS", "NONE")
 class _ToIR:
     """Builds IR nodes from the parse tree; rejects clauses that appear twice.
 
-    Each rule's method gets the tree's position (``meta``) and its children, already built
-    bottom-up. The walk is this class's own, not a Lark ``Transformer``: with ``v_args`` that
-    wraps every method anew at each node, which cost a third of the parse.
+    Each rule's method gets the rule's position (a tree's ``meta``, or the direct parse's
+    ``_Edges``) and its children, already built bottom-up. The tree's walk is this class's
+    own, not a Lark ``Transformer``: with ``v_args`` that wraps every method anew at each
+    node, which cost a third of the parse.
     """
 
     def transform(self, tree: Tree) -> Any:
