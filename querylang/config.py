@@ -49,13 +49,17 @@ _EXAMPLE = '{ env = "MY_TOKEN" } or { command = "pass show cdn/token" }'
 
 # What the platform's user config directory is read from; the directory is worked out once
 # per combination of these (platformdirs costs more than the rest of a lookup together).
-_DIR_VARS = ("XDG_CONFIG_HOME", "HOME", "APPDATA", "LOCALAPPDATA", "USERPROFILE")
+_DIR_VARS = (
+    ("XDG_CONFIG_HOME", "HOME")
+    if os.name == "posix"
+    else ("APPDATA", "LOCALAPPDATA", "USERPROFILE", "HOME", "XDG_CONFIG_HOME")
+)
 _USER_PATHS: dict[tuple[str | None, ...], Path] = {}
 
 
 def user_config_path() -> Path:
     """``config.toml`` in the platform's user config directory."""
-    key = tuple(os.environ.get(name) for name in _DIR_VARS)
+    key = tuple(map(os.environ.get, _DIR_VARS))
     found = _USER_PATHS.get(key)
     if found is None:
         import platformdirs
@@ -67,15 +71,22 @@ def user_config_path() -> Path:
 def _project_file(start: Path) -> Path | None:
     """The nearest ``querylang.toml`` from ``start`` upwards (looked for afresh on every call:
     one ``stat`` per folder, on strings, since a file may appear between two queries)."""
-    folder = str(start)
-    while True:
-        candidate = os.path.join(folder, PROJECT_FILE)
+    for candidate in _candidates(start):
         if os.path.isfile(candidate):
             return Path(candidate)
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+    return None
+
+
+_CANDIDATES: dict[Path, tuple[str, ...]] = {}
+
+
+def _candidates(start: Path) -> tuple[str, ...]:
+    """Where a project file may be, nearest first: ``start`` and each folder above it."""
+    found = _CANDIDATES.get(start)
+    if found is None:
+        folders = (str(start), *map(str, start.parents))
+        found = _CANDIDATES[start] = tuple(os.path.join(f, PROJECT_FILE) for f in folders)
+    return found
 
 
 def config_paths(
