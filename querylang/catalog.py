@@ -7,6 +7,7 @@ from typing import Literal
 
 from attrs import field, frozen
 
+from querylang.records import Record
 from querylang.timegrid import Granularity
 
 __all__ = [
@@ -30,8 +31,8 @@ Kind = Literal["counter", "gauge", "ratio"]
 Rollup = str | None
 
 
-@frozen(kw_only=True)
-class Ratio:
+@frozen(kw_only=True, repr=False)
+class Ratio(Record):
     """A ratio as linear combinations of counters: sum(c*m for numerator) / sum(c*m ...)."""
 
     numerator: tuple[tuple[str, float], ...]
@@ -47,8 +48,8 @@ def _default_rollup(kind: Kind) -> Rollup:
     return {"counter": "sum", "gauge": "mean", "ratio": None}[kind]
 
 
-@frozen(kw_only=True)
-class Metric:
+@frozen(kw_only=True, repr=False)
+class Metric(Record):
     """One selectable metric."""
 
     name: str
@@ -77,8 +78,8 @@ class Metric:
         return None
 
 
-@frozen(kw_only=True)
-class Dimension:
+@frozen(kw_only=True, repr=False)
+class Dimension(Record):
     """A dimension: something to group BY and/or filter on in WHERE."""
 
     name: str
@@ -95,8 +96,8 @@ class Dimension:
     fan_out: bool = False
 
 
-@frozen(kw_only=True)
-class GrainSpec:
+@frozen(kw_only=True, repr=False)
+class GrainSpec(Record):
     """A native granularity and its limits."""
 
     granularity: Granularity
@@ -123,24 +124,24 @@ class GrainSpec:
         )
 
 
-@frozen(kw_only=True)
-class RateLimit:
+@frozen(kw_only=True, repr=False)
+class RateLimit(Record):
     """At most ``calls`` requests in any ``per_seconds`` window."""
 
     calls: int
     per_seconds: float
 
 
-@frozen(kw_only=True)
-class Credential:
+@frozen(kw_only=True, repr=False)
+class Credential(Record):
     """A secret a provider reads from the environment."""
 
     env: str
     description: str
 
 
-@frozen(kw_only=True)
-class Setting:
+@frozen(kw_only=True, repr=False)
+class Setting(Record):
     """A non-secret provider setting read from the environment."""
 
     env: str
@@ -149,8 +150,8 @@ class Setting:
     sandbox: str | None = None  # the value under --sandbox (None: as without it)
 
 
-@frozen(kw_only=True)
-class Standard:
+@frozen(kw_only=True, repr=False)
+class Standard(Record):
     """How a dataset answers one standard counter (see :mod:`querylang.standard`).
 
     ``terms`` is a linear combination of the dataset's native counters: one term with a
@@ -181,8 +182,8 @@ class Standard:
         return " + ".join(parts)
 
 
-@frozen(kw_only=True)
-class Dataset:
+@frozen(kw_only=True, repr=False)
+class Dataset(Record):
     """One thing to select FROM: ``provider`` or ``provider.dataset``."""
 
     name: str

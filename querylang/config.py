@@ -47,19 +47,46 @@ _COMMAND_TIMEOUT = 30.0
 _EXAMPLE = '{ env = "MY_TOKEN" } or { command = "pass show cdn/token" }'
 
 
+# What the platform's user config directory is read from; the directory is worked out once
+# per combination of these (platformdirs costs more than the rest of a lookup together).
+_DIR_VARS = (
+    ("XDG_CONFIG_HOME", "HOME")
+    if os.name == "posix"
+    else ("APPDATA", "LOCALAPPDATA", "USERPROFILE", "HOME", "XDG_CONFIG_HOME")
+)
+_USER_PATHS: dict[tuple[str | None, ...], Path] = {}
+
+
 def user_config_path() -> Path:
     """``config.toml`` in the platform's user config directory."""
-    import platformdirs
+    key = tuple(map(os.environ.get, _DIR_VARS))
+    found = _USER_PATHS.get(key)
+    if found is None:
+        import platformdirs
 
-    return Path(platformdirs.user_config_dir("querylang")) / "config.toml"
+        found = _USER_PATHS[key] = Path(platformdirs.user_config_dir("querylang")) / "config.toml"
+    return found
 
 
 def _project_file(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        candidate = folder / PROJECT_FILE
-        if candidate.is_file():
-            return candidate
+    """The nearest ``querylang.toml`` from ``start`` upwards (looked for afresh on every call:
+    one ``stat`` per folder, on strings, since a file may appear between two queries)."""
+    for candidate in _candidates(start):
+        if os.path.isfile(candidate):
+            return Path(candidate)
     return None
+
+
+_CANDIDATES: dict[Path, tuple[str, ...]] = {}
+
+
+def _candidates(start: Path) -> tuple[str, ...]:
+    """Where a project file may be, nearest first: ``start`` and each folder above it."""
+    found = _CANDIDATES.get(start)
+    if found is None:
+        folders = (str(start), *map(str, start.parents))
+        found = _CANDIDATES[start] = tuple(os.path.join(f, PROJECT_FILE) for f in folders)
+    return found
 
 
 def config_paths(
@@ -80,10 +107,26 @@ def config_paths(
                 hint=f"create it, or point {where} at an existing file",
             )
         return [path]
-    found = [p for p in (user_config_path(),) if p.is_file()]
-    project = _project_file((cwd or Path.cwd()).resolve())
+    user = user_config_path()
+    found = [user] if os.path.isfile(user) else []
+    project = _project_file(_resolved(cwd))
     if project is not None and project not in found:
         found.append(project)
+    return found
+
+
+_RESOLVED: dict[str, Path] = {}
+
+
+def _resolved(cwd: Path | None) -> Path:
+    """``cwd`` (else the current directory) made absolute and free of symbolic links, worked
+    out once per folder and process: resolving walks the path with a ``stat`` per part."""
+    raw = os.getcwd() if cwd is None else str(cwd)
+    if not os.path.isabs(raw):  # relative to a current directory that may change
+        return Path(raw).resolve()
+    found = _RESOLVED.get(raw)
+    if found is None:
+        found = _RESOLVED[raw] = Path(raw).resolve()
     return found
 
 

@@ -6,6 +6,8 @@ from typing import Literal as TypingLiteral
 
 from attrs import field, frozen
 
+from querylang.records import Record
+
 __all__ = [
     "Align",
     "Between",
@@ -30,8 +32,8 @@ __all__ = [
 ]
 
 
-@frozen(kw_only=True)
-class Span:
+@frozen(kw_only=True, repr=False)
+class Span(Record):
     """Where a node stands in its source text (offsets are 0-based, line/column 1-based)."""
 
     start: int = 0
@@ -49,24 +51,24 @@ def _span() -> Span:
     return field(default=NO_SPAN, eq=False, repr=False)
 
 
-@frozen(kw_only=True)
-class Name:
+@frozen(kw_only=True, repr=False)
+class Name(Record):
     """An identifier: a metric, dimension, provider or query name."""
 
     value: str
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Literal:
+@frozen(kw_only=True, repr=False)
+class Literal(Record):
     """A string or number literal."""
 
     value: str | int | float
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Duration:
+@frozen(kw_only=True, repr=False)
+class Duration(Record):
     """A duration literal such as ``5m``; ``mo`` is a calendar month."""
 
     amount: int
@@ -77,16 +79,16 @@ class Duration:
         return f"{self.amount}{self.unit}"
 
 
-@frozen(kw_only=True)
-class Param:
+@frozen(kw_only=True, repr=False)
+class Param(Record):
     """A ``$name`` placeholder, bound before the query is planned."""
 
     name: str
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class ListValue:
+@frozen(kw_only=True, repr=False)
+class ListValue(Record):
     """A parenthesised list of values: ``(1, 2, 'x')``."""
 
     items: tuple[Value, ...]
@@ -96,8 +98,8 @@ class ListValue:
 Value = Literal | Duration | Param | ListValue
 
 
-@frozen(kw_only=True)
-class MetricRef:
+@frozen(kw_only=True, repr=False)
+class MetricRef(Record):
     """One SELECT item: a metric and its optional output alias."""
 
     name: Name
@@ -109,8 +111,8 @@ class MetricRef:
         return (self.alias or self.name).value
 
 
-@frozen(kw_only=True)
-class Source:
+@frozen(kw_only=True, repr=False)
+class Source(Record):
     """FROM provider[.dataset]."""
 
     provider: Name
@@ -121,8 +123,8 @@ class Source:
 PredicateOp = TypingLiteral["=", "!=", "IN", "NOT IN"]
 
 
-@frozen(kw_only=True)
-class Predicate:
+@frozen(kw_only=True, repr=False)
+class Predicate(Record):
     """One WHERE condition; ``value`` is a list (or a list parameter) for IN / NOT IN."""
 
     dimension: Name
@@ -131,16 +133,16 @@ class Predicate:
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Last:
+@frozen(kw_only=True, repr=False)
+class Last(Record):
     """LAST <duration>: the window ending at the current bucket boundary."""
 
     duration: Duration | Param
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Between:
+@frozen(kw_only=True, repr=False)
+class Between(Record):
     """BETWEEN '<ts>' AND '<ts>': the half-open window [start, end)."""
 
     start: Literal | Param
@@ -148,8 +150,8 @@ class Between:
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Since:
+@frozen(kw_only=True, repr=False)
+class Since(Record):
     """SINCE '<ts>': from a timestamp to now."""
 
     start: Literal | Param
@@ -161,31 +163,31 @@ Window = Last | Between | Since
 FillMode = TypingLiteral["NULL", "ZERO", "PREVIOUS", "NONE"]
 
 
-@frozen(kw_only=True)
-class Fill:
+@frozen(kw_only=True, repr=False)
+class Fill(Record):
     """FILL NULL | ZERO | PREVIOUS | NONE: what an empty bucket of a series shows."""
 
     mode: FillMode
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class TimeZone:
+@frozen(kw_only=True, repr=False)
+class TimeZone(Record):
     """TZ '<IANA name>' or TZ '+05:30': days, weeks and months in local time."""
 
     zone: Literal | Param
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Align:
+@frozen(kw_only=True, repr=False)
+class Align(Record):
     """ALIGN TO START: EVERY buckets start at the window's start, not on the epoch grid."""
 
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class Query:
+@frozen(kw_only=True, repr=False)
+class Query(Record):
     """One SELECT statement."""
 
     select: tuple[MetricRef, ...]
@@ -206,8 +208,8 @@ class Query:
         return self.sources[0]
 
 
-@frozen(kw_only=True)
-class ParamDecl:
+@frozen(kw_only=True, repr=False)
+class ParamDecl(Record):
     """PARAM $name = value: a default for a placeholder, visible to every query in the file."""
 
     name: str
@@ -215,8 +217,8 @@ class ParamDecl:
     span: Span = _span()
 
 
-@frozen(kw_only=True)
-class QueryFile:
+@frozen(kw_only=True, repr=False)
+class QueryFile(Record):
     """A parsed source: its statements in order, and where it came from."""
 
     statements: tuple[Query | ParamDecl, ...]

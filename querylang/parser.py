@@ -1,8 +1,10 @@
 """The grammar and the Lark machines built from it: an LALR parser and a lexer, once each.
 
 ``grammar/querylang.lark`` ships inside the package. :func:`parser` is the LALR parser
-that :mod:`querylang.syntax` turns into IR and :mod:`querylang.syntax_errors` asks what it
-expected; :func:`scan` lexes a source whole (its comments too) for ``fmt``, completion and
+whose tree :mod:`querylang.syntax` walks into IR when a text has a mistake, and which
+:mod:`querylang.syntax_errors` asks what it expected; :func:`reducer` runs the same tables
+with callbacks of its own at each reduction (how a clean text is built into IR, no tree);
+:func:`scan` lexes a source whole (its comments too) for ``fmt``, completion and
 statement splitting. :func:`span_of` turns a token or a tree's position into an IR span.
 
 The parser runs as Lark's *standalone* parser: the module ``python -m lark.tools.standalone``
@@ -23,6 +25,7 @@ import functools
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
@@ -44,6 +47,7 @@ __all__ = [
     "UnexpectedToken",
     "grammar_text",
     "parser",
+    "reducer",
     "scan",
     "span_of",
     "without_bom",
@@ -177,6 +181,22 @@ def parser() -> Lark:
     """
     built: Lark = _runtime().Lark_StandAlone(lexer_callbacks={"COMMENT": _keep_comment})
     return built
+
+
+def reducer(callback_for: Callable[[Any], Callable[[list[Any]], Any]]) -> Callable[[str], Any]:
+    """A parse of the whole grammar that builds no tree: the same lexer and LALR tables as
+    :func:`parser`, calling ``callback_for(rule)(children)`` at each reduction, where the
+    children are every symbol of the rule's expansion (filtered tokens too) as shifted or
+    reduced. Lark's tree builder and its position tracking are skipped altogether.
+    """
+    frontend = parser().parser
+    reduce = {rule: callback_for(rule) for rule in parser().rules}
+    inner = _runtime()._Parser(frontend.parser.parser.parse_table, reduce)
+
+    def run(text: str) -> Any:
+        return inner.parse(frontend._make_lexer_thread(text), "start")
+
+    return run
 
 
 def without_bom(text: str) -> str:

@@ -21,6 +21,7 @@ from attrs import field, frozen
 
 from querylang.errors import ProviderError
 from querylang.localtime import Grid, Zone, format_local
+from querylang.records import Record
 from querylang.timegrid import Granularity, TimeWindow
 
 if TYPE_CHECKING:  # numpy and frames load only when a step runs (check needs neither)
@@ -111,8 +112,8 @@ def _rules(rules: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 # ---- piece steps ---------------------------------------------------------------------
 
 
-@frozen(kw_only=True)
-class TrimToWindow:
+@frozen(kw_only=True, repr=False)
+class TrimToWindow(Record):
     """Drop rows outside the piece's window and snap times to the native grid.
 
     Vendor bounds that are inclusive would otherwise duplicate the boundary bucket when
@@ -140,8 +141,8 @@ class TrimToWindow:
 SEEN = "\0seen:"  # a piece column's prefix: 1 where a request for the metric answered
 
 
-@frozen(kw_only=True)
-class FillZeros:
+@frozen(kw_only=True, repr=False)
+class FillZeros(Record):
     """Every series seen gets every bucket of the piece's window; a missing one is 0.
 
     Only emitted for vendors that document omitted points as zero. The piece's series
@@ -224,8 +225,8 @@ def _combine(
     return frame.aggregate(dims, reducers, groups=(ids, first))
 
 
-@frozen(kw_only=True)
-class Combine:
+@frozen(kw_only=True, repr=False)
+class Combine(Record):
     """One row per bucket and series: rows sharing (time, *dims) are combined.
 
     ``rules`` maps each fetched metric to ``sum``, ``max``, ``min`` or ``only`` (a value
@@ -266,8 +267,8 @@ class Combine:
         return out.with_columns(metrics=metrics)
 
 
-@frozen(kw_only=True)
-class Filter:
+@frozen(kw_only=True, repr=False)
+class Filter(Record):
     """Keep rows whose dimension value is (or is not) in a list: a filter the vendor lacks."""
 
     dimension: str
@@ -321,8 +322,8 @@ def _parts(grain: Granularity, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
     return np.array([len(grain.boundaries(t, e)) for t, e in pairs], dtype=np.float64)
 
 
-@frozen(kw_only=True)
-class Rebucket:
+@frozen(kw_only=True, repr=False)
+class Rebucket(Record):
     """Native buckets → EVERY buckets (or one whole-window bucket), by each metric's rule.
 
     ``reducers`` maps each fetched metric to ``sum``, ``mean`` (duration-weighted),
@@ -371,8 +372,8 @@ class Rebucket:
         return out.with_columns(metrics=metrics)
 
 
-@frozen(kw_only=True)
-class Fill:
+@frozen(kw_only=True, repr=False)
+class Fill(Record):
     """Every series gets every bucket of the query's window; an empty one per ``mode``.
 
     ``NULL``: missing stays missing (null); ``ZERO``: 0; ``PREVIOUS``: the series' last
@@ -462,8 +463,8 @@ def _delay_text(seconds: int) -> str:
     return f"{seconds} s"
 
 
-@frozen(kw_only=True)
-class MarkState:
+@frozen(kw_only=True, repr=False)
+class MarkState(Record):
     """Each row's ``state``: ``complete`` once its bucket is final, else ``provisional``.
 
     A bucket is final when every native part of it is: ``delay`` seconds (the vendor's
@@ -496,8 +497,8 @@ class MarkState:
         return Frame(frame.time, frame.dims, frame.metrics, state)
 
 
-@frozen(kw_only=True)
-class KeepFinal:
+@frozen(kw_only=True, repr=False)
+class KeepFinal(Record):
     """--final-only: drop the provisional rows."""
 
     def describe(self) -> str:
@@ -509,8 +510,8 @@ class KeepFinal:
         return frame.take(frame.state == "complete")
 
 
-@frozen(kw_only=True)
-class Derive:
+@frozen(kw_only=True, repr=False)
+class Derive(Record):
     """A ratio recomputed from its summed parts: num / den, null where den is 0."""
 
     name: str
@@ -531,8 +532,8 @@ class Derive:
         return frame.with_columns(metrics={self.name: value})
 
 
-@frozen(kw_only=True)
-class Shape:
+@frozen(kw_only=True, repr=False)
+class Shape(Record):
     """The result's layout: time, the BY dimensions, the metrics in SELECT order, sorted."""
 
     by: tuple[str, ...] = field(converter=_tuple)
@@ -561,8 +562,8 @@ def _formula(terms: Sequence[tuple[str, float]]) -> str:
     return " + ".join(out)
 
 
-@frozen(kw_only=True)
-class Standardize:
+@frozen(kw_only=True, repr=False)
+class Standardize(Record):
     """One account's native columns → standard columns in base units, tagged with its
     ``provider`` and ``account``.
 
@@ -620,8 +621,8 @@ def _bucket_seconds(
     return lengths[inverse]
 
 
-@frozen(kw_only=True)
-class Burst:
+@frozen(kw_only=True, repr=False)
+class Burst(Record):
     """5-minute rows → EVERY buckets: counters summed, and the peak and the 95th
     percentile of the 5-minute mean rates (``source`` * 8 / 300 s).
 
@@ -685,8 +686,8 @@ def _percentile95(values: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-@frozen(kw_only=True)
-class MeanRate:
+@frozen(kw_only=True, repr=False)
+class MeanRate(Record):
     """A mean rate over each bucket: ``source`` * 8 / the bucket's seconds (bit/s)."""
 
     name: str

@@ -1,12 +1,16 @@
-"""Text → IR: parse a source with the grammar's LALR parser and transform the tree into IR.
+"""Text → IR: parse a source with the grammar's LALR parser, building the IR as it reduces.
 
-The parser and lexer themselves live in :mod:`querylang.parser`; the friendly wording of a
-syntax error in :mod:`querylang.syntax_errors`.
+A clean text is built straight into IR in the parser's reductions (no tree, no Lark
+position tracking: a rule's span is read from the first and last tokens it covers); a text
+with a mistake is parsed again into Lark's tree and walked, which finds and orders every
+error as before. The parser and lexer themselves live in :mod:`querylang.parser`; the
+friendly wording of a syntax error in :mod:`querylang.syntax_errors`.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import math
 from typing import Any
@@ -21,6 +25,7 @@ from querylang.parser import (
     UnexpectedInput,
     grammar_text,
     parser,
+    reducer,
     scan,
     span_of,
     without_bom,
@@ -61,8 +66,18 @@ def parse_each(text: str, path: str = "<query>") -> list[Statement | QueryError]
 
 
 def _parse_text(text: str, source: SourceText) -> list[Statement]:
-    """Parse ``text`` (the source, or one statement of it blanked around) into IR statements."""
+    """Parse ``text`` (the source, or one statement of it blanked around) into IR statements.
+
+    A text that parses cleanly is built straight into IR by the parser's reductions; any
+    mistake sends it through the tree (a second parse), so that every error is found,
+    ordered and worded as it always was (syntax first, then nesting, then the rest).
+    """
     text = without_bom(text)
+    try:
+        built: list[Statement] = _direct()(text).value
+        return built
+    except (UnexpectedInput, QueryError, RecursionError, _TooDeep):
+        pass
     try:
         tree = parser().parse(text)
         _check_nesting(tree)
@@ -97,6 +112,120 @@ def _check_nesting(tree: Tree) -> None:
         stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
 
 
+class _TooDeep(Exception):
+    """Lists nested deeper than MAX_NESTING: left to the tree's walk to report."""
+
+
+class _Edges:
+    """Where a reduced rule starts and ends, read as Lark's ``meta`` (for :func:`span_of`).
+
+    It is what Lark's position tracking gives: the first and the last token the rule
+    covers, filtered tokens (parentheses, ``;``) included.
+    """
+
+    __slots__ = ("empty", "first", "last")
+
+    def __init__(self, first: Token | None, last: Token | None) -> None:
+        self.empty = first is None
+        self.first, self.last = first, last
+
+    @property
+    def start_pos(self) -> int | None:
+        return self.first.start_pos if self.first is not None else None
+
+    @property
+    def line(self) -> int | None:
+        return self.first.line if self.first is not None else None
+
+    @property
+    def column(self) -> int | None:
+        return self.first.column if self.first is not None else None
+
+    @property
+    def end_pos(self) -> int | None:
+        return self.last.end_pos if self.last is not None else None
+
+    @property
+    def end_line(self) -> int | None:
+        return self.last.end_line if self.last is not None else None
+
+    @property
+    def end_column(self) -> int | None:
+        return self.last.end_column if self.last is not None else None
+
+
+class _Done:
+    """A rule reduced to its IR value, with the tokens it starts and ends at and how deep
+    the lists in it nest."""
+
+    __slots__ = ("depth", "first", "last", "value")
+
+    def __init__(self, value: Any, first: Token | None, last: Token | None, depth: int) -> None:
+        self.value, self.first, self.last, self.depth = value, first, last, depth
+
+
+class _Run(_Done):
+    """An inlined helper rule (Lark's ``__x_star_N``): its kept children, spliced into the
+    rule that uses it."""
+
+
+def _reduction(rule: Any) -> Any:
+    """The reduction of one grammar rule: what Lark's tree builder does (filter tokens,
+    inline ``_`` rules, pass a ``?rule``'s one child through), then ``_ToIR``'s method."""
+    name = rule.origin.name
+    expansion = rule.expansion
+    if rule.options.expand1:
+        if len(expansion) != 1 or getattr(expansion[0], "filter_out", False):
+            raise AssertionError(f"?{name}: expected one kept symbol")  # the grammar changed
+        return _first_child
+    dropped = frozenset(i for i, sym in enumerate(expansion) if sym.is_term and sym.filter_out)
+    if name.startswith("_"):
+        return functools.partial(_gather, dropped, None, False)
+    build = getattr(_ToIR(), rule.alias or name)
+    return functools.partial(_gather, dropped, build, name == "list")
+
+
+def _first_child(children: list[Any]) -> Any:
+    return children[0]
+
+
+def _gather(dropped: frozenset[int], build: Any, nests: bool, children: list[Any]) -> _Done:
+    kids: list[Any] = []
+    depth = 0
+    first = last = None
+    for i, child in enumerate(children):
+        if isinstance(child, _Done):
+            if child.depth > depth:
+                depth = child.depth
+            if type(child) is _Run:
+                kids.extend(child.value)
+            else:
+                kids.append(child.value)
+            if first is None:
+                first = child.first
+            if child.last is not None:
+                last = child.last
+        else:
+            if i not in dropped:
+                kids.append(child)
+            if first is None:
+                first = child
+            last = child
+    if build is None:
+        return _Run(kids, first, last, depth)
+    if nests:
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _TooDeep
+    return _Done(build(_Edges(first, last), kids), first, last, depth)
+
+
+@functools.cache
+def _direct() -> Any:
+    """The parse that builds IR in its reductions (made once per process)."""
+    return reducer(_reduction)
+
+
 def _unquote(token: Token) -> str:
     quote = token[0]
     return token[1:-1].replace(quote * 2, quote)
@@ -122,9 +251,10 @@ FILL_MODES = ("NULL", "ZERO", "PREVIOUS", "NONE")
 class _ToIR:
     """Builds IR nodes from the parse tree; rejects clauses that appear twice.
 
-    Each rule's method gets the tree's position (``meta``) and its children, already built
-    bottom-up. The walk is this class's own, not a Lark ``Transformer``: with ``v_args`` that
-    wraps every method anew at each node, which cost a third of the parse.
+    Each rule's method gets the rule's position (a tree's ``meta``, or the direct parse's
+    ``_Edges``) and its children, already built bottom-up. The tree's walk is this class's
+    own, not a Lark ``Transformer``: with ``v_args`` that wraps every method anew at each
+    node, which cost a third of the parse.
     """
 
     def transform(self, tree: Tree) -> Any:

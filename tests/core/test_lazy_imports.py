@@ -25,6 +25,8 @@ HEAVY = ("numpy", "httpx", "rich", "pandas", "pyarrow", "polars", "prompt_toolki
 # TOML (only a credential command and a connections file need them), the formatter, and
 # Lark itself (the grammar's standalone parser, kept in the cache, is all a parse needs).
 LAZY = ("importlib.metadata", "email", "subprocess", "tomllib", "querylang.printer", "lark")
+# Decoders of answers, which ``check`` never reads (Fastly's typed decoding uses msgspec).
+DECODERS = ("msgspec", "orjson")
 
 RUN_AND_LIST = (
     "import runpy, sys\n"
@@ -79,6 +81,7 @@ def test_check_of_a_valid_file_loads_no_heavy_module(tmp_path: Path, query: Path
     assert code == 0 and "checked 1 file: no problems" in again, again
     assert _loaded(modules, HEAVY) == []
     assert [m for m in LAZY if m in modules] == []
+    assert _loaded(modules, DECODERS) == []
 
 
 def test_help_loads_no_heavy_module_and_no_parser(tmp_path: Path) -> None:

@@ -19,11 +19,11 @@ Compile and decode live in :mod:`.wire`, the catalog in :mod:`.catalog`.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
 from attrs import evolve
 
 from querylang.failures import Failure, FailureKind, Verdict
@@ -36,11 +36,20 @@ from querylang_providers.fastly.wire import StatsWire
 __all__ = ["FastlyProvider", "register_providers"]
 
 
-class _Head(msgspec.Struct):
-    status: Any = "success"
+if TYPE_CHECKING:
+    import msgspec
 
 
-_HEAD = msgspec.json.Decoder(_Head)
+@functools.cache
+def _head() -> msgspec.json.Decoder[Any]:
+    """The decoder of the envelope's ``status`` alone, made on first use: ``check`` and
+    ``explain`` never read an answer, so they do not import msgspec."""
+    import msgspec
+
+    head = msgspec.defstruct("_Head", [("status", Any, "success")])
+    return msgspec.json.Decoder(head)
+
+
 MAX_PAUSE = 3600.0  # Fastly's limits are hourly: never hold calls longer than that
 
 
@@ -92,9 +101,11 @@ class FastlyProvider(HttpProvider):
 
     def _envelope_failure(self, response: NativeResponse) -> Failure | None:
         """A 2xx whose JSON envelope says ``status`` other than ``success``."""
+        import msgspec
+
         try:
             # the envelope's status alone: the records are skipped unread (decode reads them)
-            status = _HEAD.decode(response.content).status
+            status = _head().decode(response.content).status
         except msgspec.DecodeError:  # not an object, or what only the standard library reads
             try:
                 body = response.json()

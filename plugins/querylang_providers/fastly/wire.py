@@ -37,10 +37,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import msgspec
 
 from querylang.frames import Frame, FrameBuilder
 from querylang.provider import Wire
@@ -53,6 +51,9 @@ from querylang.wire import (
     build_url,
 )
 from querylang_providers.fastly.catalog import ALIASES, DATASET, REGIONS, TOKEN_ENV
+
+if TYPE_CHECKING:
+    import msgspec
 
 __all__ = ["BY", "StatsWire", "endpoint"]
 
@@ -129,8 +130,11 @@ def _envelope(names: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
 
     A day of minutes is 1,440 records of 89 fields; decode needs two or three of them, so
     the rest are skipped unread instead of becoming Python objects (1.6 ms for 3.2 MB,
-    against 8.5 ms to build the whole tree with orjson).
+    against 8.5 ms to build the whole tree with orjson). msgspec is imported here, on the
+    first answer decoded: ``check`` and ``explain`` never load it.
     """
+    import msgspec
+
     fields: list[Any] = [("start_time", Any, None), ("service_id", Any, None)]
     fields += [(name, Any, msgspec.UNSET) for name in names if name not in ("start_time",)]
     record = msgspec.defstruct("Record", fields)
@@ -150,6 +154,8 @@ def _typed_rows(
 ) -> Iterable[tuple[str | None, Any, dict[str, Any]]] | None:
     """(service, start_time, values) of every record; None when the answer is not of the
     documented shape, for the general path to say what is wrong with it."""
+    import msgspec
+
     names = tuple(dict.fromkeys(n for names in spellings.values() for n in names))
     try:
         body = _envelope(names).decode(content)
