@@ -198,6 +198,63 @@ def _counter(spec: Any, values: Any) -> bool:
     return bool(spec.kind == "counter" and _whole(values))
 
 
+def _used_labels(frame: Any, name: str) -> tuple[Any, Any, Any] | None:
+    """A dimension's codes, the labels its rows use and each one's first row, from the
+    categorical column (no Python object per row); None where a label is missing (None)."""
+    import numpy as np
+
+    column = getattr(frame.dims, "column", None)
+    if column is None:
+        return None
+    cat = column(name)
+    codes, labels = cat.codes, cat.labels
+    used, first = np.unique(codes, return_index=True)
+    if any(label is None for label in labels[used].tolist()):
+        return None
+    return codes, used, first
+
+
+def _arrow_dictionary(pa: Any, frame: Any, name: str, values: Any) -> Any:
+    """A dictionary array as ``dictionary_encode`` makes it (labels in order of first row),
+    built from the categorical's codes."""
+    import numpy as np
+
+    found = _used_labels(frame, name)
+    if found is None:
+        return pa.array(values.tolist()).dictionary_encode()
+    codes, used, first = found
+    order = used[np.argsort(first, kind="stable")]  # labels by their first row
+    remap = np.empty(int(codes.max(initial=0)) + 1, dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    labels = frame.dims.column(name).labels
+    return pa.DictionaryArray.from_arrays(
+        pa.array(remap[codes] if len(codes) else codes.astype(np.int32), type=pa.int32()),
+        pa.array(labels[order].tolist()),
+    )
+
+
+def _pandas_categorical(pd: Any, frame: Any, name: str, values: Any) -> Any:
+    """A pandas Categorical as ``pd.Categorical(labels)`` makes it (categories sorted),
+    built from the categorical's codes."""
+    import numpy as np
+
+    found = _used_labels(frame, name)
+    if found is None:
+        return pd.Categorical(values.tolist())
+    codes, used, _ = found
+    labels = frame.dims.column(name).labels[used].tolist()
+    try:
+        ranked = sorted(range(len(labels)), key=labels.__getitem__)
+    except TypeError:  # labels of several types: pandas decides how they order
+        return pd.Categorical(values.tolist())
+    remap = np.empty(int(codes.max(initial=0)) + 1, dtype=np.int64)
+    remap[used[ranked]] = np.arange(len(ranked))
+    return pd.Categorical.from_codes(
+        remap[codes] if len(codes) else codes.astype(np.int64),
+        categories=[labels[i] for i in ranked],
+    )
+
+
 def frame_to_arrow(frame: Any, columns: Any = None, *, name: str | None = None) -> Any:
     """A pyarrow Table: timestamp[s, UTC], dictionary dimensions, int64 counters, units."""
     pa = require("pyarrow", "to_arrow()")
@@ -217,7 +274,7 @@ def frame_to_arrow(frame: Any, columns: Any = None, *, name: str | None = None) 
     arrays.append(pa.array(frame.time, type=pa.timestamp("s", tz="UTC")))
     fields.append(pa.field("time", arrays[-1].type, nullable=False, metadata=meta(specs["time"])))
     for d, values in frame.dims.items():
-        array = pa.array(values.tolist()).dictionary_encode()
+        array = _arrow_dictionary(pa, frame, d, values)
         arrays.append(array)
         fields.append(pa.field(d, array.type, metadata=meta(specs[d])))
     for m, values in frame.metrics.items():
@@ -241,7 +298,7 @@ def frame_to_pandas(frame: Any, columns: Any = None, *, name: str | None = None)
     specs = _column_specs(frame, columns)
     data: dict[str, Any] = {"time": pd.to_datetime(frame.time, unit="s", utc=True)}
     for d, values in frame.dims.items():
-        data[d] = pd.Categorical(values.tolist())
+        data[d] = _pandas_categorical(pd, frame, d, values)
     for m, values in frame.metrics.items():
         if _counter(specs[m], values):
             missing = np.isnan(values)

@@ -219,3 +219,35 @@ def test_cli_names_the_missing_extra(tmp_path, hidden, args, extra) -> None:
     assert f"needs the Python library {hidden!r}" in done.stderr
     assert f"pip install 'querylang[{extra}]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_dimension_columns_convert_from_codes_as_from_the_labels() -> None:
+    """Built from the categorical codes, the pandas categories (sorted) and the Arrow
+    dictionary (labels by first row) are what the labels themselves give."""
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    from querylang.conversion import frame_to_arrow, frame_to_pandas
+    from querylang.frames import FrameBuilder
+
+    def built(series: dict[str, list[list[float]]]) -> Frame:
+        b = FrameBuilder(("d",), ("m",))
+        for label, points in series.items():
+            b.add_series((label,), "m", points)
+        return b.build()
+
+    one = built({"eu": [[0, 1], [60, 2]], "asia": [[0, 3]]})
+    two = built({"na": [[0, 4]], "eu": [[60, 5]], "au": [[0, 6], [60, 7]]})
+    frame = Frame.concat([two, one], ["d"], ["m"]).take(np.array([0, 1, 2, 3, 5, 6]))
+    # rows by hand: na, eu, au, au, (eu dropped), asia
+    labels = ["na", "eu", "au", "au", "eu", "asia"]
+    assert frame.dims["d"].tolist() == labels
+
+    got = frame_to_pandas(frame)["d"].array
+    want = pd.Categorical(labels)
+    assert list(got.categories) == ["asia", "au", "eu", "na"] == list(want.categories)
+    assert got.codes.tolist() == want.codes.tolist() == [3, 2, 1, 1, 2, 0]
+
+    column = frame_to_arrow(frame).column("d").combine_chunks()
+    expected = pa.array(labels).dictionary_encode()
+    assert column.dictionary.to_pylist() == ["na", "eu", "au", "asia"]
+    assert column.equals(expected)
