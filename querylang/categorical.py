@@ -19,21 +19,13 @@ for it (output, the store, a test) and then kept.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
 else:
-
-    class _Numpy:
-        """numpy, imported on first use, as in :mod:`querylang.frames`."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(importlib.import_module("numpy"), name)
-
-    np = _Numpy()
+    from querylang.lazynumpy import np
 
 __all__ = ["Categorical", "Dims", "as_categorical", "code_dtype", "label_table"]
 

@@ -203,10 +203,7 @@ def _used_labels(frame: Any, name: str) -> tuple[Any, Any, Any] | None:
     categorical column (no Python object per row); None where a label is missing (None)."""
     import numpy as np
 
-    column = getattr(frame.dims, "column", None)
-    if column is None:
-        return None
-    cat = column(name)
+    cat = frame.dims.column(name)
     codes, labels = cat.codes, cat.labels
     used, first = np.unique(codes, return_index=True)
     if any(label is None for label in labels[used].tolist()):

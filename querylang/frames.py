@@ -12,7 +12,6 @@ that keeps a column passes the same array on (grouping keys: :mod:`querylang.gro
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,14 +23,7 @@ from querylang.grouping import compress, dense_limit, factorize, reduce
 if TYPE_CHECKING:
     import numpy as np
 else:
-
-    class _Numpy:
-        """numpy, imported on first use: `check` and `--help` load catalogs, not arrays."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(importlib.import_module("numpy"), name)
-
-    np = _Numpy()
+    from querylang.lazynumpy import np
 
 __all__ = ["Frame", "FrameBuilder", "factorize", "to_number"]
 

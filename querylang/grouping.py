@@ -8,23 +8,15 @@ ids with ``bincount`` when they are dense enough, else with a sort.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from querylang.categorical import Categorical
 
 if TYPE_CHECKING:
     import numpy as np
 else:
-
-    class _Numpy:
-        """numpy, imported on first use, as in :mod:`querylang.frames`."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(importlib.import_module("numpy"), name)
-
-    np = _Numpy()
+    from querylang.lazynumpy import np
 
 __all__ = ["compress", "dense_limit", "factorize", "reduce"]
 

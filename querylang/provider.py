@@ -136,14 +136,18 @@ class HttpProvider:
     def classify(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
         """The failure of an answer (None: success), asked of its dataset's wire.
 
-        The dataset is read from the request's ``tag["dataset"]`` (a provider with several
-        datasets tags its requests), else it is the default dataset.
+        A provider of one dataset has one wire; one with several tags its requests with
+        ``tag["dataset"]`` (untagged: the default dataset).
         """
+        if len(self.wires) == 1:
+            return self.wires[0].failure(self, request, response)
         dataset = request.tag.get("dataset", "") or self.default_dataset
-        for wire in self.wires:
-            if wire.dataset.name == dataset:
-                return wire.failure(self, request, response)
-        return self.failure(request, response)
+        wire = next((w for w in self.wires if w.dataset.name == dataset), None)
+        return (
+            self.failure(request, response)
+            if wire is None
+            else wire.failure(self, request, response)
+        )
 
     # -- responses ----------------------------------------------------------------------
     def error_message(self, response: NativeResponse) -> str | None:

@@ -163,7 +163,7 @@ class BaishanProvider(HttpProvider):
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """Classify one answer: ok (maybe pausing), retry when throttled or 5xx, else fail."""
-        failure = self.failure(request, response)
+        failure = self.classify(request, response)
         if failure is not None:
             return failure.verdict(self.name, request, response.status)
         remaining = _remaining(response)

@@ -137,7 +137,7 @@ class FastlyProvider(HttpProvider):
 
     def check(self, request: NativeRequest, response: NativeResponse) -> Verdict:
         """Envelope errors fail; rate-limit headers pause; 429/5xx retry; 401 re-authorises."""
-        failure = self.failure(request, response)
+        failure = self.classify(request, response)
         if failure is not None:
             return failure.verdict(self.name, request, response.status)
         try:
