@@ -166,4 +166,15 @@ def test_stackpath_unreachable_identity_service_is_retryable() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     error = _failing(handler=handler)
-    assert error.code == "P500" and error.retryable and "ConnectError" in error.render()
+    text = error.render()
+    # the same code and fix as any call that cannot connect: the network or the base URL
+    assert error.code == "P502" and error.retryable and "ConnectError" in text
+    assert "could not connect to sp.test" in text and "QUERYLANG_STACKPATH_BASE_URL" in text
+
+
+def test_stackpath_identity_service_timeout_is_p504() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    error = _failing(handler=handler)
+    assert error.code == "P504" and error.retryable and "ReadTimeout" in error.render()

@@ -25,6 +25,11 @@ _HINT = (
     f"check {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}: an API client ID and secret created "
     "in the StackPath portal (API Management), with access to the stack's CDN metrics"
 )
+_HINTS = {
+    "P401": _HINT,
+    "P502": "check the network, or the base URL in QUERYLANG_STACKPATH_BASE_URL if you set it",
+    "P504": "try again; the token is asked for once per run",
+}
 
 
 def _error(message: str, *, code: str, status: int | None, url: str, **kw: bool) -> ProviderError:
@@ -34,7 +39,7 @@ def _error(message: str, *, code: str, status: int | None, url: str, **kw: bool)
         code=code,
         request=f"POST {url}",
         status=status,
-        hint=_HINT if code == "P401" else "the identity service is failing; try again later",
+        hint=_HINTS.get(code, "the identity service is failing; try again later"),
         **kw,
     )
 
@@ -69,10 +74,18 @@ async def fetch_token(session: AuthSession) -> tuple[str, float]:
             content=json.dumps(payload).encode(),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
-    except httpx.HTTPError as exc:
+    except httpx.TimeoutException as exc:
         raise _error(
-            f"could not reach the identity service for a token ({type(exc).__name__})",
-            code="P500",
+            f"the identity service gave no token in time ({type(exc).__name__})",
+            code="P504",
+            status=None,
+            url=url,
+            retryable=True,
+        ) from exc
+    except httpx.HTTPError as exc:  # the same words as any call that cannot connect
+        raise _error(
+            f"could not connect to {httpx.URL(url).host} for a token ({type(exc).__name__})",
+            code="P502",
             status=None,
             url=url,
             retryable=True,
