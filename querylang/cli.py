@@ -231,6 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     repl = sub.add_parser("repl", help="an interactive prompt with completion")
     repl.add_argument("--sandbox", action="store_true", help="answer from the built-in emulators")
     repl.add_argument("--now", metavar="TS", help="pin the clock (ISO 8601)")
+    repl.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
     _add_config(repl)
 
     conns = sub.add_parser("connections", help="list the connections and groups of the config file")
@@ -643,7 +644,7 @@ def _cmd_lsp(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_repl(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.repl import repl
 
-    return repl(sandbox=args.sandbox, now=args.now, out=out, config=args.config)
+    return repl(sandbox=args.sandbox, now=args.now, out=out, config=args.config, tz=args.tz)
 
 
 def _cmd_connections(args: argparse.Namespace, out: TextIO) -> int:

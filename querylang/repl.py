@@ -1,6 +1,6 @@
 """``querylang repl``: an interactive prompt; prompt_toolkit adapts completion and Session.
 
-``Session`` holds the state (format, output, timing, sandbox, clock, parameters) and handles
+``Session`` holds the state (format, output, timing, sandbox, clock, zone, parameters) and handles
 one submitted text without a terminal; ``repl`` wraps it in a prompt_toolkit prompt with
 persistent history, highlighting, multi-line editing and Tab completion.
 """
@@ -54,15 +54,18 @@ class Session:
         fmt: str = "table",
         now: str | None = None,
         config: str | None = None,
+        tz: str | None = None,
     ):
         self.sandbox = sandbox
         self.fmt = fmt
         self.now = now
+        self.tz = tz  # the default TZ of queries without one (None: UTC), like --tz
         self.config = config  # the connections file (None: discovered)
         self.timing = False
         self.output: Path | None = None  # results go to this file instead of the terminal
         self.params: dict[str, ParamValue] = {}
         self.cache: Any = None  # the result store, opened on the first query; off: False
+        self.failed = 0  # the highest exit code of an input that failed (a script's exit code)
 
     def store(self) -> Any:
         """The result store (on by default, like the CLI's; QUERYLANG_CACHE=off turns it off)."""
@@ -84,6 +87,7 @@ class Session:
             self.statements(line, out, err)
         except QuerylangError as exc:
             err.write(str(self._for_repl(exc)) + "\n")  # str(): scrubbed of every secret
+            self.failed = max(self.failed, exc.exit_code)
         return True
 
     def command(self, line: str, out: TextIO) -> bool:
@@ -118,6 +122,8 @@ class Session:
             out.write(f"sandbox {arg}\n")
         elif name == ".now":
             self.set_now(arg, out)
+        elif name == ".tz":
+            self.set_tz(arg, out)
         elif name == ".param":
             self.set_param(arg, out)
         elif name == ".explain":
@@ -133,6 +139,7 @@ class Session:
             ".timing": "on" if self.timing else "off",
             ".sandbox": "on" if self.sandbox else "off",
             ".now": self.now or "the real clock",
+            ".tz": self.tz or "UTC",
         }
         lines = [
             "Type a query and end it with ';' (Enter inside a statement starts a new line;",
@@ -181,6 +188,26 @@ class Session:
         pinned = " (pinned; .now off for the real clock)" if self.now else ""
         out.write(f"now {format_ts(resolve_now(self.now))}{pinned}\n")
 
+    def set_tz(self, arg: str, out: TextIO) -> None:
+        from querylang.localtime import parse_zone
+
+        if arg == "off":
+            self.tz = None
+        elif arg:
+            try:
+                parse_zone(arg)
+            except ValueError:
+                raise UsageError(
+                    f".tz {arg!r} is not a time zone",
+                    hint="write an IANA name such as .tz Europe/Berlin, an offset such as "
+                    ".tz +05:30, or .tz off for UTC",
+                ) from None
+            self.tz = arg
+        if self.tz is None:
+            out.write("tz UTC for queries without a TZ clause\n")
+        else:
+            out.write(f"tz {self.tz} for queries without a TZ clause (.tz off for UTC)\n")
+
     def set_param(self, arg: str, out: TextIO) -> None:
         if not arg:
             if not self.params:
@@ -225,6 +252,7 @@ class Session:
         return {
             "path": "<repl>",
             "now": self.now,
+            "tz": self.tz,
             "sandbox": self.sandbox,
             "params": params,
             "config": self.config,
@@ -319,16 +347,21 @@ def repl(
     interactive: bool | None = None,
     history: Path | None = None,
     config: str | None = None,
+    tz: str | None = None,
 ) -> int:
-    """Read inputs until .quit or Ctrl-D; a script on standard input runs without a prompt."""
-    session = Session(sandbox=sandbox, now=now, config=config)
+    """Read inputs until .quit or Ctrl-D; a script on standard input runs without a prompt.
+
+    A script goes on past a failing input and exits with the highest exit code of its
+    failures (2 a mistake in a query or command, 1 a provider's failure), else 0.
+    """
+    session = Session(sandbox=sandbox, now=now, config=config, tz=tz)
     if interactive is None:
         interactive = sys.stdin.isatty()
     if not interactive:
         for text in statements(sys.stdin):
             if not session.handle(text, out, err):
                 break
-        return 0
+        return session.failed  # a script that failed somewhere exits non-zero, as run does
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings

@@ -143,6 +143,7 @@ def test_an_unbound_parameter_says_how_to_set_it_here() -> None:
         (".timing maybe", ".timing takes on or off, not 'maybe'"),
         (".sandbox yes", ".sandbox takes on or off, not 'yes'"),
         (".now yesterday", ".now 'yesterday' is not an ISO 8601 timestamp"),
+        (".tz Mars/Olympus", ".tz 'Mars/Olympus' is not a time zone"),
         (".param window", ".param 'window' is not NAME VALUE"),
         (".output /nonexistent-dir/x.csv", "cannot write to /nonexistent-dir/x.csv"),
         (".explain", ".explain needs a query"),
@@ -173,10 +174,36 @@ def test_timing_output_now_and_explain(tmp_path: Path) -> None:
     assert err.startswith("time: ") and err.endswith(" s\n")
 
 
+def test_tz_sets_the_zone_of_queries_without_one() -> None:
+    daily = "SELECT requests FROM gcore EVERY 1d LAST 2d;"
+    session, out, err = _session(
+        ".format csv", ".tz", ".tz Europe/Berlin", daily, ".help",
+        f"{daily[:-1]} TZ 'UTC';", ".tz off", daily,
+    )  # fmt: skip
+    assert err == ""
+    blocks = out.split("time,requests,state\n")
+    berlin, explicit_utc, utc = blocks[1], blocks[2], blocks[3]
+    # Berlin is UTC+01:00 in November: its days start at 23:00Z the evening before
+    assert [line.split(",")[0] for line in berlin.splitlines()[:2]] == [
+        "2026-11-18T00:00:00+01:00",
+        "2026-11-19T00:00:00+01:00",
+    ]
+    _, same, _ = _session(
+        ".format csv", "SELECT requests FROM gcore EVERY 1d LAST 2d TZ 'Europe/Berlin';"
+    )
+    assert same.split("time,requests,state\n")[1] in berlin  # the same as the TZ clause
+    assert "(now: Europe/Berlin)" in berlin  # .help shows it
+    assert explicit_utc.startswith("2026-11-18T00:00:00Z,") and utc.startswith(
+        "2026-11-18T00:00:00Z,"
+    )
+    assert "tz UTC for queries without a TZ clause\n" in out
+    assert session.tz is None
+
+
 def test_help_lists_every_command() -> None:
     _, out, _ = _session(".help")
     for command in (".help", ".format", ".output", ".timing", ".explain", ".sandbox", ".now",
-                    ".param", ".quit"):  # fmt: skip
+                    ".tz", ".param", ".quit"):  # fmt: skip
         assert f"\n  {command}" in out
 
 
@@ -193,14 +220,16 @@ def test_help_lists_every_command() -> None:
                 ".explain",
                 ".sandbox",
                 ".now",
+                ".tz",
                 ".param",
                 ".quit",
             ],
         ),
-        (".t", [".timing"]),
+        (".t", [".timing", ".tz"]),
         (".format c", ["csv"]),
         (".sandbox ", ["on", "off"]),
         (".now o", ["off"]),
+        (".tz ", ["off"]),
         (".explain SELECT sent_byt", ["sent_bytes"]),
         (".timing on ", []),
     ],
@@ -243,6 +272,23 @@ def test_piped_input_runs_as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert repl(sandbox=True, now=NOW_TEXT, out=out, err=err, interactive=False) == 0
     assert err.getvalue() == "" and out.getvalue() == "format csv\n$w = 2h\n" + TWO_HOURS
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [
+        (".tz Nowhere\nSELECT requests FROM gcore EVERY 1h LAST 2h;\n", 2),
+        ("SELECT requests FROM gcorr EVERY 1h LAST 2h;\n.format csv\n", 2),
+    ],
+)
+def test_a_failing_script_goes_on_and_exits_non_zero(
+    monkeypatch: pytest.MonkeyPatch, script: str, code: int
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    out, err = io.StringIO(), io.StringIO()
+    assert repl(sandbox=True, now=NOW_TEXT, out=out, err=err, interactive=False) == code
+    assert "error[E2" in err.getvalue() or "error[E5" in err.getvalue()
+    assert "requests" in out.getvalue() or out.getvalue() == "format csv\n"  # it went on
 
 
 def test_the_prompts_completer_is_the_pure_function() -> None:
