@@ -18,6 +18,7 @@ non-secret settings.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -404,15 +405,21 @@ class Store:
         """Store ``frame``'s rows of ``buckets`` (and that those buckets are now known)."""
         if not buckets:
             return
+        import numpy as np
+
         chosen = set(buckets)
-        mask = [t in chosen for t in frame.time.tolist()]
-        dims = list(frame.dims)
-        times = frame.time.tolist()
-        dim_values = [frame.dims[d].tolist() for d in dims]
-        encoded = [
-            json.dumps([_plain(col[i]) for col in dim_values], separators=(",", ":"))
-            for i in range(len(times))
-        ]
+        times = np.asarray(frame.time)
+        rows = np.flatnonzero(np.isin(times, np.fromiter(chosen, dtype=times.dtype)))
+        at = times[rows].tolist()
+        labels = _row_labels(frame, rows)
+        values: dict[str, list[float | None]] = {}
+        for metric in keys:
+            column = frame.metrics.get(metric)
+            if column is None:
+                values[metric] = [None] * len(rows)
+            else:
+                picked = np.asarray(column, dtype=np.float64)[rows]
+                values[metric] = [None if v != v else v for v in picked.tolist()]  # NaN: NULL
         try:
             with _transaction(self.db, immediate=True):
                 ids = self._ids(keys.values(), create=True)
@@ -422,14 +429,10 @@ class Store:
                         "DELETE FROM points WHERE series=? AND time=?",
                         [(sid, b) for b in chosen],
                     )
-                    column = frame.metrics.get(metric)
-                    points = []
-                    for i, t in enumerate(times):
-                        if not mask[i]:
-                            continue
-                        v = math.nan if column is None else float(column[i])
-                        points.append((sid, t, encoded[i], None if math.isnan(v) else v))
-                    self.db.executemany("INSERT OR REPLACE INTO points VALUES (?,?,?,?)", points)
+                    self.db.executemany(
+                        "INSERT OR REPLACE INTO points VALUES (?,?,?,?)",
+                        zip(itertools.repeat(sid), at, labels, values[metric], strict=False),
+                    )
                     self.db.executemany(
                         "INSERT OR IGNORE INTO buckets VALUES (?,?)", [(sid, b) for b in chosen]
                     )
@@ -562,6 +565,25 @@ def _transaction(db: sqlite3.Connection, *, immediate: bool = False) -> Iterator
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _row_labels(frame: Frame, rows: Any) -> list[str]:
+    """The JSON list of dimension labels of each of ``rows``: each distinct one encoded once."""
+    import numpy as np
+
+    if not frame.dims:
+        return ["[]"] * len(rows)
+    columns = [frame.dims.column(d) for d in frame.dims]
+    codes = np.stack([np.asarray(c.codes)[rows] for c in columns], axis=1)
+    combos, inverse = np.unique(codes, axis=0, return_inverse=True)
+    tables = [c.labels for c in columns]
+    encoded = [
+        json.dumps(
+            [_plain(t[k]) for t, k in zip(tables, combo, strict=True)], separators=(",", ":")
+        )
+        for combo in combos.tolist()
+    ]
+    return [encoded[i] for i in inverse.ravel().tolist()]
 
 
 def _plain(value: Any) -> Any:
