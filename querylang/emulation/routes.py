@@ -30,12 +30,16 @@ Guard = Callable[..., httpx.Response | Mapping[str, str] | None]
 
 
 class BadRequest(ValueError):
-    """A request the vendor refuses: rendered by the emulator's error-body function."""
+    """A request the vendor refuses: rendered by the emulator's error-body function.
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    ``field``: the parameter refused, for a vendor whose error names it apart.
+    """
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field
 
 
 def json_object(request: httpx.Request, empty: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -277,6 +277,27 @@ class Finality:
         starts = np.arange(start, max(start, end), step, dtype=np.int64)
         return starts[self.answered(starts, starts + step, now)]
 
+    def totals(
+        self,
+        start: int,
+        end: int,
+        step: int,
+        now: float,
+        total: Callable[..., Any],
+        over: Iterable[Any] | None = None,
+    ) -> dict[int, float]:
+        """``expected()``'s answer, ``{t: total}``, over the :meth:`buckets` answered at ``now``.
+
+        ``total(starts)`` is every bucket's total; with ``over``, ``total(item, starts)`` is
+        one item's, summed over the items (0 for none). Not called when no bucket is answered.
+        """
+        starts = self.buckets(start, end, step, now)
+        if len(starts) == 0:
+            return {}
+        if over is None:
+            return per_bucket(starts, np.asarray(total(starts)))
+        return per_bucket(starts, sum((total(x, starts) for x in over), np.zeros(len(starts))))
+
     def spanning(
         self, grain: Granularity, start: int, end: int, now: float
     ) -> tuple[np.ndarray, np.ndarray]:
