@@ -42,6 +42,7 @@ from querylang.emulation.hosting import (
 from querylang.emulation.limits import Admission, FixedWindowLimiter
 from querylang.emulation.log import RequestLog, redact_target
 from querylang.emulation.params import (
+    TimeFormat,
     fail,
     iso_time,
     json_bool,
@@ -50,7 +51,6 @@ from querylang.emulation.params import (
     known,
     one_of,
     required,
-    timestamp,
     unix_time,
 )
 from querylang.emulation.routes import (
@@ -96,6 +96,7 @@ __all__ = [
     "Route",
     "RouteTable",
     "SandboxTransport",
+    "TimeFormat",
     "TokenIssuer",
     "TokenRefused",
     "Totals",
@@ -129,7 +130,6 @@ __all__ = [
     "serve",
     "strings_for_numbers",
     "synthetic_totals",
-    "timestamp",
     "unix_time",
 ]
 __all__ += [  # series: gauges, ratios from their parts, finality and omitted zeros

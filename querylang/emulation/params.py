@@ -15,9 +15,12 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Any, NoReturn, TypeVar
 
+from attrs import frozen
+
 from querylang.emulation.routes import BadRequest
 
 __all__ = [
+    "TimeFormat",
     "fail",
     "iso_time",
     "json_bool",
@@ -26,7 +29,6 @@ __all__ = [
     "known",
     "one_of",
     "required",
-    "timestamp",
     "unix_time",
 ]
 
@@ -47,9 +49,12 @@ def required(name: str, value: T | None, message: str = "{name} is required") ->
 
 
 def one_of(name: str, value: Any, choices: Collection[Any], message: str) -> Any:
-    """``value`` if it is one of ``choices`` (``{choices}``: them, comma-separated)."""
+    """``value`` if it is one of ``choices``: ``{choices}`` lists them comma-separated,
+    ``{either}`` as ``a, b or c``."""
     if value not in choices:
-        fail(name, value, message, choices=", ".join(map(str, choices)))
+        words = [str(c) for c in choices]
+        either = " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+        fail(name, value, message, choices=", ".join(words), either=either)
     return value
 
 
@@ -62,40 +67,44 @@ def known(name: str, values: Sequence[T], choices: Collection[Any], message: str
     return list(values)
 
 
-def timestamp(
-    name: str,
-    value: Any,
-    formats: str | Sequence[str],
-    *,
-    invalid: str,
-    missing: str | None = "{name} is required",
-    shape: re.Pattern[str] | None = None,
-    malformed: str | None = None,
-    default: int | None = None,
-    zone: dt.tzinfo = dt.UTC,
-    strip: bool = False,
-) -> int:
-    """UNIX seconds of a time written in the first of ``formats`` (strptime) that reads it.
+@frozen
+class TimeFormat:
+    """How a vendor writes a time parameter, and its words for one it cannot read.
 
-    Read in ``zone``. None is ``default`` when one is given; a value that is not a
-    non-empty string is ``missing`` (None: go on and refuse it as malformed). ``shape``, a
-    pattern the text must match first, refuses with ``malformed`` (else ``invalid``), so a
-    vendor can tell a badly written time from an impossible one. ``strip``: surrounding
-    spaces are allowed (the messages still quote the value as given).
+    ``formats``: strptime formats, the first that reads the text wins, in ``zone``. A value
+    that is not a non-empty string is ``missing`` (None: go on and refuse it as malformed);
+    ``shape``, a pattern the text must match first, refuses with ``malformed`` (else
+    ``invalid``), so a vendor can tell a badly written time from an impossible one.
+    ``strip``: surrounding spaces are allowed (the messages quote the value as given).
     """
-    if value is None and default is not None:
-        return default
-    if missing is not None and (not isinstance(value, str) or not value):
-        fail(name, value, missing)
-    text = value.strip() if strip and isinstance(value, str) else value
-    if shape is not None and not (isinstance(text, str) and shape.match(text)):
-        fail(name, value, malformed or invalid)
-    for fmt in (formats,) if isinstance(formats, str) else formats:
-        try:
-            return int(dt.datetime.strptime(text, fmt).replace(tzinfo=zone).timestamp())
-        except (TypeError, ValueError):
-            continue
-    fail(name, value, invalid)
+
+    formats: tuple[str, ...]
+    invalid: str
+    missing: str | None = "{name} is required"
+    shape: re.Pattern[str] | None = None
+    malformed: str | None = None
+    zone: dt.tzinfo = dt.UTC
+    strip: bool = False
+
+    def read(
+        self, name: str, value: Any, *, default: int | None = None, zone: dt.tzinfo | None = None
+    ) -> int:
+        """UNIX seconds of ``value`` (None is ``default`` when one is given; ``zone``: the
+        zone to read it in, instead of the format's)."""
+        if value is None and default is not None:
+            return default
+        if self.missing is not None and (not isinstance(value, str) or not value):
+            fail(name, value, self.missing)
+        text = value.strip() if self.strip and isinstance(value, str) else value
+        if self.shape is not None and not (isinstance(text, str) and self.shape.match(text)):
+            fail(name, value, self.malformed or self.invalid)
+        for fmt in self.formats:
+            try:
+                parsed = dt.datetime.strptime(text, fmt)
+            except (TypeError, ValueError):
+                continue
+            return int(parsed.replace(tzinfo=zone or self.zone).timestamp())
+        fail(name, value, self.invalid)
 
 
 def iso_time(name: str, value: str | None, *, invalid: str, missing: str) -> int:

@@ -37,6 +37,7 @@ from querylang.emulation import (
     EmulatorBase,
     Finality,
     RouteTable,
+    TimeFormat,
     accepted,
     grouped,
     iso_time,
@@ -56,7 +57,6 @@ from querylang.emulation import (
     select,
     synthetic_levels,
     synthetic_totals,
-    timestamp,
 )
 from querylang.timegrid import Granularity, format_ts
 from querylang_providers.gcore.catalog import CDN_METRICS as METRICS
@@ -209,8 +209,11 @@ TOTALS = {
 SIZE_BASE = 50_000_000_000  # storages hold 50, 100, … GB, moving a little each hour
 FILES_BASE = 10_000
 STORAGE_DIMENSIONS = {"client": 0, "location": 1, "storage": 2}
-NO_DATE = "{name} is required: a date as YYYY-MM-DD"
-BAD_DATE = "invalid {name} date {value!r}: expected YYYY-MM-DD"
+DATE = TimeFormat(
+    ("%Y-%m-%d",),
+    missing="{name} is required: a date as YYYY-MM-DD",
+    invalid="invalid {name} date {value!r}: expected YYYY-MM-DD",
+)
 GRAIN = "invalid granularity {value!r}: valid values are {choices}"
 
 
@@ -268,10 +271,7 @@ def _storage_node(name: str, stats: dict[str, Any], starts: np.ndarray, ts: bool
 def _storage(request: httpx.Request, now: int) -> httpx.Response:
     """Answer one usage-series request."""
     body = json_object(request)
-    start, last = (
-        timestamp(n, body.get(n), "%Y-%m-%d", missing=NO_DATE, invalid=BAD_DATE)
-        for n in ("from", "to")
-    )
+    start, last = DATE.read("from", body.get("from")), DATE.read("to", body.get("to"))
     if last < start:
         raise BadRequest("to must not be before from")
     grain = STORAGE_GRAINS[one_of("granularity", body.get("granularity"), STORAGE_GRAINS, GRAIN)]

@@ -37,6 +37,7 @@ from querylang.emulation import (
     EmulatorBase,
     Finality,
     RouteTable,
+    TimeFormat,
     TokenIssuer,
     TokenRefused,
     fail,
@@ -47,7 +48,6 @@ from querylang.emulation import (
     ratio,
     scope,
     select,
-    timestamp,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
@@ -93,7 +93,13 @@ KNOWN_PARAMS = frozenset(
 COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
 _LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
 REFUSAL_CODES = {"invalid_request": 3, "unsupported_grant_type": 3, "invalid_client": 16}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+DATE = TimeFormat(
+    ("%Y-%m-%dT%H:%M:%SZ",),
+    missing=None,
+    shape=re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"),
+    malformed="must be formatted as YYYY-MM-DDTHH:MM:SSZ",
+    invalid="is not a valid date",
+)
 
 
 def rpc_error(code: int, message: str, violations: dict[str, str] | None = None) -> httpx.Response:
@@ -107,21 +113,6 @@ def rpc_error(code: int, message: str, violations: dict[str, str] | None = None)
 
 
 # -- parameters ---------------------------------------------------------------------------------
-# a parameter the API refuses (gRPC 3) is a BadRequest reported as one field violation
-def _date(params: httpx.QueryParams, name: str, default: int) -> int:
-    shape = "must be formatted as YYYY-MM-DDTHH:MM:SSZ"
-    return timestamp(
-        name,
-        params.get(name),
-        "%Y-%m-%dT%H:%M:%SZ",
-        invalid="is not a valid date",
-        missing=None,
-        shape=_DATE,
-        malformed=shape,
-        default=default,
-    )
-
-
 def _list(params: httpx.QueryParams, name: str) -> list[str] | None:
     text = params.get(name)
     if text is None:
@@ -133,11 +124,12 @@ def _list(params: httpx.QueryParams, name: str) -> list[str] | None:
 
 
 def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
+    """The query; a parameter the API refuses (gRPC 3) is a BadRequest naming its field."""
     unknown = sorted(set(params.keys()) - KNOWN_PARAMS)
     if unknown:
         fail(unknown[0], None, "unknown query parameter")
-    end = _date(params, "end_date", now)
-    start = _date(params, "start_date", end - 86400)
+    end = DATE.read("end_date", params.get("end_date"), default=now)
+    start = DATE.read("start_date", params.get("start_date"), default=end - 86400)
     if end > now + 60:
         fail("end_date", end, "must not be in the future")
     if end <= start:
