@@ -92,6 +92,7 @@ KNOWN_PARAMS = frozenset(
 )
 COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
 _LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
+Filters = dict[str, list[str] | None]  # leaf field → the values asked (None: any)
 REFUSAL_CODES = {"invalid_request": 3, "unsupported_grant_type": 3, "invalid_client": 16}
 DATE = TimeFormat(
     ("%Y-%m-%dT%H:%M:%SZ",),
@@ -123,8 +124,9 @@ def _list(params: httpx.QueryParams, name: str) -> list[str] | None:
     return items
 
 
-def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
-    """The query; a parameter the API refuses (gRPC 3) is a BadRequest naming its field."""
+def _parse(params: httpx.QueryParams, now: int) -> tuple[int, int, Granularity, Filters, str]:
+    """Start, end, grain, leaf filters and grouping; a parameter the API refuses (gRPC 3) is a
+    BadRequest naming its field."""
     unknown = sorted(set(params.keys()) - KNOWN_PARAMS)
     if unknown:
         fail(unknown[0], None, "unknown query parameter")
@@ -148,13 +150,8 @@ def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
     site_type = params.get("site_type_filter", "ALL")
     one_of("site_type_filter", site_type, SITE_TYPES, "must be one of {choices}")
     lists = {field: _list(params, name) for name, field in LISTS.items() if name != "platforms"}
-    return {
-        "start": start,
-        "end": end,
-        "grain": Granularity.parse(GRAINS[granularity]),
-        "filters": {"PLATFORM": platforms, **lists},
-        "group_by": group_by,
-    }
+    filters = {"PLATFORM": platforms, **lists}
+    return start, end, Granularity.parse(GRAINS[granularity]), filters, group_by
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -226,13 +223,11 @@ def _number(name: str, value: float, millis: bool) -> int | float:
 
 def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> httpx.Response:
     """Answer one metrics request for ``stack``."""
-    query = _parse(request.url.params, now)
-    grain: Granularity = query["grain"]
-    starts, ends = FINALITY.spanning(grain, query["start"], query["end"], now)
-    leaves = select(LEAVES, query["filters"])
+    start, end, grain, filters, group_by = _parse(request.url.params, now)
+    starts, ends = FINALITY.spanning(grain, start, end, now)
+    leaves = select(LEAVES, filters)
     if len(starts) == 0 or not leaves:
         return json_response(200, {"series": []})
-    group_by = query["group_by"]
     one = {"NONE": stack, "ACCOUNT": "emulated-account"}.get(group_by)  # a single group
     names = [TIME_COLUMN, *METRIC_NAMES]
     series = []
@@ -283,11 +278,10 @@ class StackPathEmulator(EmulatorBase):
         self.metric_calls = 0  # metrics requests received (authorized or not)
         self.revoke_on_call: int | None = None
         self._lock = threading.Lock()
-        # handle() writes the gateway's own 400/404 bodies for an unknown route or method
-        self.routes = (
-            RouteTable(lambda status, message: rpc_error(5, message))
-            .add("POST", TOKEN_PATH, self._token)
-            .add("GET", "/cdn/v1/stacks/{stack}/metrics", self._stack)
+        self.routes = (  # gRPC 3 (400) for another method on the token path, else 5 (404)
+            RouteTable(lambda status, message: rpc_error(3 if status == 400 else 5, message))
+            .add("POST", TOKEN_PATH, self._token, wrong_method_status=400)
+            .add("GET", "/cdn/v1/stacks/{stack}/metrics", self._stack, wrong_method_status=404)
         )
 
     # -- tokens -------------------------------------------------------------------------
@@ -337,10 +331,4 @@ class StackPathEmulator(EmulatorBase):
         path = request.url.path
         # stack IDs are matched on the raw path, so an encoded %2F stays inside the ID
         raw = path if path == TOKEN_PATH else request.url.raw_path.decode("ascii").split("?")[0]
-        found = self.routes.match(request.method, raw)
-        if isinstance(found, tuple):
-            route, params = found
-            return route.handler(request, **params)
-        if found is not None and path == TOKEN_PATH:
-            return rpc_error(3, f"{request.method} is not allowed on {path}")
-        return rpc_error(5, f"no route {request.method} {path}")
+        return self.routes.dispatch(request, raw, shown=path)
