@@ -237,3 +237,31 @@ def test_nest_builds_one_level_per_grouping() -> None:
             "ASIA": {"id": {"3": {"v": "z"}}},
         }
     }
+
+
+# -- routes: a path's own wrong-method answer, the path refusals name ------------------------
+def test_a_route_answers_another_method_with_its_own_status() -> None:
+    def body(status: int, message: str) -> httpx.Response:
+        return json_response(status, {"status": status, "message": message})
+
+    table = (
+        RouteTable(body, wrong_method_status=404)
+        .add("POST", "/token", lambda request: json_response(200, "token"), wrong_method_status=400)
+        .add("GET", "/stacks/{stack}", lambda request, stack: json_response(200, stack))
+    )
+
+    def answer(method: str, target: str, **kw: str) -> tuple[int, object]:
+        response = table.dispatch(httpx.Request(method, "http://x.test" + target), **kw)
+        return response.status_code, response.json()
+
+    assert answer("GET", "/token") == (
+        400,
+        {"status": 400, "message": "GET is not allowed on /token"},
+    )
+    assert answer("POST", "/stacks/a") == (
+        404,
+        {"status": 404, "message": "no route POST /stacks/a"},
+    )
+    assert answer("GET", "/stacks/a%2Fb", path="/stacks/a%2Fb") == (200, "a%2Fb")
+    refused = answer("GET", "/stacks/a/b", path="/stacks/a%2Fb/x", shown="/stacks/a/b/x")
+    assert refused == (404, {"status": 404, "message": "no route GET /stacks/a/b/x"})
