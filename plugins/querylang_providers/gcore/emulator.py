@@ -34,6 +34,7 @@ import numpy as np
 
 from querylang.emulation import (
     BadRequest,
+    Counters,
     EmulatorBase,
     Finality,
     RouteTable,
@@ -109,29 +110,21 @@ TIME = {
 }
 
 
-def _leaf_values(
-    leaf: dict[str, Any], metric: str, starts: np.ndarray, ends: np.ndarray
-) -> np.ndarray:
+def _base(counters: Counters, name: str, leaf: dict[str, Any]) -> np.ndarray:
+    """Base metric ``name`` of one leaf per bucket (the API sums the others, ``SUMS``)."""
     key = f"gcore|{leaf['resource']}|{leaf['region']}|{leaf['country']}|{leaf['protocol']}"
-
-    def s(name: str) -> np.ndarray:
-        return synthetic_totals(f"{key}|{name}", starts, ends, SCALES[name]).astype(float)
-
-    if metric in SUMS:
-        return sum((s(part) for part in SUMS[metric][1:]), s(SUMS[metric][0]))
-    if metric in SEPARATE:
-        return s(metric) / ((ends - starts) / 60.0)  # a per-bucket average, in ms
-    return s(metric)
+    values = counters.series(f"{key}|{name}", SCALES[name])
+    if name in SEPARATE:
+        return values / ((counters.ends - counters.starts) / 60.0)  # a per-bucket average, in ms
+    return values
 
 
-def _group_values(
-    leaves: list[dict[str, Any]], metric: str, starts: np.ndarray, ends: np.ndarray
-) -> Any:
+def _group_values(leaves: list[dict[str, Any]], metric: str, counters: Counters) -> Any:
     if metric in RATIOS:
         terms, denominator = RATIOS[metric]
-        num = sum(c * _group_values(leaves, m, starts, ends) for m, c in terms)
-        return np.round(ratio(num, _group_values(leaves, denominator, starts, ends)), 4)
-    total = sum(_leaf_values(leaf, metric, starts, ends) for leaf in leaves)
+        num = sum(c * _group_values(leaves, m, counters) for m, c in terms)
+        return np.round(ratio(num, _group_values(leaves, denominator, counters)), 4)
+    total = counters.total(metric, leaves)
     if metric in SEPARATE:
         return np.round(total / len(leaves), 2)  # "the average of this amount is calculated"
     return total
@@ -170,8 +163,9 @@ def _cdn(request: httpx.Request, now: int) -> httpx.Response:
     starts, ends = Finality().spanning(Granularity.parse(grain), start, end, now)
     if not leaves or len(starts) == 0:
         return httpx.Response(204)
+    counters = Counters(starts, ends, _base, SUMS)
     out = {
-        key: {m: points(starts, _group_values(members, m, starts, ends), empty=0) for m in metrics}
+        key: {m: points(starts, _group_values(members, m, counters), empty=0) for m in metrics}
         for key, members in grouped(leaves, lambda leaf: tuple(leaf[g] for g in group_by)).items()
     }
     return json_response(200, nest(out, group_by, "metrics"))
@@ -185,7 +179,7 @@ def _cdn_expected(
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
     leaves = select(LEAVES, scope(where, GROUPS, "Gcore CDN"), fold_case=True)
     return Finality().totals(
-        start, end, step, now, lambda x, t: _leaf_values(x, metric, t, t + step), over=leaves
+        start, end, step, now, lambda t: Counters(t, t + step, _base, SUMS).total(metric, leaves)
     )
 
 
