@@ -166,6 +166,14 @@ class BucketCells:
         self.bounds = np.searchsorted(self.cells, bounds)
         self.counts = np.diff(self.bounds)  # cells per bucket
 
+    @classmethod
+    def grid(cls, starts: np.ndarray, step: int, cell: int) -> BucketCells:
+        """Buckets [t, t + step) at ``starts`` (ascending), each made of its ``step // cell``
+        cells of ``cell`` seconds (the values of a series on them: ``cells``)."""
+        starts = np.asarray(starts, np.int64)
+        cells = (starts[:, None] + np.arange(step // cell, dtype=np.int64) * cell).ravel()
+        return cls(cells, starts, starts + step)
+
     def total(self, values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values, self.bounds[:-1])
 

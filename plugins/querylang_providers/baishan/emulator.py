@@ -28,6 +28,7 @@ import numpy as np
 from querylang.catalog import RateLimit
 from querylang.emulation import (
     BadRequest,
+    BucketCells,
     EmulatorBase,
     Finality,
     FixedWindowLimiter,
@@ -100,13 +101,12 @@ def _traffic(
     domains: Sequence[str], protocols: Sequence[str], starts: np.ndarray, step: int
 ) -> np.ndarray:
     """Bytes served per bucket [t, t + step) at ``starts``, summed over domains and protocols."""
-    per = step // CELL
-    cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
-    total = np.zeros(len(cells), np.int64)
+    cells = BucketCells.grid(starts, step, CELL)
+    total = np.zeros(len(cells.cells), np.int64)
     for domain in domains:
         for protocol in protocols:
-            total = total + traffic_cells(domain, protocol, cells)
-    return total.reshape(len(starts), per).sum(axis=1)
+            total = total + traffic_cells(domain, protocol, cells.cells)
+    return cells.total(total)
 
 
 def _expected(

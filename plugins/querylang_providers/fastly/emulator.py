@@ -138,17 +138,15 @@ class Account(Counters):
         """One record per bucket: every field (``fields`` None) or just the ones asked."""
         names = NAMES if fields is None else fields
         columns = {name: self.values(name, services, regions) for name in names}
-        if fields is None:
+        if fields is None:  # full records: the old spellings, and the undocumented field
+            columns = {SPELLING.get(n, n): c for n, c in columns.items()}
             columns[UNDOCUMENTED] = columns["requests"]
-        out = []
-        for i, start in enumerate(self.starts.tolist()):
-            record: dict[str, Any] = {"start_time": str(start)}
-            if service_id is not None:
-                record["service_id"] = service_id
-            for name, column in columns.items():
-                record[SPELLING.get(name, name) if fields is None else name] = column[i]
-            out.append(record)
-        return out
+        head = {} if service_id is None else {"service_id": service_id}
+        rows = zip(self.starts.tolist(), *columns.values(), strict=True)
+        return [
+            {"start_time": str(t), **head, **dict(zip(columns, row, strict=True))}
+            for t, *row in rows
+        ]
 
 
 def _stamp(ts: int) -> str:

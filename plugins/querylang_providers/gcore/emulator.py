@@ -34,6 +34,7 @@ import numpy as np
 
 from querylang.emulation import (
     BadRequest,
+    BucketCells,
     Counters,
     EmulatorBase,
     Finality,
@@ -220,17 +221,14 @@ def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int
         for metric, scale in STORAGE_COUNTERS.items()
     }
     out.update({metric: sum(out[p] for p in parts) for metric, parts in TOTALS.items()})
-    per = grain // HOUR
-    hours = (starts[:, None] + HOUR * np.arange(per)[None, :]).ravel()
+    hours = BucketCells.grid(starts, grain, HOUR)  # the levels are hourly
     base = SIZE_BASE * (1 + list(STORAGES).index(storage))
-    size = synthetic_levels(f"{key}|size", hours, HOUR, base, 10_000).reshape(-1, per)
-    out.update(size_max=size.max(axis=1), size_mean=size.mean(axis=1))
-    out["size_bytes_hour"] = size.sum(axis=1)
+    size = synthetic_levels(f"{key}|size", hours.cells, HOUR, base, 10_000)
+    out.update(size_max=hours.peak(size), size_mean=hours.mean(size))
+    out["size_bytes_hour"] = hours.total(size)
     out["buckets"] = {
-        bucket: synthetic_levels(f"{key}|{bucket}", hours, HOUR, FILES_BASE * (i + 1), 20)
-        .reshape(-1, per)
-        .max(axis=1)
-        for i, bucket in enumerate(STORAGES[storage])
+        b: hours.peak(synthetic_levels(f"{key}|{b}", hours.cells, HOUR, FILES_BASE * (i + 1), 20))
+        for i, b in enumerate(STORAGES[storage])
     }
     return out
 
