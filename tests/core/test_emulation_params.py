@@ -265,3 +265,16 @@ def test_a_route_answers_another_method_with_its_own_status() -> None:
     assert answer("GET", "/stacks/a%2Fb", path="/stacks/a%2Fb") == (200, "a%2Fb")
     refused = answer("GET", "/stacks/a/b", path="/stacks/a%2Fb/x", shown="/stacks/a/b/x")
     assert refused == (404, {"status": 404, "message": "no route GET /stacks/a/b/x"})
+
+
+def test_a_grid_of_cells_gives_each_equal_bucket_its_cells() -> None:
+    from querylang.emulation import BucketCells
+
+    grid = BucketCells.grid(np.array([3600, 7200, 14400]), 3600, 1200)  # not contiguous
+    assert grid.cells.tolist() == [3600, 4800, 6000, 7200, 8400, 9600, 14400, 15600, 16800]
+    assert grid.counts.tolist() == [3, 3, 3]
+    values = np.array([1.0, 5.0, 2.0, 0.0, 0.0, 0.0, 7.0, 7.0, 1.0])
+    assert grid.total(values).tolist() == [8.0, 0.0, 15.0]
+    assert grid.peak(values).tolist() == [5.0, 0.0, 7.0]
+    assert grid.peak_at(values).tolist() == [4800, 7200, 14400]
+    assert grid.mean(values).tolist() == [8 / 3, 0.0, 5.0]
