@@ -59,8 +59,8 @@ def one_of(name: str, value: Any, choices: Collection[Any], message: str) -> Any
 
 
 def known(name: str, values: Sequence[T], choices: Collection[Any], message: str) -> list[T]:
-    """``values`` if every one is among ``choices``; ``{unknown}`` (the others, comma-separated),
-    ``{first}`` (the first of them) and ``{values}`` (the list) fill the message."""
+    """``values`` if every one is among ``choices``; ``{unknown}`` (the others, comma-separated)
+    and ``{first}`` (the first of them) fill the message, ``{value}`` is the whole list."""
     unknown = [v for v in values if v not in choices]
     if unknown:
         fail(name, values, message, unknown=", ".join(map(str, unknown)), first=unknown[0])
