@@ -1,10 +1,12 @@
 """Running provider emulators and the building blocks they are made of.
 
 ``querylang.emulation.hosting`` serves an emulator (in-process behind ``--sandbox``, or on a
-loopback port); ``routes``, ``auth``, ``limits`` and ``synthetic`` hold the pieces an
-emulator is built from (a route table with guards and the vendor's error bodies, the common
-auth schemes, a rate limiter, JSON responses, deterministic synthetic series, per-account
-data); ``faults`` puts faults in front of any emulator, for a provider's robustness tests.
+loopback port); ``emulator``, ``routes``, ``params``, ``auth``, ``limits`` and ``synthetic``
+hold the pieces an emulator is built from (its ``handle``/``expected`` frame and the leaves
+of an account, a route table with guards and the vendor's error bodies, parameter checks in
+the vendor's words, the common auth schemes, a rate limiter, JSON responses, deterministic
+synthetic series, per-account data); ``faults`` puts faults in front of any emulator, for a
+provider's robustness tests.
 Every name is re-exported here, so ``from querylang.emulation import serve`` keeps working.
 """
 
@@ -19,6 +21,7 @@ from querylang.emulation.auth import (
     query_token,
     scheme_token,
 )
+from querylang.emulation.emulator import EmulatorBase, Totals, grouped, nest, select
 from querylang.emulation.faults import (
     Fault,
     FaultyEmulator,
@@ -38,6 +41,18 @@ from querylang.emulation.hosting import (
 )
 from querylang.emulation.limits import Admission, FixedWindowLimiter
 from querylang.emulation.log import RequestLog, redact_target
+from querylang.emulation.params import (
+    TimeFormat,
+    fail,
+    iso_time,
+    json_bool,
+    json_int,
+    json_strings,
+    known,
+    one_of,
+    required,
+    unix_time,
+)
 from querylang.emulation.routes import (
     BadRequest,
     ErrorBody,
@@ -70,6 +85,7 @@ __all__ = [
     "Admission",
     "BadRequest",
     "Delivery",
+    "EmulatorBase",
     "ErrorBody",
     "Fault",
     "FaultyEmulator",
@@ -80,27 +96,41 @@ __all__ = [
     "Route",
     "RouteTable",
     "SandboxTransport",
+    "TimeFormat",
     "TokenIssuer",
     "TokenRefused",
+    "Totals",
     "accepted",
     "account_data",
     "api_key_header",
     "bearer_token",
     "deliver",
     "delivery",
+    "fail",
     "fixed_clock",
+    "grouped",
     "host_of",
     "http_date",
+    "iso_time",
+    "json_bool",
+    "json_int",
     "json_object",
     "json_response",
+    "json_strings",
+    "known",
+    "nest",
     "nulls_for_numbers",
+    "one_of",
     "query_token",
     "redact_target",
     "replace_numbers",
+    "required",
     "scheme_token",
+    "select",
     "serve",
     "strings_for_numbers",
     "synthetic_totals",
+    "unix_time",
 ]
 __all__ += [  # series: gauges, ratios from their parts, finality and omitted zeros
     "BucketCells",

@@ -30,12 +30,16 @@ Guard = Callable[..., httpx.Response | Mapping[str, str] | None]
 
 
 class BadRequest(ValueError):
-    """A request the vendor refuses: rendered by the emulator's error-body function."""
+    """A request the vendor refuses: rendered by the emulator's error-body function.
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    ``field``: the parameter refused, for a vendor whose error names it apart.
+    """
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field
 
 
 def json_object(request: httpx.Request, empty: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -60,6 +64,7 @@ class Route:
     handler: Handler
     guarded: bool = True  # False: the table's guard does not run (an OAuth token endpoint)
     bad_request: ErrorBody | None = None  # this route's body for a BadRequest
+    wrong_method_status: int | None = None  # this path's answer to another method
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -74,6 +79,7 @@ class RouteTable:
     ``not_found`` is the message of the 404 for an unknown path (``{method}`` and ``{path}``
     are filled in). A vendor that answers a wrong method with 404 (``wrong_method_status``)
     answers it exactly as an unknown path; any other status says the method is not allowed.
+    A route's own ``wrong_method_status`` overrides the table's for its path.
     """
 
     def __init__(
@@ -100,33 +106,44 @@ class RouteTable:
         *,
         guarded: bool = True,
         bad_request: ErrorBody | None = None,
+        wrong_method_status: int | None = None,
     ) -> RouteTable:
         """Route ``method path`` to ``handler(request, **path_params, **extra)``."""
-        self.routes.append(Route(method.upper(), _compile(path), handler, guarded, bad_request))
+        pattern = _compile(path)
+        self.routes.append(
+            Route(method.upper(), pattern, handler, guarded, bad_request, wrong_method_status)
+        )
         return self
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int | None:
         """The route and its path parameters; None (no such path) or the wrong-method status."""
-        known_path = False
+        wrong: int | None = None  # the status of the first route of the path
         for route in self.routes:
             found = route.pattern.fullmatch(path)
             if found is None:
                 continue
             if route.method == method:
                 return route, found.groupdict()
-            known_path = True
-        return self.wrong_method_status if known_path else None
+            wrong = wrong or route.wrong_method_status or self.wrong_method_status
+        return wrong
 
     def dispatch(
-        self, request: httpx.Request, path: str | None = None, **extra: Any
+        self,
+        request: httpx.Request,
+        path: str | None = None,
+        *,
+        shown: str | None = None,
+        **extra: Any,
     ) -> httpx.Response:
-        """Answer ``request`` with its route's handler (``path``: the path to route on)."""
+        """Answer ``request`` with its route's handler (``path``: the path to route on, e.g.
+        the raw one; ``shown``: the path the refusals name, else that one)."""
         path = request.url.path if path is None else path
+        shown = path if shown is None else shown
         found = self.match(request.method, path)
         if found is None or found == 404:
-            return self.error(404, self.not_found.format(method=request.method, path=path))
+            return self.error(404, self.not_found.format(method=request.method, path=shown))
         if isinstance(found, int):
-            return self.error(found, f"{request.method} is not allowed on {path}")
+            return self.error(found, f"{request.method} is not allowed on {shown}")
         route, params = found
         admitted = self.guard(request, **extra) if self.guard and route.guarded else None
         if isinstance(admitted, httpx.Response):

@@ -166,6 +166,14 @@ class BucketCells:
         self.bounds = np.searchsorted(self.cells, bounds)
         self.counts = np.diff(self.bounds)  # cells per bucket
 
+    @classmethod
+    def grid(cls, starts: np.ndarray, step: int, cell: int) -> BucketCells:
+        """Buckets [t, t + step) at ``starts`` (ascending), each made of its ``step // cell``
+        cells of ``cell`` seconds (the values of a series on them: ``cells``)."""
+        starts = np.asarray(starts, np.int64)
+        cells = (starts[:, None] + np.arange(step // cell, dtype=np.int64) * cell).ravel()
+        return cls(cells, starts, starts + step)
+
     def total(self, values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values, self.bounds[:-1])
 
@@ -276,6 +284,27 @@ class Finality:
         """Starts of the buckets [t, t + step) from ``start`` before ``end`` answered at ``now``."""
         starts = np.arange(start, max(start, end), step, dtype=np.int64)
         return starts[self.answered(starts, starts + step, now)]
+
+    def totals(
+        self,
+        start: int,
+        end: int,
+        step: int,
+        now: float,
+        total: Callable[..., Any],
+        over: Iterable[Any] | None = None,
+    ) -> dict[int, float]:
+        """``expected()``'s answer, ``{t: total}``, over the :meth:`buckets` answered at ``now``.
+
+        ``total(starts)`` is every bucket's total; with ``over``, ``total(item, starts)`` is
+        one item's, summed over the items (0 for none). Not called when no bucket is answered.
+        """
+        starts = self.buckets(start, end, step, now)
+        if len(starts) == 0:
+            return {}
+        if over is None:
+            return per_bucket(starts, np.asarray(total(starts)))
+        return per_bucket(starts, sum((total(x, starts) for x in over), np.zeros(len(starts))))
 
     def spanning(
         self, grain: Granularity, start: int, end: int, now: float

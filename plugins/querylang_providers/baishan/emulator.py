@@ -28,15 +28,18 @@ import numpy as np
 from querylang.catalog import RateLimit
 from querylang.emulation import (
     BadRequest,
+    BucketCells,
+    EmulatorBase,
     Finality,
     FixedWindowLimiter,
     RouteTable,
+    TimeFormat,
     accepted,
-    account_data,
     json_response,
-    per_bucket,
+    one_of,
     points,
     query_token,
+    required,
     scope,
     synthetic_totals,
 )
@@ -65,7 +68,15 @@ DOMAINS: dict[str, tuple[float, float]] = {
 IDLE_EVERY_THIRD_HOUR = "dl.example.com"
 STEPS = {name: size for size, name in GRADS.items()}
 FINAL = Finality()  # complete buckets only
-_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}))?$")
+TIME = TimeFormat(
+    ("%Y-%m-%d", "%Y-%m-%d %H:%M"),
+    shape=re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}))?$"),
+    malformed="{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}",
+    invalid="{name} is not a valid time: {value!r}",
+    strip=True,
+)
+DATA_TYPES = ("bandwidth", "traffic")
+PROTOCOLS = ("all", "ipv4", "ipv6")
 
 
 def traffic_cells(domain: str, protocol: str, cells: np.ndarray) -> np.ndarray:
@@ -90,17 +101,37 @@ def _traffic(
     domains: Sequence[str], protocols: Sequence[str], starts: np.ndarray, step: int
 ) -> np.ndarray:
     """Bytes served per bucket [t, t + step) at ``starts``, summed over domains and protocols."""
-    per = step // CELL
-    cells = (starts[:, None] + np.arange(per, dtype=np.int64) * CELL).ravel()
-    total = np.zeros(len(cells), np.int64)
+    cells = BucketCells.grid(starts, step, CELL)
+    total = np.zeros(len(cells.cells), np.int64)
     for domain in domains:
         for protocol in protocols:
-            total = total + traffic_cells(domain, protocol, cells)
-    return total.reshape(len(starts), per).sum(axis=1)
+            total = total + traffic_cells(domain, protocol, cells.cells)
+    return cells.total(total)
 
 
-class BaishanEmulator:
+def _expected(
+    metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
+) -> dict[int, float]:
+    """Bytes served (``traffic``) per bucket, summed over the matching domains and protocols.
+
+    None: every domain over both protocols (``domains=all``, ``ip_protocol=all``). A zero
+    bucket the API would omit is present with 0.0.
+    """
+    if metric != "traffic":
+        raise ValueError(f"the BaishanCloud emulator has no counter cdn.{metric}")
+    if step % CELL:
+        raise ValueError(f"step {step} is not a whole number of 5-minute cells")
+    where = scope(where, ("domain", "ip_protocol"), "BaishanCloud")
+    domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
+    protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
+    return FINAL.totals(start, end, step, now, lambda t: _traffic(domains, protocols, t, step))
+
+
+class BaishanEmulator(EmulatorBase):
     """Answers BaishanCloud bandwidth requests; counts calls and 429s for tests."""
+
+    label = "BaishanCloud"
+    no_dataset = "the {label} emulator has no counter {dataset}.{metric}"
 
     def __init__(
         self,
@@ -113,6 +144,7 @@ class BaishanEmulator:
     ) -> None:
         self.now = now
         self.valid_token = valid_token
+        self.datasets = {"cdn": _expected}
         self.zone = parse_timezone(timezone)
         # the first limit is the one the X-Ratelimit-* headers report
         self.limiter = FixedWindowLimiter(limits, clock)
@@ -137,7 +169,7 @@ class BaishanEmulator:
         """Calls answered 429."""
         return self.limiter.rejected
 
-    def _admit(self, request: httpx.Request) -> httpx.Response | dict[str, str]:
+    def _admit(self, request: httpx.Request, now: int) -> httpx.Response | dict[str, str]:
         """The token, then every rate limit; the admitted answer carries the limit headers."""
         token = query_token(request)
         if not token:
@@ -159,40 +191,24 @@ class BaishanEmulator:
 
     # -- parameters ---------------------------------------------------------------------
     def _time(self, value: str | None, name: str, *, end: bool) -> int:
-        if not value:
-            raise BadRequest(f"{name} is required")
-        m = _TIME_RE.match(value.strip())
-        if not m:
-            raise BadRequest(f"{name} must be YYYY-mm-dd or YYYY-mm-dd HH:ii, got {value!r}")
-        y, mo, d = (int(g) for g in m.groups()[:3])
-        hh, mi = (int(g) if g is not None else 0 for g in m.groups()[3:])
-        try:
-            local = dt.datetime(y, mo, d, hh, mi, tzinfo=self.zone)
-        except ValueError:
-            raise BadRequest(f"{name} is not a valid time: {value!r}") from None
-        ts = int(local.timestamp())
-        return ts + DAY - 60 if m.group(4) is None and end else ts  # a date alone ends at 23:59
+        ts = TIME.read(name, value, zone=self.zone)
+        return ts + DAY - 60 if end and len(str(value).strip()) == 10 else ts  # a date: to 23:59
 
     def _params(self, request: httpx.Request) -> dict[str, Any]:
         p = request.url.params
         domains = [d.strip() for d in (p.get("domains") or "").split(",") if d.strip()]
-        if not domains:
-            raise BadRequest("domains is required")
+        required("domains", domains)
         if len(domains) > MAX_DOMAINS:
             raise BadRequest(f"at most {MAX_DOMAINS} domains per request, got {len(domains)}")
         if "all" in domains and len(domains) > 1:
             raise BadRequest("domains=all cannot be combined with domain names")
         start = self._time(p.get("start_time"), "start_time", end=False)
         end = self._time(p.get("end_time"), "end_time", end=True)
-        grad = p.get("grad") or "minute5"
-        if grad not in STEPS:
-            raise BadRequest("grad must be one of minute5, hour, day")
+        grad = one_of("grad", p.get("grad") or "minute5", STEPS, "grad must be one of {choices}")
         data_type = p.get("data_type") or "bandwidth"
-        if data_type not in ("bandwidth", "traffic"):
-            raise BadRequest("data_type must be bandwidth or traffic")
+        one_of("data_type", data_type, DATA_TYPES, "data_type must be {either}")
         protocol = p.get("ip_protocol") or "all"
-        if protocol not in ("all", "ipv4", "ipv6"):
-            raise BadRequest("ip_protocol must be all, ipv4 or ipv6")
+        one_of("ip_protocol", protocol, PROTOCOLS, "ip_protocol must be {either}")
         if end <= start:
             raise BadRequest("end_time must be greater than start_time")
         if end - start > 31 * DAY:
@@ -209,7 +225,7 @@ class BaishanEmulator:
         }
 
     # -- answers ------------------------------------------------------------------------
-    def _series(self, domains: list[str], q: dict[str, Any]) -> list[list[Any]]:
+    def _series(self, domains: list[str], q: dict[str, Any], now: int) -> list[list[Any]]:
         """The points of ``domains`` summed: complete buckets of the local grid, zeros left out.
 
         Buckets run from the one holding ``start`` to the one holding ``end``.
@@ -219,7 +235,7 @@ class BaishanEmulator:
         offset = int(utcoffset.total_seconds()) if utcoffset is not None else 0
         first = (start + offset) // step * step - offset
         last = (end + offset) // step * step - offset
-        starts = FINAL.buckets(first, last + 1, step, self.now())
+        starts = FINAL.buckets(first, last + 1, step, now)
         if len(starts) == 0:
             return []
         per_bucket = _traffic(domains, q["protocols"], starts, step)
@@ -227,43 +243,14 @@ class BaishanEmulator:
             return points(starts, np.round(per_bucket * 8 / step, 2), omit_zeros=True)
         return points(starts, per_bucket.astype(np.float64), omit_zeros=True)
 
-    def _bandwidth(self, request: httpx.Request) -> httpx.Response:
+    def _bandwidth(self, request: httpx.Request, now: int) -> httpx.Response:
         q = self._params(request)
-        return json_response(200, {"code": 0, "data": self._series(q["domains"], q)})
+        return json_response(200, {"code": 0, "data": self._series(q["domains"], q, now)})
 
-    def _each_domain(self, request: httpx.Request) -> httpx.Response:
+    def _each_domain(self, request: httpx.Request, now: int) -> httpx.Response:
         q = self._params(request)
         data = {  # the vendor's example is newest first
-            domain: {"domain": domain, "data": self._series([domain], q)[::-1]}
+            domain: {"domain": domain, "data": self._series([domain], q, now)[::-1]}
             for domain in q["domains"]
         }
         return json_response(200, {"code": 0, "data": data})
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request exactly as the API would."""
-        return self.routes.dispatch(request)
-
-    def expected(
-        self,
-        dataset: str,
-        metric: str,
-        start: int,
-        end: int,
-        step: int,
-        where: Mapping[str, Sequence[str]] | None = None,
-    ) -> dict[int, float]:
-        """Bytes served (``traffic``) per bucket [t, t + step), summed over matching domains.
-
-        None: every domain over both protocols (``domains=all``, ``ip_protocol=all``). A zero
-        bucket the API would omit is present with 0.0; one ending after now is absent.
-        """
-        if dataset != "cdn" or metric != "traffic":
-            raise ValueError(f"the BaishanCloud emulator has no counter {dataset}.{metric}")
-        if step % CELL:
-            raise ValueError(f"step {step} is not a whole number of 5-minute cells")
-        where = scope(where, ("domain", "ip_protocol"), "BaishanCloud")
-        domains = list(dict.fromkeys(where.get("domain", DOMAINS)))
-        protocols = [p for p in ("ipv4", "ipv6") if p in where.get("ip_protocol", ("ipv4", "ipv6"))]
-        starts = FINAL.buckets(start, end, step, self.now())
-        with account_data(""):
-            return per_bucket(starts, _traffic(domains, protocols, starts, step))

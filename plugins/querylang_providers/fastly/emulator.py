@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -42,16 +41,17 @@ from querylang.catalog import RateLimit
 from querylang.emulation import (
     BadRequest,
     Counters,
+    EmulatorBase,
     Finality,
     FixedWindowLimiter,
     RouteTable,
     accepted,
-    account_data,
     api_key_header,
     json_response,
-    per_bucket,
+    one_of,
     ratio,
     scope,
+    unix_time,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.fastly.catalog import ALIASES, FIELDS, MAX_WINDOW, REGIONS, RETENTION
@@ -61,7 +61,7 @@ __all__ = ["SERVICES", "Account", "FastlyEmulator"]
 GRAINS = {"minute": Granularity(1, "m"), "hour": Granularity(1, "h"), "day": Granularity(1, "d")}
 DEFAULT_FROM = {"minute": 30 * 60, "hour": 86400, "day": 30 * 86400}
 FINALITY = Finality()  # only finished buckets; the documented 10-15 minute delay is not emulated
-_INTEGER = re.compile(r"^-?\d+$")
+UNIX = "Invalid '{name}' value {value!r}: the emulator accepts UNIX timestamps only"
 
 # The service IDs of the document's examples, with their relative traffic.
 SERVICES = {
@@ -138,23 +138,15 @@ class Account(Counters):
         """One record per bucket: every field (``fields`` None) or just the ones asked."""
         names = NAMES if fields is None else fields
         columns = {name: self.values(name, services, regions) for name in names}
-        if fields is None:
+        if fields is None:  # full records: the old spellings, and the undocumented field
+            columns = {SPELLING.get(n, n): c for n, c in columns.items()}
             columns[UNDOCUMENTED] = columns["requests"]
-        out = []
-        for i, start in enumerate(self.starts.tolist()):
-            record: dict[str, Any] = {"start_time": str(start)}
-            if service_id is not None:
-                record["service_id"] = service_id
-            for name, column in columns.items():
-                record[SPELLING.get(name, name) if fields is None else name] = column[i]
-            out.append(record)
-        return out
-
-
-def _finished(start: int, end: int, step: int, now: int) -> Account:
-    """The account over the buckets [t, t + step) from ``start`` before ``end`` answered at now."""
-    starts = FINALITY.buckets(start, end, step, now)
-    return Account(starts, starts + step)
+        head = {} if service_id is None else {"service_id": service_id}
+        rows = zip(self.starts.tolist(), *columns.values(), strict=True)
+        return [
+            {"start_time": str(t), **head, **dict(zip(columns, row, strict=True))}
+            for t, *row in rows
+        ]
 
 
 def _stamp(ts: int) -> str:
@@ -166,26 +158,16 @@ def _envelope(data: Any, meta: dict[str, Any]) -> dict[str, Any]:
     return {"status": "success", "meta": meta, "msg": None, "data": data}
 
 
-def _timestamp(params: httpx.QueryParams, name: str, default: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.match(raw.strip()):
-        raise BadRequest(
-            f"Invalid '{name}' value {raw!r}: the emulator accepts UNIX timestamps only"
-        )
-    return int(raw)
-
-
 class Query:
     """The validated ``from``/``to``/``by``/``region`` of one stats call."""
 
     def __init__(self, params: httpx.QueryParams, now: int) -> None:
-        self.by = params.get("by", "day")
-        if self.by not in GRAINS:
-            raise BadRequest(f"Invalid 'by' value {self.by!r}: use minute, hour or day")
-        self.end = _timestamp(params, "to", now)
-        self.start = _timestamp(params, "from", now - DEFAULT_FROM[self.by])
+        by = "Invalid 'by' value {value!r}: use minute, hour or day"
+        self.by = one_of("by", params.get("by", "day"), GRAINS, by)
+        self.end = unix_time("to", params.get("to"), UNIX, default=now)
+        self.start = unix_time(
+            "from", params.get("from"), UNIX, default=now - DEFAULT_FROM[self.by]
+        )
         if self.end <= self.start:
             raise BadRequest("'to' must be later than 'from'")
         retention = RETENTION[self.by]
@@ -198,12 +180,12 @@ class Query:
                 "We will not process exceedingly large queries: at most "
                 f"{MAX_WINDOW[self.by] // 86400} days per request with by={self.by}"
             )
-        self.region = params.get("region")
-        if self.region is not None and self.region not in REGIONS:
-            raise BadRequest(f"Invalid region {self.region!r}: see GET /stats/regions")
-        grain = GRAINS[self.by]
+        region = "Invalid region {value!r}: see GET /stats/regions"
+        self.region = one_of("region", params.get("region"), (None, *REGIONS), region)
         self.regions = (self.region,) if self.region else REGIONS
-        self.account = _finished(grain.ceil(self.start), self.end, grain.seconds or 0, now)
+        step = GRAINS[self.by].seconds or 0
+        starts = FINALITY.buckets(GRAINS[self.by].ceil(self.start), self.end, step, now)
+        self.account = Account(starts, starts + step)
         self.meta = {
             "to": _stamp(self.end),
             "from": _stamp(self.start),
@@ -277,8 +259,26 @@ def _services(
     return json_response(200, _envelope(data, query.meta))
 
 
-class FastlyEmulator:
+def _expected(
+    metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
+) -> dict[int, float]:
+    """Totals of counter ``metric`` over the services and regions matching ``where`` (none:
+    all of them, as ``/stats/aggregate`` answers); only finished buckets are present."""
+    name = ALIASES.get(metric, metric)
+    if name not in NAMES or name == "hit_ratio":
+        raise ValueError(f"{metric!r} is not a counter of the Fastly emulator")
+    where = scope(where, ("service", "region"), "Fastly")
+    services = [s for s in SERVICES if s in where.get("service", SERVICES)]
+    regions = [r for r in REGIONS if r in where.get("region", REGIONS)]
+    return FINALITY.totals(
+        start, end, step, now, lambda t: Account(t, t + step).totals(name, services, regions)
+    )
+
+
+class FastlyEmulator(EmulatorBase):
     """Answers Historical Stats calls for a synthetic three-service account."""
+
+    label = "Fastly"
 
     def __init__(
         self,
@@ -289,6 +289,7 @@ class FastlyEmulator:
     ) -> None:
         self.now = now
         self.valid_token = valid_token
+        self.datasets = {"stats": _expected}
         self.rate_limit = rate_limit
         hourly = [RateLimit(calls=rate_limit or 0, per_seconds=3600)]
         self.limiter = None if rate_limit is None else FixedWindowLimiter(hourly, now)
@@ -307,33 +308,6 @@ class FastlyEmulator:
             .add("GET", "/stats/service/{service}", _services)
             .add("GET", "/stats/service/{service}/field/{field}", _services)
         )
-
-    def expected(
-        self,
-        dataset: str,
-        metric: str,
-        start: int,
-        end: int,
-        step: int,
-        where: Mapping[str, Sequence[str]] | None = None,
-    ) -> dict[int, float]:
-        """The emulator's own totals of counter ``metric`` per bucket [t, t + step).
-
-        Summed over the services and regions matching ``where`` (None: all of them, as
-        ``/stats/aggregate`` answers); only finished buckets (ending by now) are present.
-        """
-        if dataset != "stats":
-            raise ValueError(f"the Fastly emulator has no dataset {dataset!r}")
-        name = ALIASES.get(metric, metric)
-        if name not in NAMES or name == "hit_ratio":
-            raise ValueError(f"{metric!r} is not a counter of the Fastly emulator")
-        where = scope(where, ("service", "region"), "Fastly")
-        services = [s for s in SERVICES if s in where.get("service", SERVICES)]
-        regions = [r for r in REGIONS if r in where.get("region", REGIONS)]
-        with account_data(""):
-            account = _finished(start, end, step, int(self.now()))
-            totals = account.totals(name, services, regions)
-        return per_bucket(account.starts, totals)
 
     def _admit(self, request: httpx.Request, now: int) -> httpx.Response | dict[str, str]:
         """The key, then the hourly limit: the admitted answer carries the limit headers."""

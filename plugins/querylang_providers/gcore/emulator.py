@@ -25,9 +25,8 @@ Both answer only complete buckets, never data after ``now``.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -35,15 +34,29 @@ import numpy as np
 
 from querylang.emulation import (
     BadRequest,
+    BucketCells,
+    Counters,
+    EmulatorBase,
     Finality,
     RouteTable,
+    TimeFormat,
     accepted,
+    grouped,
+    iso_time,
+    json_bool,
+    json_int,
     json_object,
     json_response,
-    per_bucket,
+    json_strings,
+    known,
+    nest,
+    one_of,
     points,
     ratio,
+    required,
     scheme_token,
+    scope,
+    select,
     synthetic_levels,
     synthetic_totals,
 )
@@ -84,7 +97,7 @@ RATIOS = {  # ratio → (numerator terms with their signs, denominator)
 }
 KNOWN = {m.name for m in METRICS}
 COUNTERS = {m.name for m in METRICS if m.kind == "counter"}
-CDN_GRAINS = ("1m", "5m", "15m", "1h", "1d")
+GRAINS = ("1m", "5m", "15m", "1h", "1d")
 LEAVES: list[dict[str, Any]] = [
     {"resource": rid, "vhost": vhost, "region": region, "country": country,
      "client_country": country, "protocol": proto}
@@ -92,60 +105,30 @@ LEAVES: list[dict[str, Any]] = [
         RESOURCES.items(), COUNTRIES.items(), ("HTTP", "HTTPS"))
     for country in countries
 ]  # fmt: skip
+TIME = {
+    "missing": "{name} is required",
+    "invalid": "{name} must be ISO 8601 / RFC 3339, got {value!r}",
+}
 
 
-def _time(value: str | None, name: str) -> int:
-    if not value:
-        raise BadRequest(f"{name} is required")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be ISO 8601 / RFC 3339, got {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp())
-
-
-def _leaf_values(
-    leaf: dict[str, Any], metric: str, starts: np.ndarray, ends: np.ndarray
-) -> np.ndarray:
+def _base(counters: Counters, name: str, leaf: dict[str, Any]) -> np.ndarray:
+    """Base metric ``name`` of one leaf per bucket (the API sums the others, ``SUMS``)."""
     key = f"gcore|{leaf['resource']}|{leaf['region']}|{leaf['country']}|{leaf['protocol']}"
-
-    def s(name: str) -> np.ndarray:
-        return synthetic_totals(f"{key}|{name}", starts, ends, SCALES[name]).astype(float)
-
-    if metric in SUMS:
-        return sum((s(part) for part in SUMS[metric][1:]), s(SUMS[metric][0]))
-    if metric in SEPARATE:
-        return s(metric) / ((ends - starts) / 60.0)  # a per-bucket average, in ms
-    return s(metric)
+    values = counters.series(f"{key}|{name}", SCALES[name])
+    if name in SEPARATE:
+        return values / ((counters.ends - counters.starts) / 60.0)  # a per-bucket average, in ms
+    return values
 
 
-def _group_values(
-    leaves: list[dict[str, Any]], metric: str, starts: np.ndarray, ends: np.ndarray
-) -> Any:
+def _group_values(leaves: list[dict[str, Any]], metric: str, counters: Counters) -> Any:
     if metric in RATIOS:
         terms, denominator = RATIOS[metric]
-        num = sum(c * _group_values(leaves, m, starts, ends) for m, c in terms)
-        return np.round(ratio(num, _group_values(leaves, denominator, starts, ends)), 4)
-    total = sum(_leaf_values(leaf, metric, starts, ends) for leaf in leaves)
+        num = sum(c * _group_values(leaves, m, counters) for m, c in terms)
+        return np.round(ratio(num, _group_values(leaves, denominator, counters)), 4)
+    total = counters.total(metric, leaves)
     if metric in SEPARATE:
         return np.round(total / len(leaves), 2)  # "the average of this amount is calculated"
     return total
-
-
-def _nest(
-    groups: dict[tuple[Any, ...], dict[str, list[list[Any]]]], group_by: list[str]
-) -> dict[str, Any]:
-    if not group_by:
-        return {"metrics": groups.get((), {})}
-    root: dict[str, Any] = {}
-    for key, metrics in groups.items():
-        node = root
-        for level, value in zip(group_by, key, strict=True):
-            node = node.setdefault(level, {}).setdefault(str(value), {})
-        node["metrics"] = metrics
-    return root
 
 
 def _values_of(params: httpx.QueryParams, name: str) -> list[str]:
@@ -154,62 +137,39 @@ def _values_of(params: httpx.QueryParams, name: str) -> list[str]:
 
 def _cdn(request: httpx.Request, now: int) -> httpx.Response:
     """Answer one CDN statistics request."""
-    params = request.url.params
-    if params.get("service") != "CDN":
-        raise BadRequest("service is required and must be CDN")
-    start, end = _time(params.get("from"), "from"), _time(params.get("to"), "to")
+    p = request.url.params
+    one_of("service", p.get("service"), ("CDN",), "service is required and must be CDN")
+    start, end = iso_time("from", p.get("from"), **TIME), iso_time("to", p.get("to"), **TIME)
     if end <= start:
         raise BadRequest("to must be later than from")
-    grain_text = params.get("granularity")
-    if grain_text not in CDN_GRAINS:
-        raise BadRequest("granularity must be one of 1m, 5m, 15m, 1h, 1d")
+    grain = one_of(
+        "granularity", p.get("granularity"), GRAINS, "granularity must be one of {choices}"
+    )
     if start < now - 365 * DAY:
         raise BadRequest("statistics are available for up to 365 days starting today")
-    if grain_text == "1m" and start < now - 31 * DAY:
+    if grain == "1m" and start < now - 31 * DAY:
         raise BadRequest("1m granularity is available only for up to 1 month in the past")
-    metrics = _values_of(params, "metrics")
-    if not metrics:
-        raise BadRequest("metrics is required")
-    unknown = [m for m in metrics if m not in KNOWN]
-    if unknown:
-        raise BadRequest(f"unknown metrics: {', '.join(unknown)}")
+    metrics = required("metrics", _values_of(p, "metrics"))
+    known("metrics", metrics, KNOWN, "unknown metrics: {unknown}")
     if any(m in SEPARATE for m in metrics) and len(metrics) > 1:
         raise BadRequest("upstream_response_time and request_time must be requested separately")
-    group_by = _values_of(params, "group_by")
-    bad_groups = [g for g in group_by if g not in GROUPS]
-    if bad_groups:
-        raise BadRequest(f"unknown group_by: {', '.join(bad_groups)}")
-    regions = _values_of(params, "regions")
-    if any(r not in REGIONS for r in regions):
-        raise BadRequest(f"unknown region in {regions}")
+    group_by = known("group_by", _values_of(p, "group_by"), GROUPS, "unknown group_by: {unknown}")
+    regions = known("regions", _values_of(p, "regions"), REGIONS, "unknown region in {value}")
     try:
-        resources = {int(r) for r in _values_of(params, "resource")}
+        resources = {int(r) for r in _values_of(p, "resource")}
     except ValueError:
         raise BadRequest("resource must be an integer ID") from None
-    where = {"resource": resources, "region": regions, "country": _values_of(params, "countries")}
-    leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, {k: v for k, v in where.items() if v})]
-    grain = Granularity.parse(grain_text)
-    starts, ends = Finality().spanning(grain, start, end, now)
+    where = {"resource": resources, "region": regions, "country": _values_of(p, "countries")}
+    leaves = select(LEAVES, {k: v for k, v in where.items() if v}, fold_case=True)
+    starts, ends = Finality().spanning(Granularity.parse(grain), start, end, now)
     if not leaves or len(starts) == 0:
         return httpx.Response(204)
-    by_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for leaf in leaves:
-        by_group.setdefault(tuple(leaf[g] for g in group_by), []).append(leaf)
+    counters = Counters(starts, ends, _base, SUMS)
     out = {
-        key: {m: points(starts, _group_values(members, m, starts, ends), empty=0) for m in metrics}
-        for key, members in by_group.items()
+        key: {m: points(starts, _group_values(members, m, counters), empty=0) for m in metrics}
+        for key, members in grouped(leaves, lambda leaf: tuple(leaf[g] for g in group_by)).items()
     }
-    return json_response(200, _nest(out, group_by))
-
-
-def _leaf_matches(leaf: dict[str, Any], where: Mapping[str, Iterable[Any]]) -> bool:
-    """Whether every field of ``where`` of the leaf is among its values (case-insensitive)."""
-    for name, values in where.items():
-        if name not in leaf:
-            raise ValueError(f"the Gcore CDN emulator has no dimension {name!r}")
-        if str(leaf[name]).lower() not in {str(v).lower() for v in values}:
-            return False
-    return True
+    return json_response(200, nest(out, group_by, "metrics"))
 
 
 def _cdn_expected(
@@ -218,11 +178,9 @@ def _cdn_expected(
     """Totals of counter ``metric`` per bucket, over every leaf matching ``where``."""
     if metric not in COUNTERS:
         raise ValueError(f"{metric!r} is not a counter of the Gcore CDN emulator")
-    leaves = [leaf for leaf in LEAVES if _leaf_matches(leaf, where)]
-    starts = Finality().buckets(start, end, step, now)
-    zero = np.zeros(len(starts))  # also the answer for no leaf or no bucket
-    return per_bucket(
-        starts, sum((_leaf_values(x, metric, starts, starts + step) for x in leaves), zero)
+    leaves = select(LEAVES, scope(where, GROUPS, "Gcore CDN"), fold_case=True)
+    return Finality().totals(
+        start, end, step, now, lambda t: Counters(t, t + step, _base, SUMS).total(metric, leaves)
     )
 
 
@@ -246,50 +204,12 @@ TOTALS = {
 SIZE_BASE = 50_000_000_000  # storages hold 50, 100, … GB, moving a little each hour
 FILES_BASE = 10_000
 STORAGE_DIMENSIONS = {"client": 0, "location": 1, "storage": 2}
-
-
-def _date(body: dict[str, Any], name: str) -> int:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise BadRequest(f"{name} is required: a date as YYYY-MM-DD")
-    try:
-        day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise BadRequest(f"invalid {name} date {value!r}: expected YYYY-MM-DD") from None
-    return int(day.timestamp())
-
-
-def _strings(body: dict[str, Any], name: str) -> list[str] | None:
-    value = body.get(name)
-    if value is not None and (
-        not isinstance(value, list) or not all(isinstance(v, str) for v in value)
-    ):
-        raise BadRequest(f"{name} must be a list of strings")
-    return value
-
-
-def _storage_body(request: httpx.Request) -> dict[str, Any]:
-    body = json_object(request)
-    start, last = _date(body, "from"), _date(body, "to")
-    if last < start:
-        raise BadRequest("to must not be before from")
-    grain = body.get("granularity")
-    if grain not in STORAGE_GRAINS:
-        raise BadRequest(f"invalid granularity {grain!r}: valid values are 1h, 12h, 24h")
-    ts_string = body.get("ts_string", False)
-    if not isinstance(ts_string, bool):
-        raise BadRequest("ts_string must be a boolean")
-    source = body.get("source")
-    if source is not None and (isinstance(source, bool) or not isinstance(source, int)):
-        raise BadRequest("source must be an integer")
-    return {
-        "start": start,
-        "end": last + DAY,  # ``to`` is a whole day
-        "grain": STORAGE_GRAINS[grain],
-        "locations": _strings(body, "locations"),
-        "storages": _strings(body, "storages"),
-        "ts_string": ts_string,
-    }
+DATE = TimeFormat(
+    ("%Y-%m-%d",),
+    missing="{name} is required: a date as YYYY-MM-DD",
+    invalid="invalid {name} date {value!r}: expected YYYY-MM-DD",
+)
+GRAIN = "invalid granularity {value!r}: valid values are {choices}"
 
 
 def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int) -> Any:
@@ -301,17 +221,14 @@ def _storage_stats(storage: tuple[int, str, str], starts: np.ndarray, grain: int
         for metric, scale in STORAGE_COUNTERS.items()
     }
     out.update({metric: sum(out[p] for p in parts) for metric, parts in TOTALS.items()})
-    per = grain // HOUR
-    hours = (starts[:, None] + HOUR * np.arange(per)[None, :]).ravel()
+    hours = BucketCells.grid(starts, grain, HOUR)  # the levels are hourly
     base = SIZE_BASE * (1 + list(STORAGES).index(storage))
-    size = synthetic_levels(f"{key}|size", hours, HOUR, base, 10_000).reshape(-1, per)
-    out.update(size_max=size.max(axis=1), size_mean=size.mean(axis=1))
-    out["size_bytes_hour"] = size.sum(axis=1)
+    size = synthetic_levels(f"{key}|size", hours.cells, HOUR, base, 10_000)
+    out.update(size_max=hours.peak(size), size_mean=hours.mean(size))
+    out["size_bytes_hour"] = hours.total(size)
     out["buckets"] = {
-        bucket: synthetic_levels(f"{key}|{bucket}", hours, HOUR, FILES_BASE * (i + 1), 20)
-        .reshape(-1, per)
-        .max(axis=1)
-        for i, bucket in enumerate(STORAGES[storage])
+        b: hours.peak(synthetic_levels(f"{key}|{b}", hours.cells, HOUR, FILES_BASE * (i + 1), 20))
+        for i, b in enumerate(STORAGES[storage])
     }
     return out
 
@@ -345,31 +262,39 @@ def _storage_node(name: str, stats: dict[str, Any], starts: np.ndarray, ts: bool
 
 def _storage(request: httpx.Request, now: int) -> httpx.Response:
     """Answer one usage-series request."""
-    args = _storage_body(request)
-    grain, ts = args["grain"], args["ts_string"]
-    end = min(args["end"], Finality(align=grain).horizon(now))  # complete buckets only
-    starts = np.arange(args["start"], max(end, args["start"]), grain, dtype=np.int64)
-    locations, storages = args["locations"], args["storages"]
-    tree: dict[int, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
-    for key in STORAGES if len(starts) else ():
-        client, location, name = key
-        if (locations is None or location in locations) and (storages is None or name in storages):
-            stats = _storage_stats(key, starts, grain)
-            tree.setdefault(client, {}).setdefault(location, []).append((name, stats))
+    body = json_object(request)
+    start, last = DATE.read("from", body.get("from")), DATE.read("to", body.get("to"))
+    if last < start:
+        raise BadRequest("to must not be before from")
+    grain = STORAGE_GRAINS[one_of("granularity", body.get("granularity"), STORAGE_GRAINS, GRAIN)]
+    ts = json_bool("ts_string", body.get("ts_string", False), "ts_string must be a boolean")
+    json_int("source", body.get("source"), "source must be an integer")  # deprecated, ignored
+    locations, storages = (
+        json_strings(n, body.get(n), "{name} must be a list of strings")
+        for n in ("locations", "storages")
+    )
+    end = min(last + DAY, Finality(align=grain).horizon(now))  # ``to`` is a whole day
+    starts = np.arange(start, max(end, start), grain, dtype=np.int64)  # complete buckets only
+    stats = {  # (client, location, storage) → its series
+        key: _storage_stats(key, starts, grain)
+        for key in STORAGES
+        if len(starts)
+        if (locations is None or key[1] in locations) and (storages is None or key[2] in storages)
+    }
     clients = {
         str(client): {
             "id": client,
-            **_sums([s for members in locs.values() for _, s in members]),
+            **_sums([stats[k] for k in keys]),
             "locations": {
                 loc: {
                     "name": loc,
-                    **_sums([s for _, s in members]),
-                    "storages": {n: _storage_node(n, s, starts, ts) for n, s in members},
+                    **_sums([stats[k] for k in members]),
+                    "storages": {k[2]: _storage_node(k[2], stats[k], starts, ts) for k in members},
                 }
-                for loc, members in locs.items()
+                for loc, members in grouped(keys, lambda k: k[1]).items()
             },
         }
-        for client, locs in tree.items()
+        for client, keys in grouped(stats, lambda k: k[0]).items()
     }
     return json_response(200, {"data": {"clients": clients}})
 
@@ -391,13 +316,9 @@ def _storage_expected(
         raise ValueError(f"storage counters cannot be filtered by {unknown[0]!r}")
     wanted = {STORAGE_DIMENSIONS[n]: {str(v) for v in vs} for n, vs in where.items()}
     chosen = [k for k in STORAGES if all(str(k[i]) in w for i, w in wanted.items())]
-    starts = Finality(align=step).buckets(start, end, step, now)
-    if len(starts) == 0:
-        return {}
-    total = np.zeros(len(starts))
-    for key in chosen:
-        total = total + np.asarray(_storage_stats(key, starts, step)[metric], dtype=np.float64)
-    return per_bucket(starts, total)
+    return Finality(align=step).totals(
+        start, end, step, now, lambda k, t: _storage_stats(k, t, step)[metric], over=chosen
+    )
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -409,12 +330,15 @@ def _error(status: int, message: str) -> httpx.Response:  # the storage API's 40
     return json_response(status, {"error": message})
 
 
-class GcoreEmulator:
-    """Answers Gcore's CDN and object-storage statistics APIs."""
+class GcoreEmulator(EmulatorBase):
+    """Answers Gcore's CDN and object-storage statistics APIs (datasets cdn and storage)."""
+
+    label = "Gcore"
 
     def __init__(self, now: Callable[[], float], *, valid_token: str | None = None) -> None:
         self.now = now
         self.valid_token = valid_token
+        self.datasets = {"cdn": _cdn_expected, "storage": _storage_expected}
         self.routes = (
             RouteTable(_message, wrong_method_status=404, guard=self._authorized)
             .add("GET", CDN_PATH, _cdn)
@@ -425,25 +349,3 @@ class GcoreEmulator:
         if accepted(scheme_token(request, "APIKey"), self.valid_token):
             return None
         return _message(401, "Invalid authentication credentials")
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        return self.routes.dispatch(request, now=int(self.now()))
-
-    def expected(
-        self,
-        dataset: str,
-        metric: str,
-        start: int,
-        end: int,
-        step: int,
-        where: Mapping[str, Sequence[str]] | None = None,
-    ) -> dict[int, float]:
-        """The emulator's own totals of counter ``metric`` of ``dataset`` per bucket.
-
-        ``dataset`` is cdn or storage; summed over everything matching ``where``; a bucket
-        the API would not answer yet is absent.
-        """
-        datasets = {"cdn": _cdn_expected, "storage": _storage_expected}
-        if dataset not in datasets:
-            raise ValueError(f"the Gcore emulator has no dataset {dataset!r}")
-        return datasets[dataset](metric, start, end, step, int(self.now()), where or {})

@@ -20,7 +20,6 @@ the future is refused, as is any unknown parameter.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import re
 import threading
@@ -35,15 +34,20 @@ from querylang.emulation import (
     BadRequest,
     BucketCells,
     Counters,
+    EmulatorBase,
     Finality,
     RouteTable,
+    TimeFormat,
     TokenIssuer,
     TokenRefused,
-    account_data,
+    fail,
+    grouped,
     json_response,
-    per_bucket,
+    known,
+    one_of,
     ratio,
     scope,
+    select,
 )
 from querylang.timegrid import Granularity
 from querylang_providers.stackpath.catalog import (
@@ -88,8 +92,15 @@ KNOWN_PARAMS = frozenset(
 )
 COUNTERS = ("xferUsedTotalMB", "xferAttemptedTotalMB", "durationTotal", "requestsCountTotal")
 _LEAF_FIELDS = {"site": "SITE", "pop": "POP", "billing_region": "REGION", "platform": "PLATFORM"}
+Filters = dict[str, list[str] | None]  # leaf field → the values asked (None: any)
 REFUSAL_CODES = {"invalid_request": 3, "unsupported_grant_type": 3, "invalid_client": 16}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+DATE = TimeFormat(
+    ("%Y-%m-%dT%H:%M:%SZ",),
+    missing=None,
+    shape=re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"),
+    malformed="must be formatted as YYYY-MM-DDTHH:MM:SSZ",
+    invalid="is not a valid date",
+)
 
 
 def rpc_error(code: int, message: str, violations: dict[str, str] | None = None) -> httpx.Response:
@@ -102,74 +113,45 @@ def rpc_error(code: int, message: str, violations: dict[str, str] | None = None)
     return json_response(GRPC_HTTP_STATUS.get(code, 500), body)
 
 
-class Invalid(BadRequest):
-    """A parameter the API refuses (gRPC 3), reported as one field violation."""
-
-    def __init__(self, field: str, description: str) -> None:
-        super().__init__(f"{field}: {description}")
-        self.field = field
-        self.description = description
-
-
 # -- parameters ---------------------------------------------------------------------------------
-def _date(params: httpx.QueryParams, name: str, default: int) -> int:
-    text = params.get(name)
-    if text is None:
-        return default
-    if not _DATE.match(text):
-        raise Invalid(name, "must be formatted as YYYY-MM-DDTHH:MM:SSZ")
-    try:
-        return int(
-            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
-        )
-    except ValueError:
-        raise Invalid(name, "is not a valid date") from None
-
-
 def _list(params: httpx.QueryParams, name: str) -> list[str] | None:
     text = params.get(name)
     if text is None:
         return None
     items = [v.strip() for v in text.split(",")]
     if not all(items):
-        raise Invalid(name, "must be a comma-separated list without empty items")
+        fail(name, text, "must be a comma-separated list without empty items")
     return items
 
 
-def _parse(params: httpx.QueryParams, now: int) -> dict[str, Any]:
+def _parse(params: httpx.QueryParams, now: int) -> tuple[int, int, Granularity, Filters, str]:
+    """Start, end, grain, leaf filters and grouping; a parameter the API refuses (gRPC 3) is a
+    BadRequest naming its field."""
     unknown = sorted(set(params.keys()) - KNOWN_PARAMS)
     if unknown:
-        raise Invalid(unknown[0], "unknown query parameter")
-    end = _date(params, "end_date", now)
-    start = _date(params, "start_date", end - 86400)
+        fail(unknown[0], None, "unknown query parameter")
+    end = DATE.read("end_date", params.get("end_date"), default=now)
+    start = DATE.read("start_date", params.get("start_date"), default=end - 86400)
     if end > now + 60:
-        raise Invalid("end_date", "must not be in the future")
+        fail("end_date", end, "must not be in the future")
     if end <= start:
-        raise Invalid("end_date", "must be after start_date")
+        fail("end_date", end, "must be after start_date")
     granularity = params.get("granularity", "AUTO")
     if granularity == "AUTO":
         granularity = (
             "PT5M" if end - start <= 86400 else "PT1H" if end - start <= 31 * 86400 else "P1D"
         )
-    if granularity not in GRAINS:
-        raise Invalid("granularity", "must be one of AUTO, PT5M, PT1H, P1D, P1M")
+    one_of("granularity", granularity, GRAINS, "must be one of AUTO, PT5M, PT1H, P1D, P1M")
     platforms = _list(params, "platforms")
-    bad = [p for p in platforms or () if p not in PLATFORMS]
-    if bad:
-        raise Invalid("platforms", f"unknown platform {bad[0]!r}")
-    group_by = params.get("group_by", "NONE")
-    if group_by not in GROUPS:
-        raise Invalid("group_by", f"must be one of {', '.join(GROUPS)}")
-    if params.get("site_type_filter", "ALL") not in SITE_TYPES:
-        raise Invalid("site_type_filter", f"must be one of {', '.join(SITE_TYPES)}")
+    known("platforms", platforms or [], PLATFORMS, "unknown platform {first!r}")
+    group_by = one_of(
+        "group_by", params.get("group_by", "NONE"), GROUPS, "must be one of {choices}"
+    )
+    site_type = params.get("site_type_filter", "ALL")
+    one_of("site_type_filter", site_type, SITE_TYPES, "must be one of {choices}")
     lists = {field: _list(params, name) for name, field in LISTS.items() if name != "platforms"}
-    return {
-        "start": start,
-        "end": end,
-        "grain": Granularity.parse(GRAINS[granularity]),
-        "filters": {"PLATFORM": platforms, **lists},
-        "group_by": group_by,
-    }
+    filters = {"PLATFORM": platforms, **lists}
+    return start, end, Granularity.parse(GRAINS[granularity]), filters, group_by
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -178,15 +160,6 @@ def _leaf(counters: Counters, name: str, leaf: dict[str, Any]) -> np.ndarray:
     scale = SCALES[leaf["PLATFORM"]] * (40 if name == "req" else 1)
     key = f"stackpath|{leaf['SITE']}|{leaf['POP']}|{leaf['PLATFORM']}|{name}"
     return counters.series(key, scale)
-
-
-def _leaves(filters: Mapping[str, Sequence[str] | None]) -> list[dict[str, Any]]:
-    """The leaves whose fields (``SITE``, ``POP``, …) are among the allowed values (None: any)."""
-    return [
-        leaf
-        for leaf in LEAVES
-        if all(values is None or leaf[f] in values for f, values in filters.items())
-    ]
 
 
 def _columns(
@@ -250,20 +223,15 @@ def _number(name: str, value: float, millis: bool) -> int | float:
 
 def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> httpx.Response:
     """Answer one metrics request for ``stack``."""
-    query = _parse(request.url.params, now)
-    grain: Granularity = query["grain"]
-    starts, ends = FINALITY.spanning(grain, query["start"], query["end"], now)
-    leaves = _leaves(query["filters"])
+    start, end, grain, filters, group_by = _parse(request.url.params, now)
+    starts, ends = FINALITY.spanning(grain, start, end, now)
+    leaves = select(LEAVES, filters)
     if len(starts) == 0 or not leaves:
         return json_response(200, {"series": []})
-    group_by = query["group_by"]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for leaf in leaves:
-        key = {"NONE": stack, "ACCOUNT": "emulated-account"}.get(group_by) or leaf[group_by]
-        groups.setdefault(key, []).append(leaf)
+    one = {"NONE": stack, "ACCOUNT": "emulated-account"}.get(group_by)  # a single group
     names = [TIME_COLUMN, *METRIC_NAMES]
     series = []
-    for key, members in groups.items():
+    for key, members in grouped(leaves, lambda leaf: one or leaf[group_by]).items():
         columns = _columns(members, starts, ends, now)
         rows = np.column_stack([columns[n] for n in names]).tolist()
         samples = [
@@ -277,6 +245,10 @@ def _metrics(request: httpx.Request, stack: str, now: int, millis: bool) -> http
 def _expected(
     metric: str, start: int, end: int, step: int, now: int, where: Mapping[str, Sequence[str]]
 ) -> dict[int, float]:
+    """Totals of counter ``metric`` of one stack (every stack has the same data), the leaves
+    matching ``where`` taken as one group (``group_by=NONE``); no ``platform`` is the
+    provider's default scope, ``platforms=CDE``. As the API does, a bucket is present once its
+    first five-minute cell is complete, holding the complete cells before now."""
     if metric not in COUNTERS:
         raise ValueError(f"{metric!r} is not a counter of the StackPath emulator")
     if step % FIVE:
@@ -286,52 +258,31 @@ def _expected(
         **scope(where, [*_LEAF_FIELDS, "stack"], "StackPath"),
     }
     filters.pop("stack", None)
-    starts = FINALITY.buckets(start, end, step, now)
-    if len(starts) == 0:
-        return {}
-    leaves = _leaves({_LEAF_FIELDS[name]: values for name, values in filters.items()})
-    values = _columns(leaves, starts, starts + step, now)[metric]
-    return per_bucket(starts, values)
+    leaves = select(LEAVES, {_LEAF_FIELDS[name]: values for name, values in filters.items()})
+    return FINALITY.totals(
+        start, end, step, now, lambda t: _columns(leaves, t, t + step, now)[metric]
+    )
 
 
 # -- the gateway --------------------------------------------------------------------------------
-class StackPathEmulator:
+class StackPathEmulator(EmulatorBase):
     """Answers StackPath gateway requests like the vendor (paths, validation, errors)."""
+
+    label = "StackPath"
 
     def __init__(self, now: Callable[[], float], *, ttl: int = 3600, millis: bool = False) -> None:
         self.now = now
+        self.datasets = {"cdn": _expected}
         self.millis = millis  # answer timestamps in milliseconds instead of seconds
         self.issuer = TokenIssuer(now, ttl=ttl)
         self.metric_calls = 0  # metrics requests received (authorized or not)
         self.revoke_on_call: int | None = None
         self._lock = threading.Lock()
-        # handle() writes the gateway's own 400/404 bodies for an unknown route or method
-        self.routes = (
-            RouteTable(lambda status, message: rpc_error(5, message))
-            .add("POST", TOKEN_PATH, self._token)
-            .add("GET", "/cdn/v1/stacks/{stack}/metrics", self._stack)
+        self.routes = (  # gRPC 3 (400) for another method on the token path, else 5 (404)
+            RouteTable(lambda status, message: rpc_error(3 if status == 400 else 5, message))
+            .add("POST", TOKEN_PATH, self._token, wrong_method_status=400)
+            .add("GET", "/cdn/v1/stacks/{stack}/metrics", self._stack, wrong_method_status=404)
         )
-
-    def expected(
-        self,
-        dataset: str,
-        metric: str,
-        start: int,
-        end: int,
-        step: int,
-        where: Mapping[str, Sequence[str]] | None = None,
-    ) -> dict[int, float]:
-        """The emulator's own totals of counter ``metric`` of ``cdn`` per bucket [t, t + step).
-
-        One stack (every stack has the same data), the leaves matching ``where`` taken as one
-        group (``group_by=NONE``); None is the provider's default scope, ``platforms=CDE``.
-        As the API does, a bucket is present once its first five-minute cell is complete,
-        holding the complete cells before now; later buckets are absent.
-        """
-        if dataset != "cdn":
-            raise ValueError(f"the StackPath emulator has no dataset {dataset!r}")
-        with account_data(""):
-            return _expected(metric, start, end, step, int(self.now()), where or {})
 
     # -- tokens -------------------------------------------------------------------------
     @property
@@ -373,17 +324,11 @@ class StackPathEmulator:
             return rpc_error(5, f"stack {stack!r} not found")
         try:
             return _metrics(request, stack, int(self.now()), self.millis)
-        except Invalid as error:
-            return rpc_error(3, "invalid request", {error.field: error.description})
+        except BadRequest as error:
+            return rpc_error(3, "invalid request", {str(error.field): error.message})
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         # stack IDs are matched on the raw path, so an encoded %2F stays inside the ID
         raw = path if path == TOKEN_PATH else request.url.raw_path.decode("ascii").split("?")[0]
-        found = self.routes.match(request.method, raw)
-        if isinstance(found, tuple):
-            route, params = found
-            return route.handler(request, **params)
-        if found is not None and path == TOKEN_PATH:
-            return rpc_error(3, f"{request.method} is not allowed on {path}")
-        return rpc_error(5, f"no route {request.method} {path}")
+        return self.routes.dispatch(request, raw, shown=path)
