@@ -12,9 +12,9 @@ replaced by what ``convert`` made of it; anything this cannot prove gives None a
 caller parses the whole body as before (``NativeResponse.json``), so what parses, what
 fails and every message stay as they were:
 
-- Each candidate is the text from a ``[`` followed by ``[`` to the first ``]`` followed by
-  ``]``; one that orjson refuses on its own, or that ``convert`` declines, stays in the
-  skeleton as text.
+- Each candidate is the text from a ``[`` followed by ``[`` (outside strings) to the first
+  ``]`` followed by ``]``; one that orjson refuses on its own, or that ``convert``
+  declines, stays in the skeleton as text.
 - A placeholder is the string ``"\\u0000@N"``. A body that holds the escape ``\\u0000``
   anywhere is not read this way, so in the skeleton's tree a string equal to a
   placeholder can only be the one written for it.
@@ -35,6 +35,7 @@ from typing import Any
 __all__ = ["parse"]
 
 _START = re.compile(rb"\[[ \t\n\r]*\[")
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _END = re.compile(rb"\][ \t\n\r]*\]")
 _NUL_ESCAPE = b"\\u0000"
 _MAX_DEPTH = 1000  # orjson refuses a document nested deeper than 1,024 levels
@@ -67,7 +68,14 @@ def _parse(content: bytes, convert: Callable[[list[Any]], object | None]) -> Any
     pieces: list[bytes | memoryview] = []
     converted: dict[str, object] = {}  # placeholder -> what convert made of the array
     kept = pos = 0  # content[:kept] is in pieces; candidates are searched from pos
+    outside = 0  # content[outside] is not inside a string
     while (start := _START.search(content, pos)) is not None:
+        clear = _outside_strings(content, outside, start.start())
+        if clear is None:  # a string that never ends: no more candidates
+            break
+        outside = pos = clear
+        if clear > start.start():  # the candidate is inside a string: search past it
+            continue
         end = _END.search(content, start.end())
         if end is None:
             break
@@ -76,7 +84,7 @@ def _parse(content: bytes, convert: Callable[[list[Any]], object | None]) -> Any
         except orjson.JSONDecodeError:  # not one array (e.g. "[[[1]]" of "[[[1]]]"): go on
             pos = start.start() + 1
             continue
-        pos = end.end()  # a whole array: no candidate starts inside it
+        pos = outside = end.end()  # a whole array: no candidate or string starts inside it
         value = convert(rows)
         del rows
         if value is None:
@@ -93,6 +101,19 @@ def _parse(content: bytes, convert: Callable[[list[Any]], object | None]) -> Any
     except orjson.JSONDecodeError:
         return None
     return tree if _put_back(tree, converted) else None
+
+
+def _outside_strings(content: bytes, outside: int, at: int) -> int | None:
+    """``at`` if it is outside every string, else where its string ends, reading strings
+    from ``outside`` (a position outside them); None: a string never ends."""
+    while (quote := content.find(b'"', outside, at)) >= 0:
+        string = _STRING.match(content, quote)
+        if string is None:
+            return None
+        outside = string.end()
+        if outside > at:
+            return outside
+    return at
 
 
 def _put_back(tree: Any, converted: dict[str, object]) -> bool:
