@@ -4,8 +4,8 @@ A series answer is mostly arrays of rows (``[[unix_ts, value], …]``) inside a 
 objects. :func:`parse` finds each such array in the body's bytes, parses it alone (orjson)
 and hands it to the caller's ``convert`` (a decoder turns it into numpy there), so the
 Python objects of one array live only while that array is converted. The rest of the
-body (the small skeleton of objects, with a placeholder string where each converted
-array was) is parsed by orjson, and the converted values are put back in its place.
+body (the small skeleton of objects, with a placeholder string where each array read
+alone was) is parsed by orjson, and the arrays' values are put back in its place.
 
 What comes back is what the whole body's parse would give, with each converted array
 replaced by what ``convert`` made of it; anything this cannot prove gives None and the
@@ -13,8 +13,8 @@ caller parses the whole body as before (``NativeResponse.json``), so what parses
 fails and every message stay as they were:
 
 - Each candidate is the text from a ``[`` followed by ``[`` (outside strings) to the first
-  ``]`` followed by ``]``; one that orjson refuses on its own, or that ``convert``
-  declines, stays in the skeleton as text.
+  ``]`` followed by ``]``. One that orjson refuses on its own stays in the skeleton as
+  text; one ``convert`` declines comes back as the list orjson made of it (read once).
 - A placeholder is the string ``"\\u0000@N"``. A body that holds the escape ``\\u0000``
   anywhere is not read this way, so in the skeleton's tree a string equal to a
   placeholder can only be the one written for it.
@@ -46,7 +46,7 @@ def parse(content: bytes, convert: Callable[[list[Any]], object | None]) -> Any 
     """The body's JSON with each array of arrays ``convert`` accepts replaced by its result.
 
     ``convert`` gets each candidate array as orjson parses it alone and returns what stands
-    in the tree for it, or None to leave it as a list. None: no array was converted, or the
+    in the tree for it, or None to leave it as a list. None: no array was found, or the
     result could differ from the whole body's parse; the caller parses the whole body.
     """
     if _NUL_ESCAPE in content:
@@ -86,11 +86,9 @@ def _parse(content: bytes, convert: Callable[[list[Any]], object | None]) -> Any
             continue
         pos = outside = end.end()  # a whole array: no candidate or string starts inside it
         value = convert(rows)
-        del rows
-        if value is None:
-            continue
         placeholder = f"\x00@{len(converted)}"
-        converted[placeholder] = value
+        converted[placeholder] = rows if value is None else value  # declined: orjson's list
+        del rows, value
         pieces += (view[kept : start.start()], b'"\\u0000@%d"' % (len(converted) - 1))
         kept = pos
     if not converted:
