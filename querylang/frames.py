@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 else:
     from querylang.lazynumpy import np
 
-__all__ = ["Frame", "FrameBuilder", "factorize", "to_number"]
+__all__ = ["Frame", "FrameBuilder", "Points", "factorize", "series_points", "to_number"]
 
 
 def to_number(value: Any) -> float:
@@ -324,6 +324,31 @@ def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.nda
     return stamps.astype(np.int64), values.astype(np.float64)
 
 
+class Points:
+    """One series' ``[[unix_ts, value], …]`` already in numpy: what ``add_series`` takes in
+    one step (a decoder gets it from :func:`series_points`, e.g. through
+    :func:`querylang.jsonarrays.parse`, without keeping the list)."""
+
+    __slots__ = ("times", "values")
+
+    def __init__(self, times: np.ndarray, values: np.ndarray) -> None:
+        self.times = times
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def __repr__(self) -> str:
+        return f"Points({len(self)} points)"
+
+
+def series_points(points: list[Any]) -> Points | None:
+    """``[[ts, value], …]`` as the :class:`Points` ``add_series`` would make of the list in
+    one step, or None where it would go point by point (the list must then be added)."""
+    fast = _numeric_points(points)
+    return None if fast is None else Points(*fast)
+
+
 def _increasing(ts: np.ndarray) -> bool:
     """Strictly increasing: sorted, and no timestamp twice."""
     return len(ts) < 2 or bool((ts[1:] > ts[:-1]).all())
@@ -360,14 +385,17 @@ class FrameBuilder:
         return per_metric.setdefault(metric, _Slot())
 
     def add_series(
-        self, key: tuple[Any, ...], metric: str, points: Sequence[Sequence[Any]]
+        self, key: tuple[Any, ...], metric: str, points: Sequence[Sequence[Any]] | Points
     ) -> None:
-        """Add ``[[unix_ts, value], …]`` for one series and metric.
+        """Add ``[[unix_ts, value], …]`` (or its :class:`Points`) for one series and metric.
 
         A series of plain numbers goes into numpy in one step; one with nulls, numeric
         strings or a malformed point takes the per-point path (same values, same errors).
         """
         slot = self._slot(key, metric)
+        if isinstance(points, Points):
+            slot.chunks.append((points.times, points.values))
+            return
         fast = _numeric_points(points)
         if fast is not None:
             slot.chunks.append(fast)

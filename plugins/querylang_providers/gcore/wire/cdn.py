@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from querylang.frames import Frame, FrameBuilder
+from querylang.frames import Frame, FrameBuilder, Points, series_points
+from querylang.jsonarrays import parse
 from querylang.provider import Wire
 from querylang.timegrid import format_ts
 from querylang.wire import (
@@ -66,7 +67,7 @@ def _walk(
             points = series.get(name)
             if points is None:
                 continue
-            if not isinstance(points, list):
+            if not isinstance(points, list | Points):
                 raise ValueError(f"metric {name!r} is not a list of [timestamp, value]")
             builder.add_series(key, name, points)
         return
@@ -122,7 +123,11 @@ class CdnWire(Wire):
             return builder.build()  # documented: "There is no data for the requested time period"
         if not response.content.strip():
             raise ValueError(f"an empty body with HTTP {response.status} (no data is 204)")
-        body = response.json()
+        # Each series is read into numpy as it is found, never the whole parsed body at once
+        # (querylang.jsonarrays); a body it cannot read exactly is parsed whole, as before.
+        body = parse(response.content, series_points)
+        if body is None:
+            body = response.json()
         if not isinstance(body, dict):
             raise ValueError("the answer is not a JSON object")
         top = query.group_by[0] if query.group_by else "metrics"
