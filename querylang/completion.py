@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...] | None, str]] = {
     ".explain": (None, "QUERY: show the plan and requests instead of running"),
     ".sandbox": (("on", "off"), "answer from the built-in emulators"),
     ".now": (None, "TS: pin the clock (ISO 8601); off: the real clock; alone: show it"),
-    ".tz": (None, "ZONE: the TZ of queries without one; off: UTC; alone: show it"),
+    ".tz": (None, "ZONE: the TZ of queries without one; off: the default; alone: show it"),
     ".param": (None, "NAME VALUE: set $NAME for the session; alone: list them"),
     ".quit": ((), "leave (Ctrl-D too)"),
 }

@@ -14,7 +14,8 @@ A connection names a provider (or ``provider.dataset``), where each credential c
 settings (``base_url``, the provider's settings by their environment names, ``concurrency``,
 ``rate_limit``). A credential a connection does not list is read from the provider's own
 environment variable. Command credentials run only when a query is sent, never for
-``check`` or ``explain``.
+``check`` or ``explain``. A top-level ``tz`` is the default zone of queries without a TZ
+clause (``--tz`` and the REPL's ``.tz`` come first).
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ class Config:
     groups: Mapping[str, tuple[str, ...]] = field(factory=dict)
     group_paths: Mapping[str, str] = field(factory=dict)
     paths: tuple[str, ...] = ()
+    tz: str | None = None  # the default TZ of queries without one (top-level ``tz``)
 
     def names(self) -> list[str]:
         return [*self.connections, *self.groups]
@@ -452,15 +454,18 @@ def load_config(
     groups: dict[str, tuple[str, ...]] = {}
     group_paths: dict[str, str] = {}
     paths = config_paths(explicit, env, cwd)
+    tz: str | None = None
     for path in paths:
         data = _read(path)
-        unknown = sorted(set(data) - {"connections", "groups"})
+        unknown = sorted(set(data) - {"connections", "groups", "tz"})
         if unknown:
             raise _problem(
                 path,
                 f"unknown top-level keys: {', '.join(unknown)}",
-                "the file holds [connections.NAME] tables and a [groups] table",
+                "the file holds [connections.NAME] tables, a [groups] table and a tz",
             )
+        if "tz" in data:
+            tz = _zone(data["tz"], path)
         table = data.get("connections", {})
         if not isinstance(table, dict):
             raise _problem(
@@ -497,9 +502,24 @@ def load_config(
         groups=groups,
         group_paths=group_paths,
         paths=tuple(str(p) for p in paths),
+        tz=tz,
     )
     _check_groups(config, providers)
     return config
+
+
+def _zone(value: Any, path: Path) -> str:
+    """The file's ``tz``: a zone querylang reads (written before any table)."""
+    from querylang.localtime import parse_zone
+
+    hint = 'write tz = "Europe/Berlin" (an IANA name) or tz = "+05:30", before any [table]'
+    if not isinstance(value, str):
+        raise _problem(path, "tz must be a string naming a time zone", hint)
+    try:
+        parse_zone(value)
+    except ValueError:
+        raise _problem(path, f"tz {value!r} is not a time zone", hint) from None
+    return value
 
 
 def _check_groups(config: Config, providers: Mapping[str, Any]) -> None:

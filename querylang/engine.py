@@ -244,7 +244,8 @@ def plan_queries(
     def with_secrets(bound: BoundQuery) -> ProviderContext:
         return make(bound, secrets=True)
 
-    default_zone = _default_zone(tz)
+    # the zone of a query without TZ: --tz (or the REPL's .tz), else the config file's
+    default_zone = _default_zone(tz) if tz is not None else _config_zone(connections.tz)
 
     for q in selected:
         if default_zone is not None and q.tz is None:
@@ -468,6 +469,11 @@ def _default_zone(tz: str | None) -> ir.TimeZone | None:
             hint="write an IANA name such as Europe/Berlin, or an offset such as +05:30",
         ) from None
     return ir.TimeZone(zone=ir.Literal(value=tz))
+
+
+def _config_zone(tz: str | None) -> ir.TimeZone | None:
+    """The config file's ``tz`` (checked when the file was read) as a TZ clause."""
+    return None if tz is None else ir.TimeZone(zone=ir.Literal(value=tz))
 
 
 def _zone(plan: Plan | CrossPlan) -> str | None:

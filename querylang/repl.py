@@ -139,7 +139,7 @@ class Session:
             ".timing": "on" if self.timing else "off",
             ".sandbox": "on" if self.sandbox else "off",
             ".now": self.now or "the real clock",
-            ".tz": self.tz or "UTC",
+            ".tz": self.tz or "the config file's, else UTC",
         }
         lines = [
             "Type a query and end it with ';' (Enter inside a statement starts a new line;",
@@ -200,11 +200,11 @@ class Session:
                 raise UsageError(
                     f".tz {arg!r} is not a time zone",
                     hint="write an IANA name such as .tz Europe/Berlin, an offset such as "
-                    ".tz +05:30, or .tz off for UTC",
+                    ".tz +05:30, or .tz off for the default",
                 ) from None
             self.tz = arg
         if self.tz is None:
-            out.write("tz UTC for queries without a TZ clause\n")
+            out.write("tz: the config file's tz, else UTC, for queries without a TZ clause\n")
         else:
             out.write(f"tz {self.tz} for queries without a TZ clause (.tz off for UTC)\n")
 

@@ -196,7 +196,7 @@ def test_tz_sets_the_zone_of_queries_without_one() -> None:
     assert explicit_utc.startswith("2026-11-18T00:00:00Z,") and utc.startswith(
         "2026-11-18T00:00:00Z,"
     )
-    assert "tz UTC for queries without a TZ clause\n" in out
+    assert "tz: the config file's tz, else UTC, for queries without a TZ clause\n" in out
     assert session.tz is None
 
 
