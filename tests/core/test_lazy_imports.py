@@ -27,6 +27,17 @@ HEAVY = ("numpy", "httpx", "rich", "pandas", "pyarrow", "polars", "prompt_toolki
 LAZY = ("importlib.metadata", "email", "subprocess", "tomllib", "querylang.printer", "lark")
 # Decoders of answers, which ``check`` never reads (Fastly's typed decoding uses msgspec).
 DECODERS = ("msgspec", "orjson")
+# The wires of datasets the checked file does not ask (its query is FROM gcore: the CDN
+# wire only), fuzzy matching (no name is misspelt) and time-zone data (no TZ is named).
+UNASKED = (
+    "querylang_providers.baishan.wire",
+    "querylang_providers.fastly.wire",
+    "querylang_providers.gcore.wire.storage",
+    "querylang_providers.stackpath.wire.auth",
+    "querylang_providers.stackpath.wire.cdn",
+    "difflib",
+    "zoneinfo",
+)
 
 RUN_AND_LIST = (
     "import runpy, sys\n"
@@ -82,6 +93,8 @@ def test_check_of_a_valid_file_loads_no_heavy_module(tmp_path: Path, query: Path
     assert _loaded(modules, HEAVY) == []
     assert [m for m in LAZY if m in modules] == []
     assert _loaded(modules, DECODERS) == []
+    assert [m for m in UNASKED if m in modules] == []
+    assert "querylang_providers.gcore.wire.cdn" in modules  # the query was compiled
 
 
 def test_help_loads_no_heavy_module_and_no_parser(tmp_path: Path) -> None:
@@ -169,3 +182,35 @@ def test_a_damaged_kept_parser_is_made_again(tmp_path: Path, query: Path) -> Non
     assert "Lark_StandAlone" in kept.read_text()
     out, modules, code = _run(["check", str(query)], cache, tmp_path)
     assert code == 0 and "lark" not in modules, out
+
+
+def test_a_lazy_wire_imports_its_module_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from querylang.provider import LazyWire
+    from querylang_providers.gcore.catalog import CDN_DATASET as dataset
+
+    (tmp_path / "lazy_wire_probe.py").write_text(
+        "from querylang.provider import Wire\n"
+        "class HitsWire(Wire):\n"
+        "    def compile(self, query, context):\n"
+        "        return ('compiled', query, context)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_wire_probe", raising=False)
+    wire = LazyWire(dataset, "lazy_wire_probe:HitsWire")
+    assert wire.dataset is dataset and "lazy_wire_probe" not in sys.modules
+    assert wire.compile("q", "c") == ("compiled", "q", "c")  # type: ignore[arg-type]
+    assert "lazy_wire_probe" in sys.modules
+    assert wire.loaded() is wire.loaded()  # made once
+
+
+def test_every_built_in_lazy_wire_speaks_for_its_catalog() -> None:
+    from querylang.plugins import registry
+    from querylang.provider import HttpProvider, LazyWire
+
+    for provider in registry().providers.values():
+        assert isinstance(provider, HttpProvider)
+        for wire in provider.wires:
+            assert isinstance(wire, LazyWire)
+            assert wire.loaded().dataset is wire.dataset, (provider.name, wire.dataset.name)
