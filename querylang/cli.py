@@ -453,15 +453,19 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from querylang.checking import check_paths, use_colour
-    from querylang.engine import resolve_now
 
+    now = None  # check_paths reads the clock itself; the engine is imported for --now only
+    if args.now is not None:
+        from querylang.engine import resolve_now
+
+        now = resolve_now(args.now)
     # Nothing is sent, so settings take their sandbox values where a provider declares one
     # (a StackPath stack, say): check judges the query files, not this machine's setup.
     return check_paths(
         args.paths,
         fmt=args.format,
         out=out,
-        now=resolve_now(args.now),
+        now=now,
         params=_params(args),
         sandbox=True,
         config=args.config,
