@@ -53,7 +53,7 @@ RUN_AND_LIST = (
 
 def _run(args: list[str], cache: Path, cwd: Path, **env: str) -> tuple[str, set[str], int]:
     """Run ``querylang ARGS`` in ``cwd/work``: the cache is kept outside the folder the
-    interpreter puts on sys.path, whose every change rightly makes the next process scan."""
+    interpreter puts on sys.path, so that the kept scans stand apart from it."""
     cwd = cwd / "work"
     cwd.mkdir(exist_ok=True)
     full = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
@@ -138,6 +138,23 @@ def test_a_plugin_installed_after_the_list_was_kept_is_found(tmp_path: Path) -> 
     out, _, code = _run(["providers"], cache, tmp_path, PYTHONPATH=str(site))
     assert code == 0, out
     assert "edgelog  (querylang-example-plugin 0.1.0)  hooks: register_providers" in out
+
+
+def test_a_file_that_is_no_distribution_keeps_the_list(tmp_path: Path, query: Path) -> None:
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    site.mkdir()
+    _, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "importlib.metadata" in modules  # the first process scans
+    before = site.stat().st_mtime_ns
+    (site / "notes.txt").write_text("not a distribution")
+    os.utime(site, ns=(before + 10**9, before + 10**9))  # a folder time surely changed
+    out, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "checked 1 file: no problems" in out, out
+    assert "importlib.metadata" not in modules  # its distributions are those of the scan
+    _, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "importlib.metadata" not in modules
+    (kept,) = json.loads((cache / "entry-points.json").read_text())["scans"]
+    assert before + 10**9 in kept["environment"]["mtimes"]  # kept again with the new time
 
 
 def test_a_kept_list_that_went_stale_unseen_is_scanned_again(tmp_path: Path, query: Path) -> None:
