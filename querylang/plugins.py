@@ -179,14 +179,15 @@ def _environment() -> dict[str, Any]:
 
 
 def _distributions(where: str) -> list[list[Any]] | None:
-    """The distribution metadata in a ``sys.path`` directory, by name with its modification
-    time (None for an entry that cannot be listed: an archive, a missing folder)."""
+    """The distribution metadata in a ``sys.path`` directory (what importlib.metadata looks
+    for: ``*.dist-info``, ``*.egg-info``, an egg's ``EGG-INFO``), by name with its
+    modification time; None for an entry that cannot be listed (an archive, a missing one)."""
     try:
         with os.scandir(where) as entries:
             return sorted(
                 [entry.name, entry.stat().st_mtime_ns]
                 for entry in entries
-                if entry.name.lower().endswith((".dist-info", ".egg-info"))
+                if entry.name.lower().endswith((".dist-info", "egg-info"))
             )
     except OSError:
         return None
