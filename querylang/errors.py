@@ -6,7 +6,6 @@ caret excerpt of the source. Codes are stable and documented in docs/reference.m
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from attrs import frozen
@@ -213,5 +212,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered:
         return lowered[word.lower()]
+    import difflib  # only when a name is misspelt (check, a clean file, never asks)
+
     matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[matches[0]] if matches else None

@@ -231,7 +231,9 @@ def scan(text: str) -> Scan:
         comments: list[Token] = []
         reset = _COMMENTS.set(comments)
         try:
-            tokens = tuple(parser().lex(text))
+            # The parser's own lexer: Lark.lex would build (and compile) another each call.
+            lexing: Any = parser().parser._make_lexer_thread(text)
+            tokens = tuple(lexing.lex(None))
         except UnexpectedCharacters as exc:
             pos = exc.pos_in_stream or 0
             stray.append(pos)

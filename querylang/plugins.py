@@ -9,8 +9,11 @@ together. So the group's entry points are kept in ``entry-points.json`` in the c
 directory (``$QUERYLANG_CACHE_DIR`` or the user cache directory), together with the
 interpreter, ``sys.path`` and the modification time of every ``sys.path`` directory:
 installing, upgrading or removing a distribution changes its directory, and the next
-process scans again. An entry point that no longer imports from a kept list also makes it
-scan again, so a stale list cannot hide a plugin or break loading.
+process scans again. A directory whose time changed for another reason (a file written in
+the current directory, which ``python -m`` puts on ``sys.path``) keeps the list when its
+distributions (``*.dist-info``, ``*.egg-info``) and their times are those of the scan. An
+entry point that no longer imports from a kept list also makes it scan again, so a stale
+list cannot hide a plugin or break loading.
 """
 
 from __future__ import annotations
@@ -175,6 +178,36 @@ def _environment() -> dict[str, Any]:
     return {"where": where_from, "mtimes": mtimes}
 
 
+def _distributions(where: str) -> list[list[Any]] | None:
+    """The distribution metadata in a ``sys.path`` directory (what importlib.metadata looks
+    for: ``*.dist-info``, ``*.egg-info``, an egg's ``EGG-INFO``), by name with its
+    modification time; None for an entry that cannot be listed (an archive, a missing one)."""
+    try:
+        with os.scandir(where) as entries:
+            return sorted(
+                [entry.name, entry.stat().st_mtime_ns]
+                for entry in entries
+                if entry.name.lower().endswith((".dist-info", "egg-info"))
+            )
+    except OSError:
+        return None
+
+
+def _same_distributions(record: dict[str, Any], environment: dict[str, Any]) -> bool:
+    """Whether every ``sys.path`` directory whose time changed since the record's scan
+    still holds the distributions it held then."""
+    kept, paths = record.get("distributions"), environment["where"][-1]
+    if not isinstance(kept, list) or len(kept) != len(paths):
+        return False
+    then = record["environment"].get("mtimes")
+    if not isinstance(then, list) or len(then) != len(paths):
+        return False
+    for (_, where), old, new, dists in zip(paths, then, environment["mtimes"], kept, strict=True):
+        if old != new and (dists is None or _distributions(where) != dists):
+            return False
+    return True
+
+
 def _records() -> list[dict[str, Any]]:
     """The scans kept by earlier processes, most recent first ([] if none can be read)."""
     try:
@@ -188,11 +221,19 @@ def _records() -> list[dict[str, Any]]:
 def _kept(environment: dict[str, Any]) -> list[EntryPoint] | None:
     """The entry points kept by an earlier process in this same environment, if any."""
     for record in _records():
-        if record.get("environment") == environment:
-            try:
-                return [EntryPoint(*row) for row in record["entry_points"]]
-            except (KeyError, TypeError):
-                return None
+        kept = record.get("environment")
+        if not isinstance(kept, dict) or kept.get("where") != environment["where"]:
+            continue
+        same = kept == environment
+        if not same and not _same_distributions(record, environment):
+            return None
+        try:
+            found = [EntryPoint(*row) for row in record["entry_points"]]
+        except (KeyError, TypeError):
+            return None
+        if not same:  # kept again with today's times: the next process need not look
+            _keep(environment, found)
+        return found
     return None
 
 
@@ -211,7 +252,9 @@ def _keep(environment: dict[str, Any], found: Sequence[EntryPoint]) -> None:
         if not isinstance(r.get("environment"), dict)
         or r["environment"].get("where") != environment["where"]
     ]
-    scans = [{"environment": environment, "entry_points": rows}, *others][:_SCANS_KEPT]
+    distributions = [_distributions(where) for _, where in environment["where"][-1]]
+    scan = {"environment": environment, "entry_points": rows, "distributions": distributions}
+    scans = [scan, *others][:_SCANS_KEPT]
     scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from querylang.wire import (
 if TYPE_CHECKING:
     from querylang.frames import Frame
 
-__all__ = ["HttpProvider", "Wire", "parse_retry_after"]
+__all__ = ["HttpProvider", "LazyWire", "Wire", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -86,6 +86,42 @@ class Wire:
     ) -> Failure | None:
         """Classify an answer (None: success): by default the provider's reading."""
         return provider.failure(request, response)
+
+
+class LazyWire(Wire):
+    """A dataset's wire whose code is imported on first use (``"package.module:Class"``).
+
+    The catalog is given at once, so listing and binding need nothing more; the module
+    that compiles and decodes (with all it imports) loads when a piece is compiled or an
+    answer decoded or classified. A ``check`` of queries asking one dataset loads one wire.
+    """
+
+    def __init__(self, dataset: Dataset, path: str) -> None:
+        self.dataset = dataset
+        self._path = path
+        self._wire: DatasetWire | None = None
+
+    def loaded(self) -> DatasetWire:
+        """The wire itself, imported and made once."""
+        if self._wire is None:
+            import importlib
+
+            module, _, name = self._path.partition(":")
+            self._wire = getattr(importlib.import_module(module), name)()
+        return self._wire
+
+    def compile(
+        self, query: NativeQuery, context: ProviderContext
+    ) -> Sequence[NativeRequest] | Unsupported:
+        return self.loaded().compile(query, context)
+
+    def decode(self, query: NativeQuery, request: NativeRequest, response: NativeResponse) -> Frame:
+        return self.loaded().decode(query, request, response)
+
+    def failure(
+        self, provider: HttpProvider, request: NativeRequest, response: NativeResponse
+    ) -> Failure | None:
+        return self.loaded().failure(provider, request, response)
 
 
 class HttpProvider:

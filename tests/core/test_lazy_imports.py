@@ -27,6 +27,17 @@ HEAVY = ("numpy", "httpx", "rich", "pandas", "pyarrow", "polars", "prompt_toolki
 LAZY = ("importlib.metadata", "email", "subprocess", "tomllib", "querylang.printer", "lark")
 # Decoders of answers, which ``check`` never reads (Fastly's typed decoding uses msgspec).
 DECODERS = ("msgspec", "orjson")
+# The wires of datasets the checked file does not ask (its query is FROM gcore: the CDN
+# wire only), fuzzy matching (no name is misspelt) and time-zone data (no TZ is named).
+UNASKED = (
+    "querylang_providers.baishan.wire",
+    "querylang_providers.fastly.wire",
+    "querylang_providers.gcore.wire.storage",
+    "querylang_providers.stackpath.wire.auth",
+    "querylang_providers.stackpath.wire.cdn",
+    "difflib",
+    "zoneinfo",
+)
 
 RUN_AND_LIST = (
     "import runpy, sys\n"
@@ -42,7 +53,7 @@ RUN_AND_LIST = (
 
 def _run(args: list[str], cache: Path, cwd: Path, **env: str) -> tuple[str, set[str], int]:
     """Run ``querylang ARGS`` in ``cwd/work``: the cache is kept outside the folder the
-    interpreter puts on sys.path, whose every change rightly makes the next process scan."""
+    interpreter puts on sys.path, so that the kept scans stand apart from it."""
     cwd = cwd / "work"
     cwd.mkdir(exist_ok=True)
     full = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
@@ -82,6 +93,8 @@ def test_check_of_a_valid_file_loads_no_heavy_module(tmp_path: Path, query: Path
     assert _loaded(modules, HEAVY) == []
     assert [m for m in LAZY if m in modules] == []
     assert _loaded(modules, DECODERS) == []
+    assert [m for m in UNASKED if m in modules] == []
+    assert "querylang_providers.gcore.wire.cdn" in modules  # the query was compiled
 
 
 def test_help_loads_no_heavy_module_and_no_parser(tmp_path: Path) -> None:
@@ -127,6 +140,23 @@ def test_a_plugin_installed_after_the_list_was_kept_is_found(tmp_path: Path) -> 
     assert "edgelog  (querylang-example-plugin 0.1.0)  hooks: register_providers" in out
 
 
+def test_a_file_that_is_no_distribution_keeps_the_list(tmp_path: Path, query: Path) -> None:
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    site.mkdir()
+    _, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "importlib.metadata" in modules  # the first process scans
+    before = site.stat().st_mtime_ns
+    (site / "notes.txt").write_text("not a distribution")
+    os.utime(site, ns=(before + 10**9, before + 10**9))  # a folder time surely changed
+    out, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "checked 1 file: no problems" in out, out
+    assert "importlib.metadata" not in modules  # its distributions are those of the scan
+    _, modules, code = _run(["check", str(query)], cache, tmp_path, PYTHONPATH=str(site))
+    assert code == 0 and "importlib.metadata" not in modules
+    (kept,) = json.loads((cache / "entry-points.json").read_text())["scans"]
+    assert before + 10**9 in kept["environment"]["mtimes"]  # kept again with the new time
+
+
 def test_a_kept_list_that_went_stale_unseen_is_scanned_again(tmp_path: Path, query: Path) -> None:
     cache, site = tmp_path / "cache", tmp_path / "site"
     site.mkdir()
@@ -169,3 +199,35 @@ def test_a_damaged_kept_parser_is_made_again(tmp_path: Path, query: Path) -> Non
     assert "Lark_StandAlone" in kept.read_text()
     out, modules, code = _run(["check", str(query)], cache, tmp_path)
     assert code == 0 and "lark" not in modules, out
+
+
+def test_a_lazy_wire_imports_its_module_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from querylang.provider import LazyWire
+    from querylang_providers.gcore.catalog import CDN_DATASET as dataset
+
+    (tmp_path / "lazy_wire_probe.py").write_text(
+        "from querylang.provider import Wire\n"
+        "class HitsWire(Wire):\n"
+        "    def compile(self, query, context):\n"
+        "        return ('compiled', query, context)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_wire_probe", raising=False)
+    wire = LazyWire(dataset, "lazy_wire_probe:HitsWire")
+    assert wire.dataset is dataset and "lazy_wire_probe" not in sys.modules
+    assert wire.compile("q", "c") == ("compiled", "q", "c")  # type: ignore[arg-type]
+    assert "lazy_wire_probe" in sys.modules
+    assert wire.loaded() is wire.loaded()  # made once
+
+
+def test_every_built_in_lazy_wire_speaks_for_its_catalog() -> None:
+    from querylang.plugins import registry
+    from querylang.provider import HttpProvider, LazyWire
+
+    for provider in registry().providers.values():
+        assert isinstance(provider, HttpProvider)
+        for wire in provider.wires:
+            assert isinstance(wire, LazyWire)
+            assert wire.loaded().dataset is wire.dataset, (provider.name, wire.dataset.name)

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from querylang.failures import Failure, FailureKind, Verdict, kind_of_status
 from querylang.hookspecs import Emulator, hookimpl
-from querylang.provider import HttpProvider, parse_retry_after
+from querylang.provider import HttpProvider, LazyWire, parse_retry_after
 from querylang.redaction import scrub
 from querylang.wire import NativeRequest, NativeResponse
 from querylang_providers.baishan.catalog import (
@@ -37,7 +37,6 @@ from querylang_providers.baishan.catalog import (
     SETTINGS,
     TOKEN_ENV,
 )
-from querylang_providers.baishan.wire import CdnWire
 
 __all__ = ["RESERVE", "BaishanProvider", "register_providers"]
 
@@ -148,7 +147,7 @@ class BaishanProvider(HttpProvider):
     credentials = CREDENTIALS
     settings = SETTINGS
     retry_after_header = "X-Retry-After"  # its only rate-limit delay (providers.md)
-    wires = (CdnWire(),)
+    wires = (LazyWire(DATASET, "querylang_providers.baishan.wire:CdnWire"),)
 
     def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
         """A failing HTTP status, or a non-zero ``code`` in a 2xx envelope (None: success)."""

@@ -28,10 +28,9 @@ from attrs import evolve
 
 from querylang.failures import Failure, FailureKind, Verdict
 from querylang.hookspecs import Emulator, hookimpl
-from querylang.provider import HttpProvider
+from querylang.provider import HttpProvider, LazyWire
 from querylang.wire import NativeRequest, NativeResponse
-from querylang_providers.fastly.catalog import CREDENTIAL, REGIONS
-from querylang_providers.fastly.wire import StatsWire
+from querylang_providers.fastly.catalog import CREDENTIAL, DATASET, REGIONS
 
 __all__ = ["FastlyProvider", "register_providers"]
 
@@ -62,7 +61,7 @@ class FastlyProvider(HttpProvider):
     base_url = "https://api.fastly.com"
     default_dataset = "stats"
     credentials = (CREDENTIAL,)
-    wires = (StatsWire(),)
+    wires = (LazyWire(DATASET, "querylang_providers.fastly.wire:StatsWire"),)
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock  # reads Fastly-RateLimit-Reset (epoch seconds) against this

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from querylang.catalog import Credential
 from querylang.hookspecs import Emulator, hookimpl
-from querylang.provider import HttpProvider
-from querylang_providers.gcore.wire import CdnWire, StorageWire
+from querylang.provider import HttpProvider, LazyWire
+from querylang_providers.gcore.catalog import CDN_DATASET, STORAGE_DATASET
 
 __all__ = ["GcoreProvider", "register_providers"]
 
@@ -28,7 +28,10 @@ class GcoreProvider(HttpProvider):
     credentials = (Credential(env="GCORE_API_KEY", description="Gcore permanent API token"),)
     # Object storage has its own error envelope: its requests carry tag["dataset"] so that
     # HttpProvider.classify asks StorageWire.failure; the CDN reads the HTTP status.
-    wires = (CdnWire(), StorageWire())
+    wires = (
+        LazyWire(CDN_DATASET, "querylang_providers.gcore.wire.cdn:CdnWire"),
+        LazyWire(STORAGE_DATASET, "querylang_providers.gcore.wire.storage:StorageWire"),
+    )
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
         from querylang_providers.gcore.emulator import GcoreEmulator

@@ -46,10 +46,15 @@ from attrs import frozen
 
 from querylang.failures import Failure, FailureKind
 from querylang.hookspecs import Emulator, hookimpl
-from querylang.provider import HttpProvider, parse_retry_after
+from querylang.provider import HttpProvider, LazyWire, parse_retry_after
 from querylang.wire import AuthSession, NativeRequest, NativeResponse
-from querylang_providers.stackpath.catalog import CREDENTIALS, GRPC_NAMES, SETTINGS, STACK_ENV
-from querylang_providers.stackpath.wire import CdnWire, authorize
+from querylang_providers.stackpath.catalog import (
+    CREDENTIALS,
+    DATASET,
+    GRPC_NAMES,
+    SETTINGS,
+    STACK_ENV,
+)
 
 __all__ = ["RpcStatus", "StackPathProvider", "register_providers", "rpc_status"]
 
@@ -120,7 +125,7 @@ class StackPathProvider(HttpProvider):
     default_dataset = "cdn"
     credentials = CREDENTIALS
     settings = SETTINGS
-    wires = (CdnWire(),)
+    wires = (LazyWire(DATASET, "querylang_providers.stackpath.wire.cdn:CdnWire"),)
 
     def failure(self, request: NativeRequest, response: NativeResponse) -> Failure | None:
         """A known gRPC code in the body decides; otherwise the HTTP status does."""
@@ -163,6 +168,8 @@ class StackPathProvider(HttpProvider):
         self, request: NativeRequest, session: AuthSession, *, refresh: bool = False
     ) -> NativeRequest:
         """Add the run's bearer token (fetched once, refreshed once after a 401)."""
+        from querylang_providers.stackpath.wire.auth import authorize  # on the first send
+
         return await authorize(request, session, refresh=refresh)
 
     def emulator(self, now: Callable[[], float]) -> Emulator:
