@@ -17,7 +17,8 @@ The pipeline, one module per stage::
 - ``engine`` ties them together behind ``run`` and ``explain``; ``cli`` is the command.
 
 A provider plugin needs only the names exported here (the contract itself is
-``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider`` (with ``DatasetWire``, ``Wire``), the
+``hookspecs``): ``hookimpl``, ``Provider``/``HttpProvider`` (with ``DatasetWire``, ``Wire``,
+``LazyWire``), the
 catalog types (``Dataset``, ``Metric``, ``Dimension``, ``GrainSpec``, ``RateLimit``, ``Credential``,
 ``Setting``, ``Ratio``, ``Standard`` for the standard vocabulary), the wire types
 (``NativeQuery``, ``NativeRequest``, ``NativeResponse``, ``ProviderContext``,
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
     from querylang.frames import Frame, FrameBuilder, to_number
     from querylang.hookspecs import DatasetWire, Emulator, Provider, hookimpl
     from querylang.planning import Piece, Plan
-    from querylang.provider import HttpProvider, Wire, parse_retry_after
+    from querylang.provider import HttpProvider, LazyWire, Wire, parse_retry_after
     from querylang.steps import PieceStep, Step
     from querylang.syntax import parse
     from querylang.timegrid import Granularity, TimeWindow, format_ts, parse_ts
@@ -94,6 +95,7 @@ __all__ = [
     "GrainSpec",
     "Granularity",
     "HttpProvider",
+    "LazyWire",
     "Metric",
     "NativeQuery",
     "NativeRequest",
@@ -156,6 +158,7 @@ _LAZY = {
     "parse": "querylang.syntax",
     "fmt": "querylang.formatting",
     "HttpProvider": "querylang.provider",
+    "LazyWire": "querylang.provider",
     "Wire": "querylang.provider",
     "parse_retry_after": "querylang.provider",
     "Credential": "querylang.catalog",

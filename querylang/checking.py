@@ -122,8 +122,15 @@ def _check_file(
     # In source order: by position, but a query's own problems stay in the order
     # _query_problems gives them (its names and values, then its plan).
     keyed = [((e.span.start, 0, 0), e) for e in errors]
+    config = context.config
+    zone = config.tz if config is not None else None
     for query in queries:
+        given = config is not None and zone is not None and query.tz is None
+        if given and zone is not None:  # as run reads it: the config file's tz
+            query = attrs.evolve(query, tz=ir.TimeZone(zone=ir.Literal(value=zone)))
         problems = _query_problems(query, context, values, source)
+        if given and config is not None:
+            problems = [e.from_default_zone(f"tz in {config.tz_path}") for e in problems]
         keyed += [((query.span.start, 1, i), e) for i, e in enumerate(problems)]
     for _, error in keyed:
         error.hint = error.hint or f"`querylang explain-code {error.code}` explains this error"

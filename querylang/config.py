@@ -230,6 +230,7 @@ class Config:
     group_paths: Mapping[str, str] = field(factory=dict)
     paths: tuple[str, ...] = ()
     tz: str | None = None  # the default TZ of queries without one (top-level ``tz``)
+    tz_path: str | None = None  # the file that says it
 
     def names(self) -> list[str]:
         return [*self.connections, *self.groups]
@@ -455,6 +456,7 @@ def load_config(
     group_paths: dict[str, str] = {}
     paths = config_paths(explicit, env, cwd)
     tz: str | None = None
+    tz_path: str | None = None
     for path in paths:
         data = _read(path)
         unknown = sorted(set(data) - {"connections", "groups", "tz"})
@@ -465,7 +467,7 @@ def load_config(
                 "the file holds [connections.NAME] tables, a [groups] table and a tz",
             )
         if "tz" in data:
-            tz = _zone(data["tz"], path)
+            tz, tz_path = _zone(data["tz"], path), str(path)
         table = data.get("connections", {})
         if not isinstance(table, dict):
             raise _problem(
@@ -503,6 +505,7 @@ def load_config(
         group_paths=group_paths,
         paths=tuple(str(p) for p in paths),
         tz=tz,
+        tz_path=tz_path,
     )
     _check_groups(config, providers)
     return config

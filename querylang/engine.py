@@ -246,9 +246,11 @@ def plan_queries(
 
     # the zone of a query without TZ: --tz (or the REPL's .tz), else the config file's
     default_zone = _default_zone(tz) if tz is not None else _config_zone(connections.tz)
+    origin = "the --tz or .tz setting" if tz is not None else f"tz in {connections.tz_path}"
 
     for q in selected:
-        if default_zone is not None and q.tz is None:
+        given = default_zone is not None and q.tz is None
+        if given:
             q = attrs.evolve(q, tz=default_zone)
         bound = bind_query(
             q, reg.providers, now=clock, params=values, source=source, config=connections
@@ -256,6 +258,8 @@ def plan_queries(
         try:
             plans.append(plan_query(bound, context))
         except QueryError as exc:
+            if given:
+                exc.from_default_zone(origin)
             raise exc.with_source(source) from None
     # the second pass asks for every credential, whatever it costs
     plans = [plan_query(p.bound, with_secrets) if i in again else p for i, p in enumerate(plans)]

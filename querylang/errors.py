@@ -112,6 +112,14 @@ class QueryError(QuerylangError):
             self.source = source
         return self
 
+    def from_default_zone(self, origin: str) -> QueryError:
+        """A refusal of a zone the query does not write (E420, E402 at no span): say which
+        setting gave it (``origin``: ``--tz``, ``.tz``, ``tz in FILE``)."""
+        if self.code in ("E420", "E402") and self.span is NO_SPAN:
+            self.message = f"{self.message} (the zone is {origin})"
+            self.hint = f"{self.hint}; or write a TZ clause in the query, which {origin} yields to"
+        return self
+
     @property
     def location(self) -> str:
         path = self.source.path if self.source else "<query>"

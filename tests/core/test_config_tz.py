@@ -6,6 +6,7 @@ its days start at 23:00Z the evening before, and Asia/Kolkata is UTC+05:30 all y
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from querylang.config import load_config
 from querylang.errors import UsageError
 from querylang.plugins import registry
 from querylang.timegrid import format_ts
-from tests.conftest import NOW_TEXT
+from tests.conftest import NOW, NOW_TEXT
 
 PROVIDERS = registry().providers
 DAILY = "SELECT requests FROM gcore EVERY 1d LAST 2d"
@@ -81,3 +82,26 @@ def test_a_bad_tz_is_refused_naming_the_file_and_the_fix(
         load_config(path, providers=PROVIDERS, env={})
     assert caught.value.code == "E510" and words in caught.value.render()
     assert str(path) in caught.value.message and caught.value.hint
+
+
+def test_a_zone_the_dataset_cannot_tile_names_where_it_came_from(tmp_path: Path) -> None:
+    from querylang.checking import check_paths
+    from querylang.errors import QueryError
+
+    # gcore.storage has 1h, 12h and 24h only: a +05:45 midnight falls on none of them
+    config = _write(tmp_path, 'tz = "+05:45"\n')
+    text = "SELECT traffic FROM gcore.storage EVERY 1d LAST 7d"
+    with pytest.raises(QueryError) as caught:
+        run(text, sandbox=True, now=NOW_TEXT, config=config)
+    assert caught.value.code == "E420" and f"(the zone is tz in {config})" in caught.value.message
+    assert "write a TZ clause in the query" in (caught.value.hint or "")
+    with pytest.raises(QueryError) as caught:
+        run(text, sandbox=True, now=NOW_TEXT, config=config, tz="+05:45")
+    assert "(the zone is the --tz or .tz setting)" in caught.value.message
+    (ok,) = run(f"{text} TZ 'UTC'", sandbox=True, now=NOW_TEXT, config=config)
+    assert len(ok.frame) > 0
+
+    query = _write(tmp_path, text + ";\n", "daily.qry")  # beside the file: check finds it
+    out = io.StringIO()
+    assert check_paths([str(query)], out=out, now=NOW) == 1
+    assert "error[E420]" in out.getvalue() and f"(the zone is tz in {config})" in out.getvalue()
