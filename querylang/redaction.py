@@ -10,7 +10,6 @@ of ``id:secret`` pairs as HTTP Basic authentication sends them.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import os
@@ -42,6 +41,8 @@ def secrets_from_env(names: Iterable[str], env: os._Environ[str] | dict[str, str
 
 
 def _b64(raw: bytes) -> set[str]:
+    import base64  # on the first secret scrubbed, not in every short command's start-up
+
     std = base64.b64encode(raw).decode()
     url = base64.urlsafe_b64encode(raw).decode()
     return {std, std.rstrip("="), url, url.rstrip("=")}
