@@ -7,7 +7,10 @@ grain: every native counter grouped BY each dimension and filtered to one known 
 each (one query per dimension, or one per counter where the planner refuses them together),
 every group and bucket compared with ``expected()`` for that value; and every standard
 counter the catalog maps, compared with its native terms' ``expected()`` scaled as their
-units say (:mod:`querylang.testing.standard`).
+units say (:mod:`querylang.testing.standard`); and every standard metric the engine
+computes from those counters (the hit ratio and the mean rate at that grain, the peak and
+95th percentile of the 5-minute rates over days), compared with its rule worked out from
+the same truth.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from querylang.errors import LimitError
 from querylang.frames import Frame
 from querylang.hookspecs import Provider
 from querylang.plugins import Registry
+from querylang.standard import STANDARD, StandardMetric, answerable, mapping
 from querylang.testing.sandbox import NOW, between, env_for, fail, registry, source, window
 from querylang.testing.standard import combine, counter, formula, scale_fix, terms
 from querylang.timegrid import Granularity, format_ts
 
 Series = dict[int, float]
+_DAY = Granularity(1, "d")  # the scope of peak and p95: many 5-minute samples a bucket
 Where = Mapping[str, Sequence[str]] | None
 
 
@@ -325,6 +330,102 @@ def check_standard(s: Scope, ds: Dataset) -> None:
             )
 
 
+def _standard_truth(
+    s: Scope, ds: Dataset, name: str, grain: Granularity, start: int, end: int
+) -> Series | None:
+    """The standard counter ``name`` worked out from its mapping's native truth, as
+    :func:`check_standard` does; None when the dataset does not map it or the truth cannot
+    answer a term."""
+    std = mapping(ds, name)
+    if std is None:
+        return None
+    parts = terms(ds, std, getattr(s.p, "units", {}))
+    truths: dict[str, Series] = {}
+    for t in parts:
+        try:
+            truths[t.native] = truth(s.emulator, s.dataset, t.native, grain, start, end)
+        except ValueError:
+            return None
+    return combine(parts, truths)
+
+
+def _p95(samples: Sequence[float]) -> float:
+    """Burstable billing: ascending, the sample at rank ceil(0.95 * n) (1-based)."""
+    ranked = sorted(samples)
+    return ranked[math.ceil(len(ranked) * 95 / 100) - 1]
+
+
+def engine_truth(s: Scope, ds: Dataset, metric: StandardMetric) -> Series | None:
+    """What an engine-computed standard metric should be over the scope's buckets, worked
+    out from the emulator's truth by its rule (None: the truth cannot answer its parts).
+
+    ``ratio``: the summed parts' ratio (a zero denominator is absent); ``rate``: the
+    counter * 8 / the bucket's seconds; ``peak`` and ``p95``: of the 5-minute mean rates
+    (the counter's truth in 300-second buckets, * 8 / 300) that fall in each bucket.
+    """
+    seconds = s.grain.seconds
+    if seconds is None:
+        return None
+    if metric.rule == "ratio":
+        hits, misses = (
+            _standard_truth(s, ds, part, s.grain, s.start, s.end) for part in metric.parts
+        )
+        if hits is None or misses is None:
+            return None
+        both = sorted(set(hits) & set(misses))
+        return {t: hits[t] / (hits[t] + misses[t]) for t in both if hits[t] + misses[t] != 0}
+    (part,) = metric.parts
+    if metric.rule == "rate":
+        total = _standard_truth(s, ds, part, s.grain, s.start, s.end)
+        return None if total is None else {t: v * 8 / seconds for t, v in total.items()}
+    five = _standard_truth(s, ds, part, Granularity(5, "m"), s.start, s.end)
+    if five is None:
+        return None
+    buckets: dict[int, list[float]] = {}
+    for t, v in five.items():
+        buckets.setdefault(t - (t - s.start) % seconds, []).append(v * 8 / 300)
+    pick = max if metric.rule == "peak" else _p95
+    return {t: pick(rates) for t, rates in sorted(buckets.items())}
+
+
+def check_engine_standard(s: Scope, ds: Dataset) -> None:
+    """The standard metrics the engine computes from the provider's standard counters
+    (``cache_hit_ratio``, ``bandwidth_bps``; ``peak_bandwidth_bps`` and
+    ``p95_bandwidth_bps`` where the scope's buckets hold several 5-minute samples), each
+    equal to its rule applied to the emulator's truth (:func:`engine_truth`): one query of
+    them all, else one per metric."""
+    wants: dict[str, Series] = {}
+    rules: dict[str, StandardMetric] = {}
+    for metric in STANDARD:
+        if not metric.engine or not answerable(ds, metric.name):
+            continue
+        if metric.rule in ("peak", "p95") and (s.grain.seconds or 0) <= 300:
+            continue  # one sample a bucket at most: the day scope checks these
+        want = engine_truth(s, ds, metric)
+        if want is not None:
+            wants[metric.name], rules[metric.name] = want, metric
+
+    def text(names: Sequence[str]) -> str:
+        by = "" if any(ds.metric(n) is None for n in names) else "provider"  # as check_standard
+        return s.text(", ".join(names), by=by)
+
+    for query, frame, names in s.each(list(wants), text):
+        for name in names:
+            metric = rules[name]
+            parts = " and ".join(metric.parts)
+            compare(
+                s.p,
+                query,
+                column(s.p, query, frame, name),
+                wants[name],
+                f" for {name} ({metric.description})",
+                fix=f"the engine computes it from the standard {parts}: map "
+                f"{'them' if len(metric.parts) > 1 else 'it'} as the units say and decode the "
+                "native series exactly at every grain the dataset declares",
+                data=f"the emulator's data worked out by that rule from {parts}",
+            )
+
+
 def check_end_to_end(p: Provider) -> None:
     """Queries through the engine against the emulator equal the emulator's own data."""
     emulator = p.emulator(lambda: float(NOW))
@@ -344,3 +445,6 @@ def check_end_to_end(p: Provider) -> None:
                 if d.filterable:
                     _filtered(s, counters, d, seen)
             check_standard(s, ds)
+            check_engine_standard(s, ds)
+            if any(answerable(ds, m.name) for m in STANDARD if m.rule in ("peak", "p95")):
+                check_engine_standard(Scope(p, emulator, server.url, name, _DAY), ds)

@@ -245,3 +245,98 @@ def test_a_standard_named_like_a_native_counter_is_compared_on_the_standard_path
     assert '"SELECT requests BY provider FROM gcore EVERY 1h BETWEEN ' in message
     assert "for standard requests = requests * 2 answered" in message
     assert "fix: map requests as requests (requests scale 1, not 2)" in message
+
+
+class _Cells:
+    """An emulator truth made of 5-minute cells, summed into any step (as expected() is).
+
+    sent_bytes: 300 * (k + 1) bytes in the k-th 5-minute cell of each 2-hour bucket
+    (k = 0 … 23), so its 5-minute rates are 8 * (k + 1) bit/s; hits 3 and misses 1 a cell
+    before ``quiet``, none from then on.
+    """
+
+    def __init__(self, quiet: int) -> None:
+        self.quiet = quiet
+
+    def _cell(self, metric: str, t: int) -> float:
+        if metric == "sent_bytes":
+            return 300.0 * ((t // 300) % 24 + 1)
+        if metric in ("responses_hit", "responses_miss"):
+            return 0.0 if t >= self.quiet else (3.0 if metric == "responses_hit" else 1.0)
+        raise ValueError(metric)
+
+    def expected(
+        self,
+        dataset: str,
+        metric: str,
+        start: int,
+        end: int,
+        step: int,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[int, float]:
+        return {
+            t: sum(self._cell(metric, u) for u in range(t, t + step, 300))
+            for t in range(start, end, step)
+        }
+
+
+def test_engine_computed_standard_metrics_are_worked_out_by_their_rules() -> None:
+    from querylang.standard import standard_metric
+    from querylang.testing.endtoend import Scope, engine_truth
+    from querylang_providers.gcore import GcoreProvider
+
+    p = GcoreProvider()
+    ds = p.datasets["cdn"]  # cache_hits = responses_hit, cache_misses = responses_miss
+    grain = Granularity(2, "h")
+    start, _ = window(grain)
+    emulator = _Cells(quiet=start + 2 * 7200)  # the third bucket has no hits or misses
+    s = Scope(p, emulator, "http://127.0.0.1:9", "cdn", grain)
+    assert (s.start, s.end) == (start, start + 3 * 7200) and start % 7200 == 0
+
+    def rule(name: str) -> dict[int, float] | None:
+        metric = standard_metric(name)
+        assert metric is not None
+        return engine_truth(s, ds, metric)
+
+    buckets = [start, start + 7200, start + 14400]
+    # 24 cells of 3 hits and 1 miss: 72 / 96; the quiet bucket has no ratio at all (not 0)
+    assert rule("cache_hit_ratio") == {buckets[0]: 0.75, buckets[1]: 0.75}
+    # 300 * (1 + … + 24) = 90,000 bytes a bucket, * 8 / 7,200 s
+    assert rule("bandwidth_bps") == dict.fromkeys(buckets, 100.0)
+    # rates 8, 16, … 192 bit/s: the highest, and rank ceil(0.95 * 24) = 23 of 24
+    assert rule("peak_bandwidth_bps") == dict.fromkeys(buckets, 192.0)
+    assert rule("p95_bandwidth_bps") == dict.fromkeys(buckets, 184.0)
+
+
+def test_a_wrong_five_minute_series_fails_the_peak_and_percentile_with_their_rule() -> None:
+    import pytest
+
+    from querylang.emulation import serve
+    from querylang.testing.endtoend import Scope, check_engine_standard
+    from querylang.testing.sandbox import NOW
+    from querylang_providers.gcore import GcoreProvider
+
+    p = GcoreProvider()
+    emulator = p.emulator(lambda: float(NOW))
+    ds = p.datasets["cdn"]
+    day = Granularity(1, "d")
+    with serve(emulator) as server:
+        check_engine_standard(Scope(p, emulator, server.url, "cdn", day), ds)  # passes
+
+        class Doubled:
+            """The same data, but its 5-minute sent_bytes said to be twice what is served."""
+
+            def expected(self, dataset: str, metric: str, start: int, end: int, step: int,
+                         where: Mapping[str, Sequence[str]] | None = None) -> dict[int, float]:  # fmt: skip
+                got = emulator.expected(dataset, metric, start, end, step, where)
+                twice = step == 300 and metric == "sent_bytes"
+                return {t: v * 2 for t, v in got.items()} if twice else got
+
+        with pytest.raises(ConformanceFailure) as caught:
+            check_engine_standard(Scope(p, Doubled(), server.url, "cdn", day), ds)
+    message = str(caught.value)
+    both = "cache_hit_ratio, bandwidth_bps, peak_bandwidth_bps, p95_bandwidth_bps"
+    assert f"SELECT {both} FROM gcore EVERY 1d BETWEEN" in message  # one query of them all
+    assert "for peak_bandwidth_bps (the highest 5-minute mean rate within the bucket)" in message
+    assert "the emulator's data worked out by that rule from sent_bytes" in message
+    assert "fix: the engine computes it from the standard sent_bytes" in message
