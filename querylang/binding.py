@@ -18,7 +18,25 @@ from querylang.timegrid import Granularity, TimeWindow, format_ts
 if TYPE_CHECKING:
     from querylang.config import Connection
 
-__all__ = ["BoundFilter", "BoundMetric", "BoundQuery", "bind"]
+__all__ = ["RESERVED_COLUMNS", "BoundFilter", "BoundMetric", "BoundQuery", "bind", "taken"]
+
+#: The columns every result has besides its dimensions and metrics: the bucket's start and
+#: the row's state (complete / provisional). No metric, alias or dimension may take them.
+RESERVED_COLUMNS = ("time", "state")
+
+
+def taken(name: str, span: ir.Span) -> BindingError | None:
+    """E208 for a metric or alias named like a column every result has, else None."""
+    if name not in RESERVED_COLUMNS:
+        return None
+    what = "each bucket's start" if name == "time" else "each row's state, complete or provisional"
+    return BindingError(
+        "E208",
+        f"a result column cannot be named {name!r}: every result has a {name} column ({what})",
+        span=span,
+        hint="give the metric another name with AS",
+    )
+
 
 DAY = 86400
 _LATEST = 221_845_392_000  # 9000-01-01: later instants overflow calendar arithmetic
@@ -230,7 +248,10 @@ class _Binder:
                     hint=f"did you mean {guess!r}?" if guess
                     else f"run `querylang describe {label}` for the list",
                 )  # fmt: skip
-            if ref.output_name in seen or ref.output_name == "time":
+            reserved = taken(ref.output_name, ref.span)
+            if reserved is not None:
+                raise reserved
+            if ref.output_name in seen:
                 raise BindingError(
                     "E208",
                     f"two result columns would be named {ref.output_name!r}",

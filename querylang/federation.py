@@ -25,7 +25,7 @@ from attrs import frozen
 
 from querylang import ir
 from querylang.accounts import ACCOUNT, Account, accounts, uses_accounts, with_source
-from querylang.binding import BoundQuery, bind
+from querylang.binding import BoundQuery, bind, taken
 from querylang.catalog import Dataset
 from querylang.errors import BindingError, LimitError, SourceText, did_you_mean
 from querylang.hookspecs import Provider
@@ -282,7 +282,10 @@ class _CrossBinder:
                 )
             else:
                 metric = self.native(ref, datasets)
-            if metric.output in outputs or metric.output == "time":
+            reserved = taken(metric.output, ref.span)
+            if reserved is not None:
+                raise reserved
+            if metric.output in outputs:
                 raise BindingError(
                     "E208",
                     f"two result columns would be named {metric.output!r}",

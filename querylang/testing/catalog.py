@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 
+from querylang.binding import RESERVED_COLUMNS
 from querylang.catalog import Dataset, Metric
 from querylang.hookspecs import Provider
 from querylang.standard import standard_metric
@@ -95,6 +96,13 @@ def problems(ds: Dataset, units: Mapping[str, str] | None = None) -> Iterator[tu
     dims = [d.name for d in ds.dimensions]
     if len(set(dims)) != len(dims):
         yield f"dataset {ds.name!r} has two dimensions with one name", "rename one"
+    for name in sorted(set(dims) | names):
+        if name in RESERVED_COLUMNS:
+            yield (
+                f"dataset {ds.name!r} has a metric or dimension named {name!r}, a column every "
+                "result has",
+                f"rename it (results have {' and '.join(RESERVED_COLUMNS)} columns of their own)",
+            )
     yield from _standard_problems(ds)
     yield from _grain_problems(ds)
     if ds.max_concurrency < 1 or ds.max_requests < 1:

@@ -340,3 +340,23 @@ def test_a_wrong_five_minute_series_fails_the_peak_and_percentile_with_their_rul
     assert "for peak_bandwidth_bps (the highest 5-minute mean rate within the bucket)" in message
     assert "the emulator's data worked out by that rule from sent_bytes" in message
     assert "fix: the engine computes it from the standard sent_bytes" in message
+
+
+def test_a_metric_or_dimension_named_like_a_column_every_result_has_is_a_catalog_mistake() -> None:
+    from querylang.catalog import Dataset, Dimension, GrainSpec
+    from querylang.testing.catalog import problems
+
+    dataset = Dataset(
+        name="hits",
+        description="hits by state",
+        metrics=(Metric(name="time", unit="seconds", kind="counter", description="busy"),),
+        dimensions=(Dimension(name="state", description="US state"),),
+        grains=(GrainSpec.of("1d", max_window=31 * DAY),),
+        history=90 * DAY,
+    )
+    said = [(p, fix) for p, fix in problems(dataset) if "a column every result has" in p]
+    fix = "rename it (results have time and state columns of their own)"
+    assert said == [
+        ("dataset 'hits' has a metric or dimension named 'state', a column every result has", fix),
+        ("dataset 'hits' has a metric or dimension named 'time', a column every result has", fix),
+    ]

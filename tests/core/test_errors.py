@@ -23,6 +23,8 @@ CASES = [
     ("SELECT sent_bytes FROM gcore WHERE region = 'europe' LAST 1d", "E207", "'europe'", "one of"),
     ("SELECT sent_bytes FROM gcore WHERE resource = 'abc' LAST 1d", "E207", "'abc'", "whole numbers"),
     ("SELECT sent_bytes, requests AS sent_bytes FROM gcore LAST 1d", "E208", "requests AS sent_bytes", "AS"),
+    ("SELECT requests AS state FROM gcore LAST 1d", "E208", "requests AS state", "every result has a state column"),
+    ("SELECT requests AS time BY provider FROM gcore, fastly LAST 1d", "E208", "requests AS time", "every result has a time column"),
     ("SELECT sent_bytes BY region, region FROM gcore LAST 1d", "E209", "region", "twice"),
     ("SELECT sent_bytes FROM gcore EVERY 1h", "E210", "SELECT sent_bytes FROM gcore EVERY 1h", "LAST 7d"),
     ("SELECT sent_bytes FROM gcore WHERE resource = $res LAST 1d", "E300", "$res", "--param res="),
