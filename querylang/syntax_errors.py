@@ -51,6 +51,12 @@ _EXAMPLES = {
         "SELECT a FROM x EVERY",
     ],
     "LAST needs a duration such as 7d": ["SELECT a FROM x LAST 7", "SELECT a FROM x LAST"],
+    "FILL takes NULL, ZERO, PREVIOUS or NONE: write FILL ZERO, not FILL 0": [
+        "SELECT a FROM x FILL 0",
+        "SELECT a FROM x FILL 'zero'",
+        "SELECT a FROM x FILL (0)",
+        "SELECT a FROM x FILL",
+    ],
     "conditions in WHERE are joined with AND": [
         f"SELECT a FROM x WHERE a {op} {value} {joiner} b = 2"
         for op, value in (("=", "1"), ("=", "'x'"), ("=", "1d"), ("=", "$p"), ("IN", "(1)"))
