@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -304,8 +305,14 @@ def check_paths(
     sandbox: bool = False,
     config: Config | str | os.PathLike[str] | None = None,
     colour: bool = False,
+    texts: Sequence[str] = (),
+    stdin: TextIO | None = None,
 ) -> int:
     """Check query files (``*.qry`` under directories); 0 clean, 1 problems, 2 unreadable.
+
+    ``-`` among ``paths`` is ``stdin`` (named ``<stdin>``); each of ``texts`` is checked as
+    a file of its own named ``<query>`` (``check -e``); both resolve connection names from
+    the current directory's config, as ``run`` does.
 
     ``config`` is the connections file (a loaded Config, or a path); without one, each
     file's names are resolved with the config found from that file's folder upwards.
@@ -331,12 +338,20 @@ def check_paths(
     used: set[str] = set()
     files = 0
     status = 0
-    for name, path in query_files(paths):
+    here = Path.cwd() / "<query>"  # where -e texts and stdin look for a config file
+    given: list[tuple[str, Path | None, str | None]] = [("<query>", here, t) for t in texts]
+    for raw in paths:  # in the order given, - where it stands
+        if raw == "-":
+            given.append(("<stdin>", here, (stdin or sys.stdin).read()))
+        else:
+            given += [(name, path, None) for name, path in query_files([raw])]
+    for name, path, text in given:
         files += 1
         try:
             if path is None:
                 raise FileNotFoundError("no such file or directory")
-            text = path.read_text(encoding="utf-8")
+            if text is None:
+                text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             diagnostics.append(Diagnostic.of(_unreadable(name, reason), name))

@@ -172,7 +172,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--tz", metavar="ZONE", help="default TZ for queries without one")
 
     check = sub.add_parser("check", help="validate query files against the catalogs (no network)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (*.qry)")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories (*.qry), or - for stdin"
+    )
+    check.add_argument(
+        "-e", "--execute", action="append", default=[], metavar="TEXT",
+        help="check query text given here (repeatable)",
+    )  # fmt: skip
     check.add_argument(
         "-f", "--format", type=_choice("check", ("text", "json", "github")), default="text",
         help="text, json, or github (workflow annotations)",
@@ -462,8 +468,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         now = resolve_now(args.now)
     # Nothing is sent, so settings take their sandbox values where a provider declares one
     # (a StackPath stack, say): check judges the query files, not this machine's setup.
+    if not args.paths and not args.execute:
+        from querylang.errors import UsageError
+
+        raise UsageError(
+            "check needs query files, a directory, - for standard input, or -e TEXT",
+            hint="e.g. querylang check queries/  or  querylang check -e 'SELECT …'",
+        )
     return check_paths(
         args.paths,
+        texts=args.execute,
         fmt=args.format,
         out=out,
         now=now,

@@ -91,6 +91,40 @@ def test_directories_give_qry_files_and_explicit_files_any_name(tmp_path: Path) 
     assert _check([str(tmp_path), str(explicit)]) == (0, "checked 2 files: no problems\n")
 
 
+def test_text_from_e_and_from_stdin_is_checked_like_a_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.qry"
+    good.write_text("SELECT requests FROM gcore LAST 1d;")
+    stdin = io.StringIO("SELECT requests FROM gcore LAST 1d;\nSELECT nope FROM gcore LAST 1d;\n")
+    code, out = _check([str(good), "-"], texts=["SELECT sent_byte FROM gcore LAST 1d"], stdin=stdin)
+    assert code == 1
+    assert out.startswith("<query>:1:8: error[E202]: gcore has no metric 'sent_byte'")
+    assert "<stdin>:2:8: error[E202]: gcore has no metric 'nope'" in out
+    assert out.endswith("checked 3 files: 2 problems\n")
+    assert out.index("<query>:") < out.index("<stdin>:")  # -e first, then the paths in order
+
+
+def test_check_on_the_command_line_reads_e_and_stdin_and_needs_one_of_them(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    def check(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "querylang", "check", "--now", "2026-11-20T00:00:00Z", *args],
+            input=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        )  # fmt: skip
+
+    clean = check("-e", "SELECT requests FROM gcore LAST 1d")
+    assert (clean.returncode, clean.stdout) == (0, "checked 1 file: no problems\n"), clean.stderr
+    piped = check("-", stdin="SELECT requests FROM gcore LAST 1d FILL 0")
+    assert piped.returncode == 1
+    assert "<stdin>:1:41: error[E100]" in piped.stdout and "write FILL ZERO" in piped.stdout
+    bare = check()
+    assert bare.returncode == 2 and bare.stdout == ""
+    assert bare.stderr.startswith("error[E500]: check needs query files, a directory, - for")
+
+
 def test_unreadable_paths_exit_2(tmp_path: Path) -> None:
     (tmp_path / "binary.qry").write_bytes(b"\xff\xfe\x00SELECT")
     code, out = _check([str(tmp_path), str(tmp_path / "missing.qry")])
