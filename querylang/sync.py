@@ -304,6 +304,68 @@ def _check_columns(table: Table, existing: Sequence[str], where: str) -> None:
         )
 
 
+def _series_columns(table: Table) -> tuple[str, ...]:
+    """What tells one series of the table from another: provider, account, dimensions."""
+    return ("provider", "account", *table.dims)
+
+
+def _bounds(table: Table) -> tuple[dt.datetime, dt.datetime]:
+    """The earliest start and the latest end of the incoming buckets."""
+    return _ts(min(r[0] for r in table.rows)), _ts(max(r[1] for r in table.rows))
+
+
+def _check_overlap(table: Table, existing: Sequence[Sequence[Any]], where: str) -> None:
+    """Refuse (E521) an incoming bucket that overlaps a stored bucket of the same series
+    without being that bucket: a table holds one grid of buckets. Merging on the key
+    would otherwise replace an hour's row with a day's total that starts at the same
+    instant, or keep both, and a sum over the table would count the same bytes twice.
+
+    ``existing``: rows of (time, time_end, provider, account, *dims), times as seconds.
+    """
+    import bisect
+
+    spans: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for start, end, *key in existing:
+        spans.setdefault(tuple(key), []).append((start, end))
+    for found in spans.values():
+        found.sort()  # a table's buckets of one series do not overlap: sorted by start and end
+    width = 2 + len(_series_columns(table))
+    for row in table.rows:
+        bucket = (row[0], row[1])
+        stored = spans.get(tuple(row[2:width]))
+        if not stored:
+            continue
+        at = bisect.bisect_left(stored, bucket)
+        for old in stored[max(at - 1, 0) : at + 2]:  # only these neighbours can overlap it
+            if old != bucket and old[0] < bucket[1] and bucket[0] < old[1]:
+                named = zip(_series_columns(table), row[2:width], strict=True)
+                series = ", ".join(f"{c} {v!r}" for c, v in named)
+                raise SyncError(
+                    "E521",
+                    f"the table {table.name!r} in {where} holds the bucket "
+                    f"[{format_ts(old[0])}, {format_ts(old[1])}) of the series {series}, "
+                    f"which this query's bucket [{format_ts(bucket[0])}, {format_ts(bucket[1])}) "
+                    "overlaps: a table holds one grid of buckets (its rows would count the "
+                    "same usage twice)",
+                    hint="sync this query into a table of its own with --table NAME (e.g. one "
+                    "per EVERY), or drop the old table",
+                )
+
+
+def _stored_spans(db: Any, table: Table, placeholder: str) -> list[tuple[Any, ...]]:
+    """The stored buckets (as seconds) that could overlap the incoming ones, with their series."""
+    if not table.rows:
+        return []
+    names = ", ".join(_q(c) for c in ("time", "time_end", *_series_columns(table)))
+    first, last = _bounds(table)
+    found = db.execute(
+        f"SELECT {names} FROM {_q(table.name)} "
+        f"WHERE {_q('time')} < {placeholder} AND {_q('time_end')} > {placeholder}",
+        [last, first],
+    ).fetchall()
+    return [(int(r[0].timestamp()), int(r[1].timestamp()), *r[2:]) for r in found]
+
+
 def _to_duckdb(tables: Sequence[Table], path: str, synced_at: dt.datetime) -> list[SyncReport]:
     duckdb = _need("duckdb", "sync", "DuckDB")
     where = describe_target("duckdb", path)
@@ -333,6 +395,7 @@ def _to_duckdb(tables: Sequence[Table], path: str, synced_at: dt.datetime) -> li
                 ).fetchall()
             ]
             _check_columns(table, existing, where)
+            _check_overlap(table, _stored_spans(db, table, "?"), where)
             db.register("querylang_incoming", data)
             db.execute(f"INSERT OR REPLACE INTO {_q(table.name)} SELECT * FROM querylang_incoming")
             db.unregister("querylang_incoming")
@@ -383,6 +446,7 @@ def _to_parquet(table: Table, folder: str, synced_at: dt.datetime) -> SyncReport
     days = sorted({t - t % 86400 for t in (r[0] for r in table.rows)})
     try:
         root.mkdir(parents=True, exist_ok=True)
+        _check_overlap(table, _parquet_spans(pq, table, root), f"parquet {root}")
         for day in days:
             label = format_ts(day)[:10]
             start = pa.scalar(_ts(day), type=pa.timestamp("us", tz="UTC"))
@@ -426,6 +490,27 @@ def _to_parquet(table: Table, folder: str, synced_at: dt.datetime) -> SyncReport
     )
 
 
+def _parquet_spans(pq: Any, table: Table, root: Path) -> list[tuple[Any, ...]]:
+    """The stored buckets (as seconds) of every day file that could overlap the incoming
+    ones (a bucket is filed under the day it starts, so those up to the last end)."""
+    if not table.rows:
+        return []
+    first, last = _bounds(table)
+    spans: list[tuple[Any, ...]] = []
+    columns = ["time", "time_end", *_series_columns(table)]
+    for part in sorted(root.glob("day=*/part.parquet")):
+        if part.parent.name.removeprefix("day=") > format_ts(int(last.timestamp()))[:10]:
+            continue
+        old = pq.read_table(part)
+        if not set(columns) <= set(old.schema.names):
+            continue  # other columns: _check_columns refuses the table when it reaches it
+        lists = [old[c].to_pylist() for c in columns]
+        for start, end, *series in zip(*lists, strict=True):
+            if start < last and end > first:
+                spans.append((int(start.timestamp()), int(end.timestamp()), *series))
+    return spans
+
+
 def _to_postgresql(tables: Sequence[Table], dsn: str, synced_at: dt.datetime) -> list[SyncReport]:
     psycopg = _need("psycopg", "postgres", "PostgreSQL")
     where = describe_target("postgresql", dsn)
@@ -462,6 +547,7 @@ def _to_postgresql(tables: Sequence[Table], dsn: str, synced_at: dt.datetime) ->
                         ).fetchall()
                     ]
                     _check_columns(table, existing, where)
+                    _check_overlap(table, _stored_spans(conn, table, "%s"), where)
                     cols = [*table.columns, "synced_at"]
                     names = ", ".join(_q(c) for c in cols)
                     conn.execute(

@@ -275,3 +275,74 @@ def test_rows_of_named_connections_carry_their_account(tmp_path: Path) -> None:
             "SELECT provider, account, count(*) FROM per_account GROUP BY ALL ORDER BY 2"
         ).fetchall()
     assert rows == [("fastly", "sandbox:fastly_eu", 3), ("fastly", "sandbox:fastly_prod", 3)]
+
+
+HOURS = "QUERY t AS SELECT sent_bytes BY region FROM gcore EVERY 1h BETWEEN '2026-11-18' AND '2026-11-18T03:00:00Z'"
+DAYS = "QUERY t AS SELECT sent_bytes BY region FROM gcore EVERY 1d BETWEEN '2026-11-18' AND '2026-11-19'"
+LATER_HOURS = HOURS.replace(
+    "'2026-11-18' AND '2026-11-18T03", "'2026-11-18T02:00:00Z' AND '2026-11-18T05"
+)
+
+
+def _stored(target: str) -> list[tuple[int, int, str, float]]:
+    """(time, time_end, region, sent_bytes) of table t, sorted, from the target itself."""
+    if target.startswith("parquet:"):
+        table = pq.read_table(Path(target.removeprefix("parquet:")) / "t")
+        rows = zip(
+            *(table[c].to_pylist() for c in ("time", "time_end", "region", "sent_bytes")),
+            strict=True,
+        )
+    elif target.startswith("postgresql://"):
+        with psycopg.connect(target) as conn:
+            rows = conn.execute("SELECT time, time_end, region, sent_bytes FROM t").fetchall()
+    else:
+        with duckdb.connect(target, read_only=True) as db:
+            rows = db.execute("SELECT time, time_end, region, sent_bytes FROM t").fetchall()
+    return sorted((_epoch(a), _epoch(b), r, v) for a, b, r, v in rows)
+
+
+def _refuses_another_grid(target: str, capsys) -> None:
+    assert _sync("--sandbox", "-e", HOURS, "--to", target)[0] == 0
+    hours = _stored(target)
+    start = parse_ts("2026-11-18T00:00:00Z")
+    assert {(t, e) for t, e, _, _ in hours} == {
+        (start + h * 3600, start + (h + 1) * 3600) for h in range(3)
+    }
+    capsys.readouterr()
+    # the day [11-18, 11-19) starts where the first hour does: merged on the key it would
+    # replace that hour's row with the day's total, and the table would count hours 01-02 twice
+    assert _sync("--sandbox", "-e", DAYS, "--to", target)[0] == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error[E521]: the table 't' in ")
+    assert "holds the bucket [2026-11-18T00:00:00Z, 2026-11-18T01:00:00Z) of the series" in err
+    assert "this query's bucket [2026-11-18T00:00:00Z, 2026-11-19T00:00:00Z) overlaps" in err
+    assert "--table NAME" in err
+    assert _stored(target) == hours  # untouched
+    # more hours on the same grid, overlapping the stored ones in time, merge as before
+    assert _sync("--sandbox", "-e", LATER_HOURS, "--to", target)[0] == 0
+    assert {(t, e) for t, e, _, _ in _stored(target)} == {
+        (start + h * 3600, start + (h + 1) * 3600) for h in range(5)
+    }
+
+
+def test_duckdb_refuses_buckets_of_another_grid_over_stored_ones(tmp_path: Path, capsys) -> None:
+    _refuses_another_grid(str(tmp_path / "u.duckdb"), capsys)
+
+
+def test_parquet_refuses_buckets_of_another_grid_over_stored_ones(tmp_path: Path, capsys) -> None:
+    _refuses_another_grid(f"parquet:{tmp_path / 'lake'}", capsys)
+
+
+def test_postgresql_refuses_buckets_of_another_grid_over_stored_ones(postgres: str, capsys) -> None:
+    with psycopg.connect(postgres) as conn:
+        conn.execute("DROP TABLE IF EXISTS t")
+    _refuses_another_grid(postgres, capsys)
+
+
+def test_a_day_first_then_its_hours_is_refused_too(tmp_path: Path, capsys) -> None:
+    target = str(tmp_path / "u.duckdb")
+    assert _sync("--sandbox", "-e", DAYS, "--to", target)[0] == 0
+    assert _sync("--sandbox", "-e", HOURS, "--to", target)[0] == 2
+    assert (
+        "holds the bucket [2026-11-18T00:00:00Z, 2026-11-19T00:00:00Z)" in capsys.readouterr().err
+    )
