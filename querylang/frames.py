@@ -286,16 +286,18 @@ class _Slot:
 
 _NUMERIC = frozenset((int, float))
 _ROWS = frozenset((list, tuple))
+_NULL = frozenset((type(None),))
 _EXACT_FLOAT_INT = 2**53  # a float64 holds every integer up to here exactly
 
 
 def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
     """``[[ts, value], …]`` as (int64 times, float64 values) in one numpy step, or None.
 
-    Only rows of plain ints and floats take this path (the element types are read at C
-    speed, without a Python call per point); anything else (None, strings, bools, bad
-    shapes, times past what int64 or a float64 holds exactly) returns None so the per-point
-    path gives exactly its result or its error.
+    Only rows of plain ints, floats and nulls take this path (the element types are read
+    at C speed, without a Python call per point; a null value is NaN, as the per-point path
+    makes it); anything else (strings, bools, bad shapes, a null time, times past what
+    int64 or a float64 holds exactly) returns None so the per-point path gives exactly its
+    result or its error.
     """
     if not isinstance(points, list | tuple):  # an iterator is read once, by the slow path
         return None
@@ -303,9 +305,11 @@ def _numeric_points(points: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.nda
         if not set(map(type, points)) <= _ROWS:
             return None
         cells = set(map(type, itertools.chain.from_iterable(points)))
-        if not cells <= _NUMERIC:
+        if not cells - _NULL <= _NUMERIC:
             return None
-        if set(map(len, points)) == {2}:  # the usual [ts, value]: flat, no row objects
+        if cells & _NULL:  # a missing value: NaN, read as float64 (a missing time: below)
+            table = np.array(points, dtype=np.float64)
+        elif set(map(len, points)) == {2}:  # the usual [ts, value]: flat, no row objects
             flat = itertools.chain.from_iterable(points)
             table = np.fromiter(flat, np.int64 if cells == {int} else np.float64, 2 * len(points))
             table = table.reshape(-1, 2)

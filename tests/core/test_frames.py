@@ -154,6 +154,8 @@ def _by_hand(points: list) -> tuple[list[int], list[float]]:
         [[0, 1, "extra"], [60, 2, None]],  # extra fields are ignored
         [(0, 3), (60, 4)],  # tuples (decoders pass sorted dict items)
         [[0, None], [60, "7"], [120, " null "]],  # nulls and numeric strings
+        [[0, None], [60, 2], [120, None]],  # nulls among numbers: the numpy path, NaN
+        [[0, None, 5], [60, 2, None]],  # and in the ignored extra fields
         [["60", 1], [0, 2.0]],  # a numeric-string time
         [[2**62, 1.0], [0, 2.5]],  # a time a float64 does not hold exactly
         [[0, 2**70], [60, 1]],  # a value past int64

@@ -199,13 +199,24 @@ def test_what_it_cannot_prove_it_leaves_to_the_whole_parse() -> None:
 
 
 def test_rows_that_need_the_point_by_point_path_stay_lists() -> None:
-    body = b'{"a": [[1, null], [2, 3]], "b": [[1, "2"]], "c": [[true, 1]], "d": [[1, 2]]}'
+    body = b'{"a": [[null, 1], [2, 3]], "b": [[1, "2"]], "c": [[true, 1]], "d": [[1, 2]]}'
     tree = parse(body, series_points)
     assert tree is not None
-    assert tree["a"] == [[1, None], [2, 3]]
+    assert tree["a"] == [[None, 1], [2, 3]]  # a missing time: the per-point path's error
     assert tree["b"] == [[1, "2"]]
     assert tree["c"] == [[True, 1]]
     assert isinstance(tree["d"], Points)
+
+
+def test_a_missing_value_is_read_into_numpy_as_nan() -> None:
+    body = b'{"a": [[60, null], [120, 3], [180, 2.5]], "b": [[0, null]]}'
+    tree = parse(body, series_points)
+    assert tree is not None
+    a, b = tree["a"], tree["b"]
+    assert isinstance(a, Points) and isinstance(b, Points)
+    assert a.times.tolist() == [60, 120, 180] and a.times.dtype == np.int64
+    assert math.isnan(a.values[0]) and a.values[1:].tolist() == [3.0, 2.5]
+    assert b.times.tolist() == [0] and math.isnan(b.values[0])
 
 
 def test_brackets_inside_strings_are_left_alone() -> None:
