@@ -71,11 +71,17 @@ def provider_context(
             or provider.base_url
         )
     credentials: dict[str, str] = {}
+    whose: list[str] = []  # what tells whose credentials they are: each value, or its command
     for cred in provider.credentials:
         if sandbox:
             credentials[cred.env] = "sandbox"
             continue
         source = connection.credential(cred.env) if connection is not None else None
+        if source is not None and source.command is not None:
+            whose.append(f"{cred.env} command {source.command!r}")  # the same, run or not
+        else:
+            variable = cred.env if source is None else source.env
+            whose.append(f"{cred.env} {(env.get(variable) if variable else None) or ''}")
         if not need_secrets:
             # Reading the environment is harmless; a credential command is never run here.
             variable = cred.env if source is None else source.env
@@ -114,4 +120,21 @@ def provider_context(
             settings[s.env] = configured[s.env]
         else:
             settings[s.env] = env.get(s.env, s.default)
-    return ProviderContext(base_url=base_url, credentials=credentials, settings=settings, now=now)
+    return ProviderContext(
+        base_url=base_url,
+        credentials=credentials,
+        settings=settings,
+        now=now,
+        identity=_fingerprint(whose),
+    )
+
+
+def _fingerprint(parts: list[str]) -> str:
+    """A one-way digest of the credentials' values (a command's text for a credential a
+    command prints): the same for the same account's credentials in every process, and
+    nothing a secret can be read back from. Empty without credentials (the sandbox)."""
+    if not parts:
+        return ""
+    import hashlib
+
+    return hashlib.sha256("\0".join(("querylang store", *parts)).encode()).hexdigest()[:32]

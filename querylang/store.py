@@ -11,8 +11,10 @@ The store is SQLite in WAL mode (see docs/reference.md "Result store" for the
 measurement against DuckDB): each write is one transaction, so two processes writing at
 once serialise on SQLite's lock and lose nothing, and a writer killed mid-transaction
 leaves the previous state readable. Credentials are never part of a key or a value: a
-key holds the account name, the base URL without user info or query, and the provider's
-non-secret settings.
+key holds the account name, the base URL without user info or query, the provider's
+non-secret settings and a one-way fingerprint of the credentials
+(``ProviderContext.identity``), so that switching ``FASTLY_API_TOKEN`` to another
+account's token never answers from the first account's buckets.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class SeriesKey:
 
     account: str
     endpoint: str
-    settings: str  # canonical JSON of the provider's non-secret settings
+    settings: str  # canonical JSON of the non-secret settings and the credentials' fingerprint
     provider: str
     dataset: str
     grain: str
@@ -167,7 +169,10 @@ def _native_extras(native: NativeQuery) -> str:
 
 def series_keys(plan: Plan, native: NativeQuery, account: str) -> dict[str, SeriesKey]:
     """One key per fetched metric, for one piece's native query (its window aside)."""
-    settings = json.dumps(sorted(plan.context.settings.items()), separators=(",", ":"))
+    items: list[Any] = sorted(plan.context.settings.items())
+    if plan.context.identity:  # whose credentials: another token is another account's data
+        items.append(["credentials", plan.context.identity])
+    settings = json.dumps(items, separators=(",", ":"))
     secrets = {v for v in plan.context.credentials.values() if v}
     for secret in secrets:  # a setting echoing a secret would leak it into the key
         settings = settings.replace(secret, "***") if len(secret) >= 4 else settings

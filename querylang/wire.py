@@ -62,6 +62,9 @@ class ProviderContext:
     credentials: Mapping[str, str]
     settings: Mapping[str, str]
     now: int
+    # Whose credentials these are, as a fingerprint (never a secret): part of the result
+    # store's key, so that an answer kept for one token is never given for another.
+    identity: str = ""
 
 
 @frozen(kw_only=True)

@@ -212,6 +212,26 @@ def test_secrets_are_never_stored(gcore, baishan, store) -> None:
     assert "gcore" in dumped and "baishan" in dumped
 
 
+def test_another_token_is_another_accounts_data(gcore, store) -> None:
+    """The default account is whoever the environment's key belongs to: a store filled
+    with one key's answers never answers for another key (a token switched to another
+    Gcore account), and still does for the first."""
+    text = _query("2026-10-01", "2026-10-08", metrics="sent_bytes")
+    other = {**_genv(gcore), "GCORE_API_KEY": "gcore-other-account-key-42"}
+    run(text, now=NOW_TEXT, env=_genv(gcore), cache=store)
+    calls = gcore.requests
+    switched = run(text, now=NOW_TEXT, env=other, cache=store)[0]
+    assert gcore.requests == calls + 1 and switched.plan.store.stored == 0  # fetched, not kept
+    back = run(text, now=NOW_TEXT, env=_genv(gcore), cache=store)[0]
+    assert gcore.requests == calls + 1 and back.plan.store.stored == 7
+    # explain reads the same environment and so predicts what run will do, for either key
+    assert explain(text, now=NOW_TEXT, env=other, cache=store)[0].store.stored == 7
+    assert explain(text, now=NOW_TEXT, env=_genv(gcore), cache=store)[0].store.stored == 7
+    store.close()
+    dumped = "\n".join(sqlite3.connect(store.path).iterdump())
+    assert KEY not in dumped and "gcore-other-account-key-42" not in dumped
+
+
 def test_keys_keep_accounts_endpoints_and_filters_apart(gcore, store) -> None:
     text = _query("2026-10-01", "2026-10-08", metrics="sent_bytes")
     run(text, now=NOW_TEXT, env=_genv(gcore), cache=store)
