@@ -103,6 +103,12 @@ def problems(ds: Dataset, units: Mapping[str, str] | None = None) -> Iterator[tu
                 "result has",
                 f"rename it (results have {' and '.join(RESERVED_COLUMNS)} columns of their own)",
             )
+        elif name in ("provider", "account"):
+            yield (
+                f"dataset {ds.name!r} has a metric or dimension named {name!r}, which the "
+                f"engine adds to every query (BY {name} splits by the {name} in FROM)",
+                "rename it (the vendor's own, e.g. origin_provider or customer_account)",
+            )
     yield from _standard_problems(ds)
     yield from _grain_problems(ds)
     if ds.max_concurrency < 1 or ds.max_requests < 1:

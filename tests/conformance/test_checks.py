@@ -350,13 +350,21 @@ def test_a_metric_or_dimension_named_like_a_column_every_result_has_is_a_catalog
         name="hits",
         description="hits by state",
         metrics=(Metric(name="time", unit="seconds", kind="counter", description="busy"),),
-        dimensions=(Dimension(name="state", description="US state"),),
+        dimensions=(
+            Dimension(name="state", description="US state"),
+            Dimension(name="account", description="the vendor's customer"),
+        ),
         grains=(GrainSpec.of("1d", max_window=31 * DAY),),
         history=90 * DAY,
     )
-    said = [(p, fix) for p, fix in problems(dataset) if "a column every result has" in p]
+    said = [(p, fix) for p, fix in problems(dataset) if "has a metric or dimension named" in p]
     fix = "rename it (results have time and state columns of their own)"
     assert said == [
+        (
+            "dataset 'hits' has a metric or dimension named 'account', which the engine adds "
+            "to every query (BY account splits by the account in FROM)",
+            "rename it (the vendor's own, e.g. origin_provider or customer_account)",
+        ),
         ("dataset 'hits' has a metric or dimension named 'state', a column every result has", fix),
         ("dataset 'hits' has a metric or dimension named 'time', a column every result has", fix),
     ]
