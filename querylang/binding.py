@@ -288,7 +288,13 @@ class _Binder:
                     span=name.span,
                     hint=f"{dim.name} can only be used in WHERE",
                 )
-            if dim in out or dim.name in outputs:
+            if dim.name in outputs:
+                raise BindingError(
+                    "E208", f"two result columns would be named {dim.name!r}: a metric and "
+                    "the BY dimension", span=name.span,
+                    hint=f"give the metric another name with AS (e.g. AS {dim.name}_total)",
+                )  # fmt: skip
+            if dim in out:
                 raise BindingError(
                     "E209", f"{dim.name!r} is listed twice", span=name.span,
                     hint="list each column once",

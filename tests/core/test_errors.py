@@ -25,6 +25,7 @@ CASES = [
     ("SELECT sent_bytes, requests AS sent_bytes FROM gcore LAST 1d", "E208", "requests AS sent_bytes", "AS"),
     ("SELECT requests AS state FROM gcore LAST 1d", "E208", "requests AS state", "every result has a state column"),
     ("SELECT requests AS time BY provider FROM gcore, fastly LAST 1d", "E208", "requests AS time", "every result has a time column"),
+    ("SELECT sent_bytes AS region BY region FROM gcore LAST 1d", "E208", "region", "a metric and the BY dimension"),
     ("SELECT sent_bytes BY region, region FROM gcore LAST 1d", "E209", "region", "twice"),
     ("SELECT sent_bytes FROM gcore EVERY 1h", "E210", "SELECT sent_bytes FROM gcore EVERY 1h", "LAST 7d"),
     ("SELECT sent_bytes FROM gcore WHERE resource = $res LAST 1d", "E300", "$res", "--param res="),
