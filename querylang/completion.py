@@ -14,20 +14,28 @@ from querylang.hookspecs import Provider
 if TYPE_CHECKING:
     from querylang.config import Config
 
-__all__ = ["COMMANDS", "Suggestion", "complete", "complete_command"]
+__all__ = ["ARGUMENTS", "COMMANDS", "Suggestion", "complete", "complete_command"]
 
 # The REPL's dot-commands: name → (the argument's fixed choices or None, what it does).
 COMMANDS: dict[str, tuple[tuple[str, ...] | None, str]] = {
     ".help": ((), "list the commands"),
     ".format": (("table", "csv", "json", "ndjson"), "how results print"),
-    ".output": (None, "FILE: write results to FILE; no FILE: back to the terminal"),
+    ".output": (None, "write results to FILE; without one, back to the terminal"),
     ".timing": (("on", "off"), "print how long each query took"),
-    ".explain": (None, "QUERY: show the plan and requests instead of running"),
+    ".explain": (None, "show the plan and requests of QUERY instead of running it"),
     ".sandbox": (("on", "off"), "answer from the built-in emulators"),
-    ".now": (None, "TS: pin the clock (ISO 8601); off: the real clock; alone: show it"),
-    ".tz": (None, "ZONE: the TZ of queries without one; off: the default; alone: show it"),
-    ".param": (None, "NAME VALUE: set $NAME for the session; alone: list them"),
+    ".now": (None, "pin the clock to TS (ISO 8601); off: the real clock; alone: show it"),
+    ".tz": (None, "the TZ of queries without one; off: the default; alone: show it"),
+    ".param": (None, "set $NAME for the session; alone: list them"),
     ".quit": ((), "leave (Ctrl-D too)"),
+}
+# The free-form argument of the commands that take one, as .help shows it.
+ARGUMENTS = {
+    ".output": "[FILE]",
+    ".explain": "QUERY",
+    ".now": "[TS|off]",
+    ".tz": "[ZONE|off]",
+    ".param": "[NAME VALUE]",
 }
 
 CLAUSES = ("BY", "FROM", "WHERE", "EVERY", "LAST", "BETWEEN", "SINCE")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from querylang import ir
-from querylang.completion import COMMANDS, complete, complete_command
+from querylang.completion import ARGUMENTS, COMMANDS, complete, complete_command
 from querylang.errors import ParamError, QuerylangError, UsageError, did_you_mean
 from querylang.parameters import ParamValue, param_from_text, used_params
 
@@ -148,8 +148,12 @@ class Session:
         ]
         for name, (choices, what) in COMMANDS.items():
             arg = "|".join(_formats() if name == ".format" else choices or ())
+            usage = f"{name} {arg or ARGUMENTS.get(name, '')}".rstrip()
             now = f" (now: {state[name]})" if name in state else ""
-            lines.append(f"  {f'{name} {arg}'.rstrip():<28} {what}{now}")
+            if len(usage) <= 22:
+                lines.append(f"  {usage:<22} {what}{now}")
+            else:  # a long list of choices: the description on a line of its own
+                lines += [f"  {usage}", f"  {'':<22} {what}{now}"]
         return "\n".join(lines)
 
     def set_output(self, arg: str, out: TextIO) -> None:

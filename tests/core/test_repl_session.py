@@ -205,6 +205,11 @@ def test_help_lists_every_command() -> None:
     for command in (".help", ".format", ".output", ".timing", ".explain", ".sandbox", ".now",
                     ".tz", ".param", ".quit"):  # fmt: skip
         assert f"\n  {command}" in out
+    # each with its argument, the descriptions in one column
+    assert "\n  .output [FILE]         write results to FILE; without one, back to" in out
+    assert "\n  .now [TS|off]          pin the clock to TS (ISO 8601)" in out
+    assert "\n  .format table|csv|json|ndjson|chart|html|parquet|arrow\n" in out
+    assert "\n                         how results print (now: table)" in out
 
 
 @pytest.mark.parametrize(
