@@ -18,19 +18,26 @@ from querylang.timegrid import Granularity, TimeWindow, format_ts
 if TYPE_CHECKING:
     from querylang.config import Connection
 
-__all__ = ["RESERVED_COLUMNS", "BoundFilter", "BoundMetric", "BoundQuery", "bind", "taken"]
+__all__ = [
+    "RESERVED_COLUMNS",
+    "BoundFilter",
+    "BoundMetric",
+    "BoundQuery",
+    "bind",
+    "refuse_reserved",
+]
 
 #: The columns every result has besides its dimensions and metrics: the bucket's start and
 #: the row's state (complete / provisional). No metric, alias or dimension may take them.
 RESERVED_COLUMNS = ("time", "state")
 
 
-def taken(name: str, span: ir.Span) -> BindingError | None:
-    """E208 for a metric or alias named like a column every result has, else None."""
+def refuse_reserved(name: str, span: ir.Span) -> None:
+    """E208 for a metric or alias named like a column every result has."""
     if name not in RESERVED_COLUMNS:
-        return None
+        return
     what = "each bucket's start" if name == "time" else "each row's state, complete or provisional"
-    return BindingError(
+    raise BindingError(
         "E208",
         f"a result column cannot be named {name!r}: every result has a {name} column ({what})",
         span=span,
@@ -248,9 +255,7 @@ class _Binder:
                     hint=f"did you mean {guess!r}?" if guess
                     else f"run `querylang describe {label}` for the list",
                 )  # fmt: skip
-            reserved = taken(ref.output_name, ref.span)
-            if reserved is not None:
-                raise reserved
+            refuse_reserved(ref.output_name, ref.span)
             if ref.output_name in seen:
                 raise BindingError(
                     "E208",

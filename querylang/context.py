@@ -77,14 +77,13 @@ def provider_context(
             credentials[cred.env] = "sandbox"
             continue
         source = connection.credential(cred.env) if connection is not None else None
-        if source is not None and source.command is not None:
+        variable = cred.env if source is None else source.env  # None: a command prints it
+        if variable is not None:
+            whose.append(f"{cred.env} {env.get(variable) or ''}")
+        elif source is not None:
             whose.append(f"{cred.env} command {source.command!r}")  # the same, run or not
-        else:
-            variable = cred.env if source is None else source.env
-            whose.append(f"{cred.env} {(env.get(variable) if variable else None) or ''}")
         if not need_secrets:
             # Reading the environment is harmless; a credential command is never run here.
-            variable = cred.env if source is None else source.env
             value = env.get(variable) if variable else None
             credentials[cred.env] = value or f"<{cred.env}>"
             if value:

@@ -25,7 +25,7 @@ from attrs import frozen
 
 from querylang import ir
 from querylang.accounts import ACCOUNT, Account, accounts, uses_accounts, with_source
-from querylang.binding import BoundQuery, bind, taken
+from querylang.binding import BoundQuery, bind, refuse_reserved
 from querylang.catalog import Dataset
 from querylang.errors import BindingError, LimitError, SourceText, did_you_mean
 from querylang.hookspecs import Provider
@@ -282,9 +282,7 @@ class _CrossBinder:
                 )
             else:
                 metric = self.native(ref, datasets)
-            reserved = taken(metric.output, ref.span)
-            if reserved is not None:
-                raise reserved
+            refuse_reserved(metric.output, ref.span)
             if metric.output in outputs:
                 raise BindingError(
                     "E208",

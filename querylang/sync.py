@@ -309,9 +309,9 @@ def _series_columns(table: Table) -> tuple[str, ...]:
     return ("provider", "account", *table.dims)
 
 
-def _bounds(table: Table) -> tuple[dt.datetime, dt.datetime]:
-    """The earliest start and the latest end of the incoming buckets."""
-    return _ts(min(r[0] for r in table.rows)), _ts(max(r[1] for r in table.rows))
+def _bounds(table: Table) -> tuple[int, int]:
+    """The earliest start and the latest end of the incoming buckets (seconds)."""
+    return min(r[0] for r in table.rows), max(r[1] for r in table.rows)
 
 
 def _check_overlap(table: Table, existing: Sequence[Sequence[Any]], where: str) -> None:
@@ -361,7 +361,7 @@ def _stored_spans(db: Any, table: Table, placeholder: str) -> list[tuple[Any, ..
     found = db.execute(
         f"SELECT {names} FROM {_q(table.name)} "
         f"WHERE {_q('time')} < {placeholder} AND {_q('time_end')} > {placeholder}",
-        [last, first],
+        [_ts(last), _ts(first)],
     ).fetchall()
     return [(int(r[0].timestamp()), int(r[1].timestamp()), *r[2:]) for r in found]
 
@@ -496,18 +496,19 @@ def _parquet_spans(pq: Any, table: Table, root: Path) -> list[tuple[Any, ...]]:
     if not table.rows:
         return []
     first, last = _bounds(table)
+    last_day = format_ts(last)[:10]
     spans: list[tuple[Any, ...]] = []
     columns = ["time", "time_end", *_series_columns(table)]
     for part in sorted(root.glob("day=*/part.parquet")):
-        if part.parent.name.removeprefix("day=") > format_ts(int(last.timestamp()))[:10]:
-            continue
-        old = pq.read_table(part)
-        if not set(columns) <= set(old.schema.names):
+        if part.parent.name.removeprefix("day=") > last_day:
+            continue  # starts after the last incoming bucket ends
+        if not set(columns) <= set(pq.read_schema(part).names):
             continue  # other columns: _check_columns refuses the table when it reaches it
-        lists = [old[c].to_pylist() for c in columns]
-        for start, end, *series in zip(*lists, strict=True):
-            if start < last and end > first:
-                spans.append((int(start.timestamp()), int(end.timestamp()), *series))
+        old = pq.read_table(part, columns=columns)
+        for start, end, *series in zip(*(old[c].to_pylist() for c in columns), strict=True):
+            begins, ends = int(start.timestamp()), int(end.timestamp())
+            if begins < last and ends > first:
+                spans.append((begins, ends, *series))
     return spans
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 
+from querylang.accounts import ACCOUNT
 from querylang.binding import RESERVED_COLUMNS
 from querylang.catalog import Dataset, Metric
+from querylang.federation import PROVIDER
 from querylang.hookspecs import Provider
 from querylang.standard import standard_metric
 from querylang.testing.sandbox import fail
@@ -103,7 +105,7 @@ def problems(ds: Dataset, units: Mapping[str, str] | None = None) -> Iterator[tu
                 "result has",
                 f"rename it (results have {' and '.join(RESERVED_COLUMNS)} columns of their own)",
             )
-        elif name in ("provider", "account"):
+        elif name in (PROVIDER, ACCOUNT):
             yield (
                 f"dataset {ds.name!r} has a metric or dimension named {name!r}, which the "
                 f"engine adds to every query (BY {name} splits by the {name} in FROM)",

@@ -28,7 +28,7 @@ from querylang.errors import LimitError
 from querylang.frames import Frame
 from querylang.hookspecs import Provider
 from querylang.plugins import Registry
-from querylang.standard import STANDARD, StandardMetric, answerable, mapping
+from querylang.standard import BURST_GRAIN_SECONDS, STANDARD, StandardMetric, answerable, mapping
 from querylang.testing.sandbox import NOW, between, env_for, fail, registry, source, window
 from querylang.testing.standard import combine, counter, formula, scale_fix, terms
 from querylang.timegrid import Granularity, format_ts
@@ -303,19 +303,8 @@ def check_standard(s: Scope, ds: Dataset) -> None:
     scaled as the units say (querylang.testing.standard)."""
     own: Mapping[str, str] = getattr(s.p, "units", {})
     mapped = {std.name: (std, terms(ds, std, own)) for std in ds.standard if counter(std)}
-    wants: dict[str, Series] = {}
-    for name, (_, parts) in mapped.items():
-        truths = {t.native: s.answer(t.native) for t in parts}
-        if all(v is not None for v in truths.values()):
-            wants[name] = combine(parts, {n: v for n, v in truths.items() if v is not None})
-
-    def text(names: Sequence[str]) -> str:
-        # a standard name that is also a native metric's is read as the native one unless
-        # the query takes the cross-provider path: BY provider makes it take it
-        by = "" if any(ds.metric(n) is None for n in names) else "provider"
-        return s.text(", ".join(names), by=by)
-
-    for query, frame, names in s.each(list(wants), text):
+    wants = {n: w for n in mapped if (w := _standard_truth(s, ds, n)) is not None}
+    for query, frame, names in s.each(list(wants), _standard_text(s, ds)):
         for name in names:
             std, parts = mapped[name]
             compare(
@@ -330,22 +319,38 @@ def check_standard(s: Scope, ds: Dataset) -> None:
             )
 
 
-def _standard_truth(
-    s: Scope, ds: Dataset, name: str, grain: Granularity, start: int, end: int
-) -> Series | None:
-    """The standard counter ``name`` worked out from its mapping's native truth, as
-    :func:`check_standard` does; None when the dataset does not map it or the truth cannot
-    answer a term."""
+def _standard_text(s: Scope, ds: Dataset) -> Callable[[Sequence[str]], str]:
+    """The query of some standard metrics: a standard name that is also a native metric's
+    is read as the native one unless the query takes the cross-provider path, which
+    BY provider makes it take."""
+
+    def text(names: Sequence[str]) -> str:
+        by = "" if any(ds.metric(n) is None for n in names) else "provider"
+        return s.text(", ".join(names), by=by)
+
+    return text
+
+
+def _standard_truth(s: Scope, ds: Dataset, name: str, step: int | None = None) -> Series | None:
+    """The standard counter ``name`` worked out from its mapping's native truth over the
+    scope's window, in the scope's buckets (the truth the scope keeps) or in ``step``-second
+    ones; None when the dataset does not map it or the truth cannot answer a term."""
     std = mapping(ds, name)
     if std is None:
         return None
     parts = terms(ds, std, getattr(s.p, "units", {}))
     truths: dict[str, Series] = {}
     for t in parts:
-        try:
-            truths[t.native] = truth(s.emulator, s.dataset, t.native, grain, start, end)
-        except ValueError:
+        if step is None:
+            found = s.answer(t.native)
+        else:
+            try:
+                found = dict(s.emulator.expected(s.dataset, t.native, s.start, s.end, step))
+            except ValueError:
+                found = None
+        if found is None:
             return None
+        truths[t.native] = found
     return combine(parts, truths)
 
 
@@ -367,23 +372,21 @@ def engine_truth(s: Scope, ds: Dataset, metric: StandardMetric) -> Series | None
     if seconds is None:
         return None
     if metric.rule == "ratio":
-        hits, misses = (
-            _standard_truth(s, ds, part, s.grain, s.start, s.end) for part in metric.parts
-        )
+        hits, misses = (_standard_truth(s, ds, part) for part in metric.parts)
         if hits is None or misses is None:
             return None
         both = sorted(set(hits) & set(misses))
         return {t: hits[t] / (hits[t] + misses[t]) for t in both if hits[t] + misses[t] != 0}
     (part,) = metric.parts
     if metric.rule == "rate":
-        total = _standard_truth(s, ds, part, s.grain, s.start, s.end)
+        total = _standard_truth(s, ds, part)
         return None if total is None else {t: v * 8 / seconds for t, v in total.items()}
-    five = _standard_truth(s, ds, part, Granularity(5, "m"), s.start, s.end)
+    five = _standard_truth(s, ds, part, BURST_GRAIN_SECONDS)
     if five is None:
         return None
     buckets: dict[int, list[float]] = {}
     for t, v in five.items():
-        buckets.setdefault(t - (t - s.start) % seconds, []).append(v * 8 / 300)
+        buckets.setdefault(t - (t - s.start) % seconds, []).append(v * 8 / BURST_GRAIN_SECONDS)
     pick = max if metric.rule == "peak" else _p95
     return {t: pick(rates) for t, rates in sorted(buckets.items())}
 
@@ -399,17 +402,13 @@ def check_engine_standard(s: Scope, ds: Dataset) -> None:
     for metric in STANDARD:
         if not metric.engine or not answerable(ds, metric.name):
             continue
-        if metric.rule in ("peak", "p95") and (s.grain.seconds or 0) <= 300:
+        if metric.rule in ("peak", "p95") and (s.grain.seconds or 0) <= BURST_GRAIN_SECONDS:
             continue  # one sample a bucket at most: the day scope checks these
         want = engine_truth(s, ds, metric)
         if want is not None:
             wants[metric.name], rules[metric.name] = want, metric
 
-    def text(names: Sequence[str]) -> str:
-        by = "" if any(ds.metric(n) is None for n in names) else "provider"  # as check_standard
-        return s.text(", ".join(names), by=by)
-
-    for query, frame, names in s.each(list(wants), text):
+    for query, frame, names in s.each(list(wants), _standard_text(s, ds)):
         for name in names:
             metric = rules[name]
             parts = " and ".join(metric.parts)
